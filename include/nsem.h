@@ -1,0 +1,387 @@
+/*
+ * nsem.h — Windows named synchronization objects for Linux.
+ *
+ * This header is the whole public contract of libnsem. It declares the Win32 types, constants
+ * (with their Windows numeric values) and functions for named semaphores, mutexes and events,
+ * waits and handles, plus nsem's own extensions (prefix Nsem / NSEM_).
+ *
+ * Link with -lnsem (pkg-config nsem). Every function is thread-safe; GetLastError() is per thread.
+ * The first call that needs the object server starts it if none is running.
+ *
+ * Error codes: each function's comment lists every GetLastError() value it can set on failure.
+ * Any call that needs the server can also fail with ERROR_SERVICE_NOT_ACTIVE (the server could not
+ * be reached or started) or ERROR_NOT_ENOUGH_MEMORY; those two are not repeated below.
+ */
+#ifndef NSEM_H
+#define NSEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <wchar.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define NSEM_EXTERN __attribute__((visibility("default")))
+#else
+#define NSEM_EXTERN
+#endif
+
+/* ---------------------------------------------------------------------------------------------
+ * Win32 types
+ * ------------------------------------------------------------------------------------------- */
+
+typedef int BOOL;
+typedef uint8_t BYTE;
+typedef uint16_t WORD;
+typedef uint32_t DWORD;
+typedef int32_t LONG; /* Windows LONG is 32 bits on every platform. */
+typedef uint32_t ULONG;
+typedef void *HANDLE;
+typedef void *LPVOID;
+typedef const void *LPCVOID;
+typedef DWORD *LPDWORD;
+typedef LONG *LPLONG;
+typedef HANDLE *LPHANDLE;
+typedef char CHAR;
+typedef wchar_t WCHAR; /* so that L"..." literals are WCHAR strings */
+typedef CHAR *LPSTR;
+typedef const CHAR *LPCSTR;
+typedef WCHAR *LPWSTR;
+typedef const WCHAR *LPCWSTR;
+
+typedef struct _SECURITY_ATTRIBUTES {
+    DWORD nLength;
+    LPVOID lpSecurityDescriptor;
+    BOOL bInheritHandle;
+} SECURITY_ATTRIBUTES, *PSECURITY_ATTRIBUTES, *LPSECURITY_ATTRIBUTES;
+
+#ifndef TRUE
+#define TRUE 1
+#endif
+#ifndef FALSE
+#define FALSE 0
+#endif
+
+#define INVALID_HANDLE_VALUE ((HANDLE)(intptr_t)-1)
+#define MAX_PATH 260
+
+/* ---------------------------------------------------------------------------------------------
+ * Access rights
+ * ------------------------------------------------------------------------------------------- */
+
+#define DELETE 0x00010000u
+#define READ_CONTROL 0x00020000u
+#define WRITE_DAC 0x00040000u
+#define WRITE_OWNER 0x00080000u
+#define SYNCHRONIZE 0x00100000u
+#define STANDARD_RIGHTS_REQUIRED 0x000F0000u
+#define STANDARD_RIGHTS_READ READ_CONTROL
+#define STANDARD_RIGHTS_WRITE READ_CONTROL
+#define STANDARD_RIGHTS_EXECUTE READ_CONTROL
+#define STANDARD_RIGHTS_ALL 0x001F0000u
+#define SPECIFIC_RIGHTS_ALL 0x0000FFFFu
+#define ACCESS_SYSTEM_SECURITY 0x01000000u
+#define MAXIMUM_ALLOWED 0x02000000u
+#define GENERIC_ALL 0x10000000u
+#define GENERIC_EXECUTE 0x20000000u
+#define GENERIC_WRITE 0x40000000u
+#define GENERIC_READ 0x80000000u
+
+#define SEMAPHORE_QUERY_STATE 0x0001u
+#define SEMAPHORE_MODIFY_STATE 0x0002u
+#define SEMAPHORE_ALL_ACCESS 0x001F0003u
+#define MUTANT_QUERY_STATE 0x0001u
+#define MUTEX_MODIFY_STATE 0x0001u
+#define MUTANT_ALL_ACCESS 0x001F0001u
+#define MUTEX_ALL_ACCESS 0x001F0001u
+#define EVENT_QUERY_STATE 0x0001u
+#define EVENT_MODIFY_STATE 0x0002u
+#define EVENT_ALL_ACCESS 0x001F0003u
+
+/* ---------------------------------------------------------------------------------------------
+ * Waits, handles, creation flags
+ * ------------------------------------------------------------------------------------------- */
+
+#define WAIT_OBJECT_0 0x00000000u
+#define WAIT_ABANDONED 0x00000080u
+#define WAIT_ABANDONED_0 0x00000080u
+#define WAIT_IO_COMPLETION 0x000000C0u
+#define WAIT_TIMEOUT 0x00000102u
+#define WAIT_FAILED 0xFFFFFFFFu
+#define INFINITE 0xFFFFFFFFu
+#define MAXIMUM_WAIT_OBJECTS 64
+
+#define HANDLE_FLAG_INHERIT 0x00000001u
+#define HANDLE_FLAG_PROTECT_FROM_CLOSE 0x00000002u
+#define DUPLICATE_CLOSE_SOURCE 0x00000001u
+#define DUPLICATE_SAME_ACCESS 0x00000002u
+#define DUPLICATE_SAME_ATTRIBUTES 0x00000004u
+
+#define CREATE_MUTEX_INITIAL_OWNER 0x00000001u
+#define CREATE_EVENT_MANUAL_RESET 0x00000001u
+#define CREATE_EVENT_INITIAL_SET 0x00000002u
+
+/* ---------------------------------------------------------------------------------------------
+ * Error codes (GetLastError values), with the Windows numbers
+ * ------------------------------------------------------------------------------------------- */
+
+#define ERROR_SUCCESS 0u
+#define NO_ERROR 0u
+#define ERROR_INVALID_FUNCTION 1u
+#define ERROR_FILE_NOT_FOUND 2u
+#define ERROR_PATH_NOT_FOUND 3u
+#define ERROR_ACCESS_DENIED 5u
+#define ERROR_INVALID_HANDLE 6u
+#define ERROR_NOT_ENOUGH_MEMORY 8u
+#define ERROR_BAD_LENGTH 24u
+#define ERROR_INVALID_PARAMETER 87u
+#define ERROR_EXCL_SEM_ALREADY_OWNED 101u
+#define ERROR_TOO_MANY_SEM_REQUESTS 103u
+#define ERROR_SEM_OWNER_DIED 105u
+#define ERROR_CALL_NOT_IMPLEMENTED 120u
+#define ERROR_SEM_TIMEOUT 121u
+#define ERROR_INSUFFICIENT_BUFFER 122u
+#define ERROR_INVALID_NAME 123u
+#define ERROR_BAD_PATHNAME 161u
+#define ERROR_ALREADY_EXISTS 183u
+#define ERROR_FILENAME_EXCED_RANGE 206u
+#define ERROR_NOT_OWNER 288u
+#define ERROR_TOO_MANY_POSTS 298u
+#define ERROR_MUTANT_LIMIT_EXCEEDED 587u
+#define ERROR_OBJECT_NAME_EXISTS 698u
+#define ERROR_ABANDONED_WAIT_0 735u
+#define ERROR_NOACCESS 998u
+#define ERROR_SERVICE_NOT_ACTIVE 1062u
+#define ERROR_PRIVILEGE_NOT_HELD 1314u
+#define ERROR_NO_SYSTEM_RESOURCES 1450u
+#define ERROR_TIMEOUT 1460u
+
+/* ---------------------------------------------------------------------------------------------
+ * Last error (per thread)
+ * ------------------------------------------------------------------------------------------- */
+
+NSEM_EXTERN DWORD GetLastError(void);
+NSEM_EXTERN void SetLastError(DWORD dwErrCode);
+
+/* ---------------------------------------------------------------------------------------------
+ * Semaphores
+ *
+ * Names: NULL or "" make an anonymous object. Otherwise the name is relative to the session
+ * namespace; "Local\name" is the same, "Global\name" is the global namespace (the same as the
+ * session namespace in session 0). Names are case-sensitive and may contain any character but '\'.
+ * A names are UTF-8 and may have at most 260 UTF-16 units (more: ERROR_FILENAME_EXCED_RANGE);
+ * W names longer than 32766 UTF-16 units are truncated to 32766, as Windows does.
+ * Name errors (Create* and Open*): ERROR_BAD_PATHNAME (leading '\'), ERROR_PATH_NOT_FOUND
+ * (a '\' after an element that is not a namespace), ERROR_INVALID_NAME (empty element, e.g.
+ * "Global\"), ERROR_INVALID_HANDLE (the name is held by an object of another type, or is a
+ * namespace link such as "Global" itself), ERROR_FILENAME_EXCED_RANGE (A names only).
+ * ------------------------------------------------------------------------------------------- */
+
+/* Creates a semaphore, or opens the existing one of that name (its counts are then ignored).
+ * Success: a handle, with GetLastError() 0 for a new object or ERROR_ALREADY_EXISTS.
+ * Failure: NULL with ERROR_INVALID_PARAMETER (lMaximumCount <= 0, lInitialCount < 0 or
+ * > lMaximumCount; checked before the name), name errors (above). */
+NSEM_EXTERN HANDLE CreateSemaphoreA(LPSECURITY_ATTRIBUTES lpSemaphoreAttributes, LONG lInitialCount,
+                                    LONG lMaximumCount, LPCSTR lpName);
+NSEM_EXTERN HANDLE CreateSemaphoreW(LPSECURITY_ATTRIBUTES lpSemaphoreAttributes, LONG lInitialCount,
+                                    LONG lMaximumCount, LPCWSTR lpName);
+/* As CreateSemaphore, with the access of the new handle. dwFlags must be 0
+ * (ERROR_INVALID_PARAMETER). Opening an existing object with dwDesiredAccess that maps to no right
+ * fails with ERROR_ACCESS_DENIED. */
+NSEM_EXTERN HANDLE CreateSemaphoreExA(LPSECURITY_ATTRIBUTES lpSemaphoreAttributes, LONG lInitialCount,
+                                      LONG lMaximumCount, LPCSTR lpName, DWORD dwFlags,
+                                      DWORD dwDesiredAccess);
+NSEM_EXTERN HANDLE CreateSemaphoreExW(LPSECURITY_ATTRIBUTES lpSemaphoreAttributes, LONG lInitialCount,
+                                      LONG lMaximumCount, LPCWSTR lpName, DWORD dwFlags,
+                                      DWORD dwDesiredAccess);
+/* Opens an existing semaphore. Failure: NULL with ERROR_INVALID_PARAMETER (lpName NULL),
+ * ERROR_FILE_NOT_FOUND (no such name), ERROR_ACCESS_DENIED (no right requested, or a right the
+ * type does not have), ERROR_PRIVILEGE_NOT_HELD (ACCESS_SYSTEM_SECURITY), name errors. */
+NSEM_EXTERN HANDLE OpenSemaphoreA(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCSTR lpName);
+NSEM_EXTERN HANDLE OpenSemaphoreW(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCWSTR lpName);
+/* Adds lReleaseCount to the count and reports the count before it.
+ * Failure: FALSE with ERROR_INVALID_PARAMETER (lReleaseCount <= 0, checked first),
+ * ERROR_INVALID_HANDLE (bad handle or not a semaphore), ERROR_ACCESS_DENIED (no
+ * SEMAPHORE_MODIFY_STATE), ERROR_TOO_MANY_POSTS (the maximum would be passed: nothing changes and
+ * *lpPreviousCount is not written). */
+NSEM_EXTERN BOOL ReleaseSemaphore(HANDLE hSemaphore, LONG lReleaseCount, LPLONG lpPreviousCount);
+
+/* ---------------------------------------------------------------------------------------------
+ * Mutexes (owned by a thread, recursive; abandoned when the owner thread or process ends)
+ * ------------------------------------------------------------------------------------------- */
+
+/* Creates a mutex (owned by the calling thread if bInitialOwner and the object is new), or opens
+ * the existing one. GetLastError() and failures as CreateSemaphore (no count errors). */
+NSEM_EXTERN HANDLE CreateMutexA(LPSECURITY_ATTRIBUTES lpMutexAttributes, BOOL bInitialOwner, LPCSTR lpName);
+NSEM_EXTERN HANDLE CreateMutexW(LPSECURITY_ATTRIBUTES lpMutexAttributes, BOOL bInitialOwner, LPCWSTR lpName);
+/* dwFlags: CREATE_MUTEX_INITIAL_OWNER; other bits are ignored, as on Windows. */
+NSEM_EXTERN HANDLE CreateMutexExA(LPSECURITY_ATTRIBUTES lpMutexAttributes, LPCSTR lpName, DWORD dwFlags,
+                                  DWORD dwDesiredAccess);
+NSEM_EXTERN HANDLE CreateMutexExW(LPSECURITY_ATTRIBUTES lpMutexAttributes, LPCWSTR lpName, DWORD dwFlags,
+                                  DWORD dwDesiredAccess);
+/* As OpenSemaphore. */
+NSEM_EXTERN HANDLE OpenMutexA(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCSTR lpName);
+NSEM_EXTERN HANDLE OpenMutexW(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCWSTR lpName);
+/* Releases one level of ownership. Needs no access right.
+ * Failure: FALSE with ERROR_INVALID_HANDLE (bad handle or not a mutex), ERROR_NOT_OWNER (the
+ * calling thread does not own it). */
+NSEM_EXTERN BOOL ReleaseMutex(HANDLE hMutex);
+
+/* ---------------------------------------------------------------------------------------------
+ * Events
+ * ------------------------------------------------------------------------------------------- */
+
+/* GetLastError() and failures as CreateSemaphore (no count errors). */
+NSEM_EXTERN HANDLE CreateEventA(LPSECURITY_ATTRIBUTES lpEventAttributes, BOOL bManualReset, BOOL bInitialState,
+                                LPCSTR lpName);
+NSEM_EXTERN HANDLE CreateEventW(LPSECURITY_ATTRIBUTES lpEventAttributes, BOOL bManualReset, BOOL bInitialState,
+                                LPCWSTR lpName);
+/* dwFlags: CREATE_EVENT_MANUAL_RESET | CREATE_EVENT_INITIAL_SET; other bits are ignored. */
+NSEM_EXTERN HANDLE CreateEventExA(LPSECURITY_ATTRIBUTES lpEventAttributes, LPCSTR lpName, DWORD dwFlags,
+                                  DWORD dwDesiredAccess);
+NSEM_EXTERN HANDLE CreateEventExW(LPSECURITY_ATTRIBUTES lpEventAttributes, LPCWSTR lpName, DWORD dwFlags,
+                                  DWORD dwDesiredAccess);
+/* As OpenSemaphore. */
+NSEM_EXTERN HANDLE OpenEventA(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCSTR lpName);
+NSEM_EXTERN HANDLE OpenEventW(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCWSTR lpName);
+/* Each needs EVENT_MODIFY_STATE. Failure: FALSE with ERROR_INVALID_HANDLE (bad handle or not an
+ * event), ERROR_ACCESS_DENIED. PulseEvent releases the threads waiting at that moment (all for a
+ * manual-reset event, one for an auto-reset event) and leaves the event reset. */
+NSEM_EXTERN BOOL SetEvent(HANDLE hEvent);
+NSEM_EXTERN BOOL ResetEvent(HANDLE hEvent);
+NSEM_EXTERN BOOL PulseEvent(HANDLE hEvent);
+
+/* ---------------------------------------------------------------------------------------------
+ * Waits. Timeouts are in milliseconds on the monotonic clock; INFINITE waits forever.
+ * Results: WAIT_OBJECT_0 + i, WAIT_ABANDONED_0 + i (an abandoned mutex was acquired),
+ * WAIT_TIMEOUT, or WAIT_FAILED with GetLastError() set. Success leaves GetLastError() unchanged.
+ * bAlertable is accepted; nsem has no APCs, so WAIT_IO_COMPLETION is never returned.
+ * ------------------------------------------------------------------------------------------- */
+
+/* Failure: WAIT_FAILED with ERROR_INVALID_HANDLE (bad or NULL handle), ERROR_ACCESS_DENIED (no
+ * SYNCHRONIZE), ERROR_MUTANT_LIMIT_EXCEEDED (mutex recursion at 0x7FFFFFFF).
+ * GetCurrentProcess() and GetCurrentThread() are never signalled while the caller runs. */
+NSEM_EXTERN DWORD WaitForSingleObject(HANDLE hHandle, DWORD dwMilliseconds);
+NSEM_EXTERN DWORD WaitForSingleObjectEx(HANDLE hHandle, DWORD dwMilliseconds, BOOL bAlertable);
+/* bWaitAll FALSE: acquires the lowest-index signalled object. TRUE: acquires all at once or none.
+ * Failure: WAIT_FAILED with ERROR_INVALID_PARAMETER (nCount 0 or > 64; for wait-all, the same
+ * object twice), ERROR_INVALID_HANDLE (a bad handle, or a pseudo handle), ERROR_ACCESS_DENIED,
+ * ERROR_MUTANT_LIMIT_EXCEEDED. */
+NSEM_EXTERN DWORD WaitForMultipleObjects(DWORD nCount, const HANDLE *lpHandles, BOOL bWaitAll,
+                                         DWORD dwMilliseconds);
+NSEM_EXTERN DWORD WaitForMultipleObjectsEx(DWORD nCount, const HANDLE *lpHandles, BOOL bWaitAll,
+                                           DWORD dwMilliseconds, BOOL bAlertable);
+/* Signals hObjectToSignal (semaphore: release 1, needs SEMAPHORE_MODIFY_STATE; event: set, needs
+ * EVENT_MODIFY_STATE; mutex: release, needs SYNCHRONIZE) then waits on hObjectToWaitOn.
+ * Both handles are checked before anything is signalled. Failure: WAIT_FAILED with the error of
+ * the failed release or set (nothing is waited on then), or as WaitForSingleObject. */
+NSEM_EXTERN DWORD SignalObjectAndWait(HANDLE hObjectToSignal, HANDLE hObjectToWaitOn, DWORD dwMilliseconds,
+                                      BOOL bAlertable);
+
+/* ---------------------------------------------------------------------------------------------
+ * Handles
+ * ------------------------------------------------------------------------------------------- */
+
+/* Closes a handle; the object goes with its last handle in any process.
+ * Pseudo handles (-1 to -6) close successfully and nothing happens.
+ * Failure: FALSE with ERROR_INVALID_HANDLE (bad handle, or HANDLE_FLAG_PROTECT_FROM_CLOSE set:
+ * the handle stays valid). */
+NSEM_EXTERN BOOL CloseHandle(HANDLE hObject);
+/* Failure: FALSE with ERROR_INVALID_HANDLE. */
+NSEM_EXTERN BOOL GetHandleInformation(HANDLE hObject, LPDWORD lpdwFlags);
+/* Changes the flags in dwMask (HANDLE_FLAG_INHERIT, HANDLE_FLAG_PROTECT_FROM_CLOSE) to those in
+ * dwFlags. Failure: FALSE with ERROR_INVALID_HANDLE. */
+NSEM_EXTERN BOOL SetHandleInformation(HANDLE hObject, DWORD dwMask, DWORD dwFlags);
+/* Duplicates a handle within the calling process (both process handles GetCurrentProcess()).
+ * dwOptions: DUPLICATE_SAME_ACCESS (else dwDesiredAccess, generic rights mapped; 0 is allowed),
+ * DUPLICATE_CLOSE_SOURCE, DUPLICATE_SAME_ATTRIBUTES.
+ * Process handles other than GetCurrentProcess() (and so duplication into another process) are
+ * not available yet: they fail with ERROR_INVALID_HANDLE.
+ * Failure: FALSE with ERROR_INVALID_HANDLE (bad source or process handle), ERROR_ACCESS_DENIED
+ * (more access than the source handle has), ERROR_INVALID_PARAMETER (unknown option bits). */
+NSEM_EXTERN BOOL DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSourceHandle, HANDLE hTargetProcessHandle,
+                                 LPHANDLE lpTargetHandle, DWORD dwDesiredAccess, BOOL bInheritHandle,
+                                 DWORD dwOptions);
+NSEM_EXTERN HANDLE GetCurrentProcess(void); /* (HANDLE)-1 */
+NSEM_EXTERN HANDLE GetCurrentThread(void);  /* (HANDLE)-2 */
+NSEM_EXTERN DWORD GetCurrentProcessId(void);
+NSEM_EXTERN DWORD GetCurrentThreadId(void); /* the Linux thread id */
+
+/* ---------------------------------------------------------------------------------------------
+ * nsem extensions
+ * ------------------------------------------------------------------------------------------- */
+
+#define NSEM_TYPE_SEMAPHORE 1u
+#define NSEM_TYPE_MUTEX 2u
+#define NSEM_TYPE_EVENT 3u
+
+#define NSEM_INFO_MANUAL_RESET 0x00000001u /* dwFlags of an event */
+
+/* What NsemQueryObject reports. Set cbSize = sizeof(NSEM_OBJECT_INFO) before the call; fields may
+ * be added at the end in later versions. */
+typedef struct _NSEM_OBJECT_INFO {
+    DWORD cbSize;
+    DWORD dwType;             /* NSEM_TYPE_* */
+    DWORD dwFlags;            /* NSEM_INFO_* */
+    LONG lCurrentCount;       /* semaphore: count; mutex: 1 - recursion (Windows' CurrentCount);
+                                 event: 1 if set, else 0 */
+    LONG lMaximumCount;       /* semaphore: maximum; mutex and event: 1 */
+    DWORD dwOwnerProcessId;   /* mutex owner, 0 when free */
+    DWORD dwOwnerThreadId;
+    DWORD dwRecursionCount;
+    BOOL bAbandoned;          /* an owner died and no one has been told yet */
+    DWORD dwLastOwnerProcessId; /* the owner that abandoned it, while bAbandoned */
+    DWORD dwHandleCount;      /* open handles, in all processes */
+    DWORD dwWaiterCount;      /* threads blocked on it now */
+} NSEM_OBJECT_INFO;
+
+/* Describes the object behind hObject. Needs the type's QUERY_STATE right (value 1).
+ * Failure: FALSE with ERROR_INVALID_HANDLE, ERROR_ACCESS_DENIED, ERROR_INVALID_PARAMETER (lpInfo
+ * NULL or cbSize smaller than the first version of the struct). */
+NSEM_EXTERN BOOL NsemQueryObject(HANDLE hObject, NSEM_OBJECT_INFO *lpInfo);
+
+/* The symbolic name ("ERROR_INVALID_HANDLE") and the message of a Windows error code nsem uses;
+ * NULL for a code it does not know. */
+NSEM_EXTERN const char *NsemErrorName(DWORD dwError);
+NSEM_EXTERN const char *NsemErrorMessage(DWORD dwError);
+
+/* ---------------------------------------------------------------------------------------------
+ * TCHAR names: the W functions when UNICODE is defined, else the A functions.
+ * ------------------------------------------------------------------------------------------- */
+
+#ifdef UNICODE
+typedef WCHAR TCHAR;
+#define TEXT(s) L##s
+#define CreateSemaphore CreateSemaphoreW
+#define CreateSemaphoreEx CreateSemaphoreExW
+#define OpenSemaphore OpenSemaphoreW
+#define CreateMutex CreateMutexW
+#define CreateMutexEx CreateMutexExW
+#define OpenMutex OpenMutexW
+#define CreateEvent CreateEventW
+#define CreateEventEx CreateEventExW
+#define OpenEvent OpenEventW
+#else
+typedef CHAR TCHAR;
+#define TEXT(s) s
+#define CreateSemaphore CreateSemaphoreA
+#define CreateSemaphoreEx CreateSemaphoreExA
+#define OpenSemaphore OpenSemaphoreA
+#define CreateMutex CreateMutexA
+#define CreateMutexEx CreateMutexExA
+#define OpenMutex OpenMutexA
+#define CreateEvent CreateEventA
+#define CreateEventEx CreateEventExA
+#define OpenEvent OpenEventA
+#endif
+typedef TCHAR *LPTSTR;
+typedef const TCHAR *LPCTSTR;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NSEM_H */

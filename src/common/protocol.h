@@ -1,0 +1,164 @@
+/*
+ * protocol.h — the client-server protocol, declared in one place.
+ *
+ * A connection is a Unix stream socket. The client sends one request and reads one reply, in
+ * turn. Every message is a fixed-width, explicitly padded struct starting with a header whose `len`
+ * is the whole message; CREATE and OPEN are followed by `name_len` bytes of UTF-8 name (no NUL).
+ * The server checks, before touching any state: len is exactly the struct size (plus name_len),
+ * the op is known, every pad field is 0, and name_len is at most NSEM_NAME_MAX_BYTES. A message that
+ * breaks any of these closes the connection. Values that are merely wrong (an unknown type, flag
+ * bits, counts, handles) get a reply with the Windows error code in `error`.
+ * HELLO must be the first request, and only the first; its reply carries the arena memfd in
+ * SCM_RIGHTS.
+ */
+#ifndef NSEM_COMMON_PROTOCOL_H
+#define NSEM_COMMON_PROTOCOL_H
+
+#include <stdint.h>
+
+#define NSEM_PROTOCOL_VERSION 1u
+#define NSEM_NAME_MAX_UNITS 32766u                    /* UTF-16 units, as Windows' UNICODE_STRING */
+#define NSEM_NAME_MAX_BYTES (NSEM_NAME_MAX_UNITS * 3u) /* UTF-8 of that many units */
+#define NSEM_MSG_MAX (4096u + NSEM_NAME_MAX_BYTES)
+
+enum nsem_op {
+    NSEM_OP_HELLO = 1,
+    NSEM_OP_CREATE,
+    NSEM_OP_OPEN,
+    NSEM_OP_CLOSE,
+    NSEM_OP_UNPIN,
+    NSEM_OP_DUP,
+    NSEM_OP_SET_HANDLE_INFO,
+    NSEM_OP_QUERY,
+    NSEM_OP_COUNT
+};
+
+struct nsem_req_hdr {
+    uint32_t len;
+    uint32_t op;
+};
+
+struct nsem_rep_hdr {
+    uint32_t len;
+    uint32_t error; /* a Windows error code; ERROR_ALREADY_EXISTS is a success of CREATE */
+};
+
+struct nsem_req_hello {
+    struct nsem_req_hdr hdr;
+    uint32_t version;
+    uint32_t session;
+};
+struct nsem_rep_hello {
+    struct nsem_rep_hdr hdr;
+    uint32_t client_id; /* the client part of this connection's thread tokens */
+    uint32_t server_pid;
+    uint32_t arena_slots;
+    uint32_t pad;
+};
+
+/* attributes (CREATE, OPEN, DUP's inherit bit) */
+#define NSEM_ATTR_INHERIT 0x1u
+#define NSEM_ATTR_ALL NSEM_ATTR_INHERIT
+
+/* type_flags of CREATE */
+#define NSEM_CREATE_MUTEX_OWNED 0x1u  /* the creating thread (owner_token) owns a new mutex */
+#define NSEM_CREATE_EVENT_MANUAL 0x1u /* manual-reset event */
+#define NSEM_CREATE_EVENT_SET 0x2u    /* initially set */
+
+struct nsem_req_create {
+    struct nsem_req_hdr hdr;
+    uint32_t type; /* NSEM_TYPE_* */
+    uint32_t access;
+    uint32_t attributes;
+    uint32_t type_flags;
+    int32_t initial; /* semaphore */
+    int32_t max;     /* semaphore */
+    uint32_t owner_token; /* mutex created owned: the calling thread's token */
+    uint32_t owner_tid;
+    uint32_t name_len;
+    uint32_t pad;
+    /* char name[name_len] */
+};
+
+struct nsem_req_open {
+    struct nsem_req_hdr hdr;
+    uint32_t type;
+    uint32_t access;
+    uint32_t attributes;
+    uint32_t name_len;
+    /* char name[name_len] */
+};
+
+/* The reply of CREATE, OPEN and DUP: a new handle. */
+struct nsem_rep_handle {
+    struct nsem_rep_hdr hdr;
+    uint32_t handle;
+    uint32_t slot;
+    uint32_t access;
+    uint32_t type;
+    uint32_t handle_flags; /* HANDLE_FLAG_* */
+    uint32_t pad;
+};
+
+#define NSEM_CLOSE_PIN 0x1u /* keep the object alive for this client until UNPIN (a wait or an owned
+                               mutex of this client still uses it) */
+struct nsem_req_close {
+    struct nsem_req_hdr hdr;
+    uint32_t handle;
+    uint32_t flags;
+};
+
+struct nsem_req_unpin {
+    struct nsem_req_hdr hdr;
+    uint32_t slot;
+    uint32_t pad;
+};
+
+struct nsem_req_dup {
+    struct nsem_req_hdr hdr;
+    uint32_t handle;
+    uint32_t access;
+    uint32_t options; /* DUPLICATE_* */
+    uint32_t attributes;
+};
+
+struct nsem_req_set_handle_info {
+    struct nsem_req_hdr hdr;
+    uint32_t handle;
+    uint32_t mask;
+    uint32_t flags;
+    uint32_t pad;
+};
+struct nsem_rep_handle_info {
+    struct nsem_rep_hdr hdr;
+    uint32_t flags;
+    uint32_t pad;
+};
+
+struct nsem_req_query {
+    struct nsem_req_hdr hdr;
+    uint32_t handle;
+    uint32_t pad;
+};
+struct nsem_rep_query {
+    struct nsem_rep_hdr hdr;
+    uint32_t type;
+    uint32_t flags;
+    int32_t count;
+    int32_t max;
+    uint32_t owner_pid;
+    uint32_t owner_tid;
+    uint32_t recursion;
+    uint32_t abandoned;
+    uint32_t last_owner_pid;
+    uint32_t handle_count;
+    uint32_t waiter_count;
+    uint32_t pad;
+};
+
+/* A reply that carries nothing but the error. */
+struct nsem_rep_status {
+    struct nsem_rep_hdr hdr;
+};
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * shm.h — the object arena: the shared memory in which the state of every object lives.
+ *
+ * The server creates the arena (one memfd) and hands it to each client at HELLO; every client maps
+ * it whole. An object is one 64-byte slot. The server writes a slot's description (type, flags,
+ * maximum) before the first handle to it exists and rewrites it only after the last reference is
+ * gone; clients change only `state`, `seq`, `waiters` and the owner fields, with the atomics below.
+ *
+ * state (64 bits, one CAS decides every change):
+ *   low 32  "value", by type:
+ *           semaphore  the count
+ *           mutex      owner token (bits 0-29, 0 = free) | NSEM_MUTEX_ABANDONED (bit 30)
+ *           event      bit 0 set | pulse counter (bits 1-31, bumped by PulseEvent on a manual event)
+ *   high 32 token of the thread whose wait-all has the object locked, 0 if none. A locked object
+ *           is seen by nobody else until the wait-all stores its final value and 0 here, so a
+ *           wait-all acquires all its objects at once or none.
+ * seq (32 bits) is the futex word: bit 0 NSEM_SEQ_SLEEPERS says a thread may sleep on it; any change
+ *   of `state` that a sleeper may want is followed by nsem_slot_wake(), which, only when that bit
+ *   is set, adds 2 (clearing bit 0) and wakes every sleeper. With no sleeper, a change costs one CAS
+ *   and one load: no syscall.
+ *
+ * Memory order: every access to `state` and `seq` is seq_cst. The wake protocol is a Dekker pair —
+ * a sleeper sets SLEEPERS then re-reads `state`; a changer writes `state` then reads `seq` — and
+ * only seq_cst on both sides guarantees one of them sees the other. The descriptive fields use
+ * relaxed order: they are published by the server before the handle reply (a syscall), or are
+ * informational (owner ids, waiters) and never decide a state change.
+ */
+#ifndef NSEM_COMMON_SHM_H
+#define NSEM_COMMON_SHM_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define NSEM_ARENA_SLOTS (1u << 22) /* 4,194,304 objects; the memfd is sparse */
+#define NSEM_SLOT_SIZE 64u
+#define NSEM_ARENA_BYTES ((uint64_t)NSEM_ARENA_SLOTS * NSEM_SLOT_SIZE)
+
+/* Thread tokens: (client id << 14) | thread index; both parts start at 1, so a token is never 0. */
+#define NSEM_TOKEN_THREAD_BITS 14u
+#define NSEM_TOKEN_MAX_THREADS ((1u << NSEM_TOKEN_THREAD_BITS) - 1u)
+#define NSEM_TOKEN_MAX_CLIENTS 0xFFFFu
+#define NSEM_TOKEN_MASK 0x3FFFFFFFu
+#define NSEM_TOKEN_CLIENT(t) (((t) & NSEM_TOKEN_MASK) >> NSEM_TOKEN_THREAD_BITS)
+#define NSEM_MAKE_TOKEN(client, thread) (((uint32_t)(client) << NSEM_TOKEN_THREAD_BITS) | (uint32_t)(thread))
+
+#define NSEM_MUTEX_ABANDONED 0x40000000u
+#define NSEM_MUTEX_MAX_RECURSION 0x7FFFFFFFu
+#define NSEM_EVENT_SET 0x1u
+#define NSEM_EVENT_PULSE_STEP 0x2u
+#define NSEM_SEQ_SLEEPERS 0x1u
+
+/* slot.flags */
+#define NSEM_SLOT_MANUAL_RESET 0x1u
+
+struct nsem_slot {
+    _Atomic uint64_t state;          /* seq_cst: see above */
+    _Atomic uint32_t seq;            /* seq_cst: futex word */
+    _Atomic uint32_t waiters;        /* relaxed: threads blocked on it now (informational) */
+    _Atomic uint32_t type;           /* relaxed: NSEM_TYPE_*, 0 when free; published by the server */
+    _Atomic uint32_t flags;          /* relaxed: NSEM_SLOT_* */
+    _Atomic int32_t max;             /* relaxed: semaphore maximum */
+    _Atomic uint32_t recursion;      /* relaxed: mutex recursion; only the owner thread writes it */
+    _Atomic uint32_t owner_pid;      /* relaxed: informational, written by the owner after its CAS */
+    _Atomic uint32_t owner_tid;      /* relaxed: informational */
+    _Atomic uint32_t last_owner_pid; /* relaxed: the owner that abandoned it */
+    uint32_t reserved[5];
+};
+_Static_assert(sizeof(struct nsem_slot) == NSEM_SLOT_SIZE, "a slot is one cache line");
+
+static inline uint32_t nsem_word_value(uint64_t w)
+{
+    return (uint32_t)w;
+}
+static inline uint32_t nsem_word_locker(uint64_t w)
+{
+    return (uint32_t)(w >> 32);
+}
+static inline uint64_t nsem_word(uint32_t value, uint32_t locker)
+{
+    return ((uint64_t)locker << 32) | value;
+}
+
+#endif

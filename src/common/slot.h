@@ -1,0 +1,16 @@
+/*
+ * slot.h — the atomic operations on an arena slot that clients and the server share: the two
+ * halves of the wake protocol of shm.h.
+ */
+#ifndef NSEM_COMMON_SLOT_H
+#define NSEM_COMMON_SLOT_H
+
+#include "common/shm.h"
+
+/* After a change of slot->state: wakes all sleepers, with no syscall when there are none. */
+void nsem__slot_wake(struct nsem_slot *slot);
+/* Before sleeping on slot->seq: sets NSEM_SEQ_SLEEPERS and returns the value to sleep on. The
+ * caller must re-read slot->state after this and before sleeping. */
+uint32_t nsem__slot_arm(struct nsem_slot *slot);
+
+#endif

@@ -1,0 +1,104 @@
+/*
+ * client.h — libnsem's internal interfaces.
+ *
+ * Layers: conn.c (the connection to nsemd, started on demand; the arena mapping), handles.c (the
+ * process's handle table, mirrored from the server so that a wait or release needs no message),
+ * thread.c (thread tokens, owned mutexes, abandonment at thread exit), objops.c (the atomic
+ * operations on a slot), wait.c (the wait engine), and the public functions in create.c,
+ * release.c, handleapi.c, query.c, lasterror.c.
+ *
+ * Locking: one mutex, the connection lock, serializes requests to the server together with every
+ * change of the handle table and of the per-object bookkeeping (struct nsem_lobj counts), so that
+ * the table mirrors the server's exactly. Readers of the table take no lock (atomic entries).
+ */
+#ifndef NSEM_LIB_CLIENT_H
+#define NSEM_LIB_CLIENT_H
+
+#include <nsem.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/objstate.h"
+#include "common/protocol.h"
+#include "common/shm.h"
+#include "common/slot.h"
+
+#define NSEM_HIDDEN __attribute__((visibility("hidden")))
+
+/* ---- last error (lasterror.c) ---- */
+void nsem__set_error(DWORD code);
+
+/* ---- connection (conn.c) ---- */
+void nsem__conn_lock(void);
+void nsem__conn_unlock(void);
+/* Sends a request and reads its reply, connecting (and starting the server) first if needed.
+ * Caller holds the connection lock. `name` (name_len bytes) follows the fixed request.
+ * Returns the reply's error code, or ERROR_SERVICE_NOT_ACTIVE when the server cannot be reached. */
+DWORD nsem__request_locked(void *req, uint32_t req_len, const char *name, uint32_t name_len, void *rep,
+                           uint32_t rep_len);
+struct nsem_slot *nsem__slot(uint32_t index);
+uint32_t nsem__client_id(void); /* 0 while not connected */
+/* Connects if needed; returns 0 or a Windows error. */
+DWORD nsem__ensure_connected(void);
+/* Starts nsemd for sock_path (spawn.c); false when no server binary is found or it cannot run. */
+bool nsem__spawn_server(const char *sock_path);
+
+/* ---- handles (handles.c) ---- */
+struct nsem_handle {
+    uint32_t value; /* the handle value, low two bits cleared */
+    uint32_t slot;
+    uint32_t type;
+    uint32_t access;
+    uint32_t flags; /* HANDLE_FLAG_* */
+};
+#define NSEM_PSEUDO_PROCESS ((uintptr_t)-1)
+#define NSEM_PSEUDO_THREAD ((uintptr_t)-2)
+bool nsem__is_pseudo(HANDLE h); /* (HANDLE)-1 .. (HANDLE)-6 */
+/* Finds a handle: ERROR_INVALID_HANDLE (bad, or type != 0 and not that type), ERROR_ACCESS_DENIED
+ * (missing one of the `need` rights), else 0. Takes no lock. */
+DWORD nsem__handle_lookup(HANDLE h, uint32_t type, uint32_t need, struct nsem_handle *out);
+/* Records a handle the server has just made (caller holds the connection lock). */
+void nsem__handle_install(const struct nsem_rep_handle *rep);
+/* Forgets a handle the server has closed (caller holds the connection lock). */
+void nsem__handle_forget(uint32_t value);
+void nsem__handle_set_flags(uint32_t value, uint32_t flags);
+void nsem__handles_reset(void); /* after fork, or when the server is gone */
+
+/* Per-object bookkeeping of this process, by slot: handles it holds, and "busy" uses (blocking
+ * waits, owned mutexes) that must keep the object alive after its last handle is closed. */
+void nsem__busy_inc(uint32_t slot);
+void nsem__busy_dec(uint32_t slot);
+/* Called by CloseHandle (connection lock held): whether to ask the server for a pin. */
+bool nsem__close_needs_pin(uint32_t slot);
+
+/* ---- threads (thread.c) ---- */
+uint32_t nsem__thread_token(void); /* connects if needed; 0 if that fails */
+uint32_t nsem__tid(void);
+void nsem__owned_add(uint32_t slot);
+void nsem__owned_remove(uint32_t slot);
+void nsem__thread_after_fork(void);
+
+/* ---- operations on a slot (objops.c) ---- */
+/* Signals: each returns 0 or a Windows error. */
+DWORD nsem__sem_release(uint32_t slot, LONG count, LONG *prev);
+DWORD nsem__mutex_release(uint32_t slot);
+DWORD nsem__event_set(uint32_t slot);
+DWORD nsem__event_reset(uint32_t slot);
+DWORD nsem__event_pulse(uint32_t slot);
+/* Waits until no wait-all holds the slot's lock; returns the state then. */
+uint64_t nsem__wait_unlocked(struct nsem_slot *s);
+/* Bookkeeping after `me` acquired a mutex (not for a recursion). */
+void nsem__mutex_acquired(uint32_t slot, struct nsem_slot *s);
+/* Abandons a mutex the calling thread owns (at thread exit). */
+void nsem__mutex_abandon_mine(uint32_t slot, uint32_t me);
+
+/* ---- waits (wait.c) ---- */
+DWORD nsem__wait(DWORD n, const HANDLE *handles, bool wait_all, DWORD ms);
+
+/* ---- names (names.c) ---- */
+/* Converts a name to the UTF-8 bytes the server takes. *out is either `a` itself or a buffer to
+ * free(); returns 0 or ERROR_FILENAME_EXCED_RANGE / ERROR_INVALID_NAME / ERROR_NOT_ENOUGH_MEMORY. */
+DWORD nsem__name_a(const char *a, const char **out, uint32_t *len);
+DWORD nsem__name_w(const wchar_t *w, char **out, uint32_t *len);
+
+#endif

@@ -1,0 +1,243 @@
+/*
+ * conn.c — the connection to nsemd: made on the first call that needs it (starting the server if
+ * none runs), HELLO, the arena mapping, and one request/reply at a time under the connection lock.
+ *
+ * After fork() the child has no connection (its first call makes its own, as a new process) and,
+ * for now, no handles. If the server goes away, the handles it knew are gone with it: the table is
+ * emptied and the next call connects afresh. An old arena mapping is never unmapped, since another
+ * thread may still be touching it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/paths.h"
+#include "lib/client.h"
+
+static pthread_mutex_t conn_mutex = PTHREAD_MUTEX_INITIALIZER;
+static int conn_fd = -1;
+static _Atomic(struct nsem_slot *) arena; /* acquire/release: published after the mmap */
+static _Atomic uint32_t client_id;        /* relaxed: read by token computation after connecting */
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void before_fork(void)
+{
+    pthread_mutex_lock(&conn_mutex);
+}
+
+static void after_fork_parent(void)
+{
+    pthread_mutex_unlock(&conn_mutex);
+}
+
+static void after_fork_child(void)
+{
+    pthread_mutex_init(&conn_mutex, NULL);
+    if (conn_fd >= 0) close(conn_fd);
+    conn_fd = -1;
+    atomic_store_explicit(&client_id, 0, memory_order_relaxed);
+    nsem__handles_reset();
+    nsem__thread_after_fork();
+}
+
+static void init_process(void)
+{
+    pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}
+
+void nsem__conn_lock(void)
+{
+    pthread_once(&init_once, init_process);
+    pthread_mutex_lock(&conn_mutex);
+}
+
+void nsem__conn_unlock(void)
+{
+    pthread_mutex_unlock(&conn_mutex);
+}
+
+struct nsem_slot *nsem__slot(uint32_t index)
+{
+    return atomic_load_explicit(&arena, memory_order_acquire) + index;
+}
+
+uint32_t nsem__client_id(void)
+{
+    return atomic_load_explicit(&client_id, memory_order_relaxed);
+}
+
+static uint32_t session_id(void)
+{
+    const char *s = getenv("NSEM_SESSION");
+    if (s && *s) return (uint32_t)strtoul(s, NULL, 10);
+    FILE *f = fopen("/proc/self/sessionid", "re");
+    unsigned long id = 0;
+    if (f) {
+        if (fscanf(f, "%lu", &id) != 1) id = 0;
+        fclose(f);
+    }
+    return id == 4294967295ul ? 0 : (uint32_t)id; /* -1: no login session; session 0 then */
+}
+
+static bool write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n) {
+        ssize_t k = send(fd, c, n, MSG_NOSIGNAL);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return false;
+        c += k;
+        n -= (size_t)k;
+    }
+    return true;
+}
+
+/* Reads one reply of at most rep_len bytes; a reply of another size than expected is an error. */
+static bool read_reply(int fd, void *rep, uint32_t rep_len, int *passed_fd)
+{
+    char *p = rep;
+    uint32_t got = 0, want = sizeof(struct nsem_rep_hdr);
+    while (got < want) {
+        char cbuf[CMSG_SPACE(sizeof(int))];
+        struct iovec iov = {p + got, want - got};
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+        ssize_t k = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return false;
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
+            if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS && passed_fd)
+                memcpy(passed_fd, CMSG_DATA(cm), sizeof(int));
+        got += (uint32_t)k;
+        if (got == sizeof(struct nsem_rep_hdr)) {
+            struct nsem_rep_hdr h;
+            memcpy(&h, rep, sizeof h);
+            if (h.len < sizeof h || h.len > rep_len) return false;
+            want = h.len;
+        }
+    }
+    return true;
+}
+
+static int connect_socket(const char *path)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    while (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        if (errno == EINTR) continue;
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* HELLO on a fresh connection; maps the arena. */
+static bool greet(int fd)
+{
+    struct nsem_req_hello req = {{sizeof req, NSEM_OP_HELLO}, NSEM_PROTOCOL_VERSION, session_id()};
+    struct nsem_rep_hello rep;
+    int memfd = -1;
+    if (!write_all(fd, &req, sizeof req) || !read_reply(fd, &rep, sizeof rep, &memfd) || rep.hdr.error ||
+        rep.hdr.len != sizeof rep || memfd < 0 || rep.arena_slots != NSEM_ARENA_SLOTS) {
+        if (memfd >= 0) close(memfd);
+        return false;
+    }
+    void *p = mmap(NULL, NSEM_ARENA_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+    close(memfd);
+    if (p == MAP_FAILED) return false;
+    atomic_store_explicit(&arena, (struct nsem_slot *)p, memory_order_release);
+    atomic_store_explicit(&client_id, rep.client_id, memory_order_relaxed);
+    return true;
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Connects, starting the server when none answers. Concurrent starters serialize on the spawn
+ * lock, so however many processes start at once against no server, one server is started. */
+static DWORD connect_locked(void)
+{
+    char path[NSEM_PATH_MAX];
+    DWORD e = nsem__socket_path(path, sizeof path);
+    if (e) return e;
+    uint64_t deadline = now_ms() + 10000;
+    while (now_ms() < deadline) {
+        int fd = connect_socket(path);
+        if (fd >= 0 && greet(fd)) {
+            conn_fd = fd;
+            return 0;
+        }
+        if (fd >= 0) close(fd);
+        char lock_path[NSEM_PATH_MAX + 16];
+        snprintf(lock_path, sizeof lock_path, "%s.spawn", path);
+        int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (lock < 0) return ERROR_SERVICE_NOT_ACTIVE;
+        while (flock(lock, LOCK_EX) != 0 && errno == EINTR) {
+        }
+        fd = connect_socket(path);
+        if (fd < 0 && !nsem__spawn_server(path)) {
+            close(lock);
+            return ERROR_SERVICE_NOT_ACTIVE;
+        }
+        if (fd < 0) {
+            for (uint64_t until = now_ms() + 3000; fd < 0 && now_ms() < until;) {
+                struct timespec ts = {0, 2 * 1000000L};
+                nanosleep(&ts, NULL);
+                fd = connect_socket(path);
+            }
+        }
+        close(lock); /* releases the flock */
+        if (fd >= 0 && greet(fd)) {
+            conn_fd = fd;
+            return 0;
+        }
+        if (fd >= 0) close(fd);
+    }
+    return ERROR_SERVICE_NOT_ACTIVE;
+}
+
+static DWORD ensure_connected_locked(void)
+{
+    return conn_fd >= 0 ? 0 : connect_locked();
+}
+
+DWORD nsem__ensure_connected(void)
+{
+    if (nsem__client_id()) return 0;
+    nsem__conn_lock();
+    DWORD e = ensure_connected_locked();
+    nsem__conn_unlock();
+    return e;
+}
+
+DWORD nsem__request_locked(void *req, uint32_t req_len, const char *name, uint32_t name_len, void *rep,
+                           uint32_t rep_len)
+{
+    DWORD e = ensure_connected_locked();
+    if (e) return e;
+    struct nsem_req_hdr *h = req;
+    h->len = req_len + name_len;
+    if (write_all(conn_fd, req, req_len) && (!name_len || write_all(conn_fd, name, name_len)) &&
+        read_reply(conn_fd, rep, rep_len, NULL))
+        return ((struct nsem_rep_hdr *)rep)->error;
+    /* The server is gone, and with it every handle it gave us. */
+    close(conn_fd);
+    conn_fd = -1;
+    atomic_store_explicit(&client_id, 0, memory_order_relaxed);
+    nsem__handles_reset();
+    return ERROR_SERVICE_NOT_ACTIVE;
+}

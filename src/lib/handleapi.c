@@ -1,0 +1,109 @@
+/* handleapi.c — CloseHandle, Get/SetHandleInformation, DuplicateHandle and the pseudo handles. */
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/client.h"
+
+NSEM_EXTERN HANDLE GetCurrentProcess(void)
+{
+    return (HANDLE)NSEM_PSEUDO_PROCESS;
+}
+
+NSEM_EXTERN HANDLE GetCurrentThread(void)
+{
+    return (HANDLE)NSEM_PSEUDO_THREAD;
+}
+
+NSEM_EXTERN DWORD GetCurrentProcessId(void)
+{
+    return (DWORD)getpid();
+}
+
+NSEM_EXTERN DWORD GetCurrentThreadId(void)
+{
+    return nsem__tid();
+}
+
+NSEM_EXTERN BOOL CloseHandle(HANDLE hObject)
+{
+    if (nsem__is_pseudo(hObject)) return TRUE; /* closing a pseudo handle does nothing */
+    struct nsem_handle h;
+    nsem__conn_lock();
+    DWORD e = nsem__handle_lookup(hObject, 0, 0, &h);
+    if (!e && (h.flags & HANDLE_FLAG_PROTECT_FROM_CLOSE)) e = ERROR_INVALID_HANDLE;
+    if (!e) {
+        struct nsem_req_close req = {{0, NSEM_OP_CLOSE}, h.value, nsem__close_needs_pin(h.slot) ? NSEM_CLOSE_PIN : 0};
+        struct nsem_rep_status rep;
+        /* Forget it first: from now on no thread of ours reaches the object through it. */
+        nsem__handle_forget(h.value);
+        e = nsem__request_locked(&req, sizeof req, NULL, 0, &rep, sizeof rep);
+        if (e == ERROR_SERVICE_NOT_ACTIVE) e = 0; /* the server, and the handle with it, is gone */
+    }
+    nsem__conn_unlock();
+    if (e) nsem__set_error(e);
+    return e == 0;
+}
+
+NSEM_EXTERN BOOL GetHandleInformation(HANDLE hObject, LPDWORD lpdwFlags)
+{
+    struct nsem_handle h;
+    DWORD e = nsem__handle_lookup(hObject, 0, 0, &h);
+    if (!e && !lpdwFlags) e = ERROR_INVALID_PARAMETER;
+    if (e) {
+        nsem__set_error(e);
+        return FALSE;
+    }
+    *lpdwFlags = h.flags;
+    return TRUE;
+}
+
+NSEM_EXTERN BOOL SetHandleInformation(HANDLE hObject, DWORD dwMask, DWORD dwFlags)
+{
+    struct nsem_handle h;
+    nsem__conn_lock();
+    DWORD e = nsem__handle_lookup(hObject, 0, 0, &h);
+    if (!e) {
+        struct nsem_req_set_handle_info req = {{0, NSEM_OP_SET_HANDLE_INFO}, h.value, dwMask, dwFlags, 0};
+        struct nsem_rep_handle_info rep;
+        e = nsem__request_locked(&req, sizeof req, NULL, 0, &rep, sizeof rep);
+        if (!e) nsem__handle_set_flags(h.value, rep.flags);
+    }
+    nsem__conn_unlock();
+    if (e) nsem__set_error(e);
+    return e == 0;
+}
+
+NSEM_EXTERN BOOL DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSourceHandle, HANDLE hTargetProcessHandle,
+                                 LPHANDLE lpTargetHandle, DWORD dwDesiredAccess, BOOL bInheritHandle,
+                                 DWORD dwOptions)
+{
+    /* Only the calling process, for now: another process handle is not a valid handle here. */
+    if ((uintptr_t)hSourceProcessHandle != NSEM_PSEUDO_PROCESS ||
+        (uintptr_t)hTargetProcessHandle != NSEM_PSEUDO_PROCESS) {
+        nsem__set_error(ERROR_INVALID_HANDLE);
+        return FALSE;
+    }
+    struct nsem_handle h;
+    nsem__conn_lock();
+    DWORD e = nsem__handle_lookup(hSourceHandle, 0, 0, &h);
+    if (!e) {
+        struct nsem_req_dup req = {{0, NSEM_OP_DUP}, h.value, dwDesiredAccess, dwOptions,
+                                   bInheritHandle ? NSEM_ATTR_INHERIT : 0};
+        struct nsem_rep_handle rep;
+        /* The server closes an unprotected source with DUPLICATE_CLOSE_SOURCE, whatever happens. */
+        bool source_goes = (dwOptions & DUPLICATE_CLOSE_SOURCE) && !(h.flags & HANDLE_FLAG_PROTECT_FROM_CLOSE);
+        e = nsem__request_locked(&req, sizeof req, NULL, 0, &rep, sizeof rep);
+        if (source_goes && (e || rep.handle != h.value)) nsem__handle_forget(h.value);
+        if (!e) {
+            if (rep.handle == h.value) nsem__handle_forget(h.value); /* re-installed as the duplicate */
+            nsem__handle_install(&rep);
+            if (lpTargetHandle) *lpTargetHandle = (HANDLE)(uintptr_t)rep.handle;
+        }
+    }
+    nsem__conn_unlock();
+    if (e) {
+        if (lpTargetHandle) *lpTargetHandle = NULL;
+        nsem__set_error(e);
+    }
+    return e == 0;
+}

@@ -1,0 +1,169 @@
+/*
+ * handles.c — the process's handle table, a mirror of the server's, and per-object bookkeeping.
+ *
+ * An entry is one 64-bit atomic: valid | type | flags | slot | access. Readers (every wait and
+ * release) load it with acquire order and take no lock; writers hold the connection lock and
+ * publish with release order, after the server has made or closed the handle. Chunks of the table
+ * are never freed, so a stale handle read by a racing thread reads an empty entry, never freed
+ * memory.
+ */
+#include <stdlib.h>
+
+#include "lib/client.h"
+
+#define CHUNK_BITS 10u
+#define CHUNK (1u << CHUNK_BITS)
+#define TOP 1024u /* 1M handles, the server's bound */
+
+#define E_VALID (1ull << 63)
+#define E_TYPE_SHIFT 56
+#define E_FLAGS_SHIFT 54
+#define E_SLOT_SHIFT 32
+#define E_SLOT_MASK 0x3FFFFFull
+
+static _Atomic(_Atomic uint64_t *) table[TOP];
+
+bool nsem__is_pseudo(HANDLE h)
+{
+    intptr_t v = (intptr_t)h;
+    return v >= -6 && v <= -1;
+}
+
+static _Atomic uint64_t *entry_of(uintptr_t value, bool create)
+{
+    if (value == 0 || value > 0xFFFFFFFFu) return NULL;
+    uint32_t index = (uint32_t)(value >> 2);
+    if (index == 0 || index > TOP * CHUNK) return NULL;
+    index--;
+    _Atomic uint64_t *chunk = atomic_load_explicit(&table[index >> CHUNK_BITS], memory_order_acquire);
+    if (!chunk && create) {
+        chunk = calloc(CHUNK, sizeof *chunk);
+        if (!chunk) return NULL;
+        atomic_store_explicit(&table[index >> CHUNK_BITS], chunk, memory_order_release);
+    }
+    return chunk ? &chunk[index & (CHUNK - 1)] : NULL;
+}
+
+DWORD nsem__handle_lookup(HANDLE h, uint32_t type, uint32_t need, struct nsem_handle *out)
+{
+    _Atomic uint64_t *e = entry_of((uintptr_t)h, false);
+    uint64_t v = e ? atomic_load_explicit(e, memory_order_acquire) : 0; /* pairs with install */
+    if (!(v & E_VALID)) return ERROR_INVALID_HANDLE;
+    out->value = (uint32_t)(uintptr_t)h & ~3u;
+    out->type = (uint32_t)(v >> E_TYPE_SHIFT) & 0xF;
+    out->flags = (uint32_t)(v >> E_FLAGS_SHIFT) & 3u;
+    out->slot = (uint32_t)((v >> E_SLOT_SHIFT) & E_SLOT_MASK);
+    out->access = (uint32_t)v;
+    if (type && out->type != type) return ERROR_INVALID_HANDLE;
+    if ((out->access & need) != need) return ERROR_ACCESS_DENIED;
+    return 0;
+}
+
+static uint64_t pack(uint32_t slot, uint32_t type, uint32_t flags, uint32_t access)
+{
+    return E_VALID | ((uint64_t)(type & 0xF) << E_TYPE_SHIFT) | ((uint64_t)(flags & 3u) << E_FLAGS_SHIFT) |
+           ((uint64_t)(slot & E_SLOT_MASK) << E_SLOT_SHIFT) | access;
+}
+
+/* ---- per-object bookkeeping ------------------------------------------------------------- */
+
+struct lobj {
+    uint32_t handles;         /* under the connection lock */
+    _Atomic uint32_t busy;    /* seq_cst: Dekker pair with `pinned` (see nsem__close_needs_pin) */
+    _Atomic uint32_t pinned;  /* seq_cst */
+};
+
+#define LOBJ_TOP (NSEM_ARENA_SLOTS / CHUNK)
+static _Atomic(struct lobj *) lobjs[LOBJ_TOP];
+
+static struct lobj *lobj_of(uint32_t slot, bool create)
+{
+    struct lobj *chunk = atomic_load_explicit(&lobjs[slot >> CHUNK_BITS], memory_order_acquire);
+    if (!chunk && create) {
+        chunk = calloc(CHUNK, sizeof *chunk);
+        if (!chunk) return NULL;
+        atomic_store_explicit(&lobjs[slot >> CHUNK_BITS], chunk, memory_order_release);
+    }
+    return chunk ? &chunk[slot & (CHUNK - 1)] : NULL;
+}
+
+void nsem__handle_install(const struct nsem_rep_handle *rep)
+{
+    _Atomic uint64_t *e = entry_of(rep->handle, true);
+    struct lobj *o = lobj_of(rep->slot, true);
+    if (!e || !o) return; /* out of memory: the handle reads as invalid here */
+    o->handles++;
+    atomic_store_explicit(e, pack(rep->slot, rep->type, rep->handle_flags, rep->access), memory_order_release);
+}
+
+void nsem__handle_forget(uint32_t value)
+{
+    _Atomic uint64_t *e = entry_of(value, false);
+    if (!e) return;
+    uint64_t v = atomic_exchange_explicit(e, 0, memory_order_acq_rel);
+    if (!(v & E_VALID)) return;
+    struct lobj *o = lobj_of((uint32_t)((v >> E_SLOT_SHIFT) & E_SLOT_MASK), false);
+    if (o && o->handles) o->handles--;
+}
+
+void nsem__handle_set_flags(uint32_t value, uint32_t flags)
+{
+    _Atomic uint64_t *e = entry_of(value, false);
+    if (!e) return;
+    uint64_t v = atomic_load_explicit(e, memory_order_relaxed);
+    if (!(v & E_VALID)) return;
+    v = (v & ~(3ull << E_FLAGS_SHIFT)) | ((uint64_t)(flags & 3u) << E_FLAGS_SHIFT);
+    atomic_store_explicit(e, v, memory_order_release);
+}
+
+void nsem__handles_reset(void)
+{
+    for (uint32_t i = 0; i < TOP; i++) {
+        _Atomic uint64_t *chunk = atomic_load_explicit(&table[i], memory_order_relaxed);
+        if (!chunk) continue;
+        for (uint32_t j = 0; j < CHUNK; j++) atomic_store_explicit(&chunk[j], 0, memory_order_relaxed);
+    }
+    for (uint32_t i = 0; i < LOBJ_TOP; i++) {
+        struct lobj *chunk = atomic_load_explicit(&lobjs[i], memory_order_relaxed);
+        if (!chunk) continue;
+        for (uint32_t j = 0; j < CHUNK; j++) {
+            chunk[j].handles = 0;
+            atomic_store(&chunk[j].busy, 0);
+            atomic_store(&chunk[j].pinned, 0);
+        }
+    }
+}
+
+void nsem__busy_inc(uint32_t slot)
+{
+    struct lobj *o = lobj_of(slot, false);
+    if (o) atomic_fetch_add(&o->busy, 1); /* seq_cst: see nsem__close_needs_pin */
+}
+
+void nsem__busy_dec(uint32_t slot)
+{
+    struct lobj *o = lobj_of(slot, false);
+    if (!o) return;
+    /* seq_cst pair: the last use ends after a close that pinned; one of the two sees the other. */
+    if (atomic_fetch_sub(&o->busy, 1) != 1 || !atomic_load(&o->pinned)) return;
+    nsem__conn_lock();
+    if (atomic_load(&o->busy) == 0 && atomic_load(&o->pinned) && o->handles == 0) {
+        atomic_store(&o->pinned, 0);
+        struct nsem_req_unpin req = {{0, NSEM_OP_UNPIN}, slot, 0};
+        struct nsem_rep_status rep;
+        nsem__request_locked(&req, sizeof req, NULL, 0, &rep, sizeof rep);
+    }
+    nsem__conn_unlock();
+}
+
+bool nsem__close_needs_pin(uint32_t slot)
+{
+    struct lobj *o = lobj_of(slot, false);
+    if (!o || o->handles != 1) return false; /* not the last handle of this process */
+    /* seq_cst: then read busy (Dekker with busy_dec). A pin already held from an earlier close
+     * stays; the server keeps one pin per process and object. */
+    if (atomic_exchange(&o->pinned, 1)) return true;
+    if (atomic_load(&o->busy) > 0) return true;
+    atomic_store(&o->pinned, 0);
+    return false;
+}

@@ -1,0 +1,130 @@
+/*
+ * objops.c — the atomic operations that change an object's state: releases, event changes,
+ * mutex bookkeeping and abandonment. Each applies a pure function of common/objstate.h with one
+ * CAS on the slot's state word, waits while a wait-all holds the object's lock, and ends with
+ * nsem__slot_wake (no syscall when nobody sleeps).
+ */
+#include <errno.h>
+#include <unistd.h>
+
+#include "common/futex.h"
+#include "lib/client.h"
+
+uint64_t nsem__wait_unlocked(struct nsem_slot *s)
+{
+    uint64_t w = atomic_load(&s->state); /* seq_cst, as every access to state */
+    while (nsem_word_locker(w)) {
+        /* A wait-all holds the lock for a few instructions; sleep rather than spin in case its
+         * thread is descheduled. Its unlock stores the state and wakes. */
+        uint32_t seq = nsem__slot_arm(s);
+        w = atomic_load(&s->state);
+        if (!nsem_word_locker(w)) break;
+        _Atomic uint32_t *word = &s->seq;
+        nsem__futex_waitv(&word, &seq, 1, NULL);
+        w = atomic_load(&s->state);
+    }
+    return w;
+}
+
+DWORD nsem__sem_release(uint32_t slot, LONG count, LONG *prev)
+{
+    struct nsem_slot *s = nsem__slot(slot);
+    int32_t max = atomic_load_explicit(&s->max, memory_order_relaxed);
+    uint64_t w = nsem__wait_unlocked(s);
+    for (;;) {
+        uint32_t nv;
+        DWORD e = nsem_state_sem_release(nsem_word_value(w), max, count, &nv);
+        if (e) return e;
+        if (atomic_compare_exchange_weak(&s->state, &w, nsem_word(nv, 0))) {
+            if (prev) *prev = (LONG)nsem_word_value(w);
+            nsem__slot_wake(s);
+            return 0;
+        }
+        if (nsem_word_locker(w)) w = nsem__wait_unlocked(s);
+    }
+}
+
+void nsem__mutex_acquired(uint32_t slot, struct nsem_slot *s)
+{
+    atomic_store_explicit(&s->recursion, 1, memory_order_relaxed);
+    atomic_store_explicit(&s->owner_pid, (uint32_t)getpid(), memory_order_relaxed);
+    atomic_store_explicit(&s->owner_tid, nsem__tid(), memory_order_relaxed);
+    nsem__owned_add(slot);
+    nsem__busy_inc(slot);
+}
+
+/* Frees a mutex the caller owns, storing `value` (0 released, or abandoned). */
+static void mutex_free(uint32_t slot, struct nsem_slot *s, uint32_t value)
+{
+    atomic_store_explicit(&s->recursion, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->owner_pid, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->owner_tid, 0, memory_order_relaxed);
+    uint64_t w = nsem__wait_unlocked(s);
+    while (!atomic_compare_exchange_weak(&s->state, &w, nsem_word(value, 0)))
+        if (nsem_word_locker(w)) w = nsem__wait_unlocked(s);
+    nsem__slot_wake(s);
+    nsem__owned_remove(slot);
+    nsem__busy_dec(slot);
+}
+
+DWORD nsem__mutex_release(uint32_t slot)
+{
+    struct nsem_slot *s = nsem__slot(slot);
+    uint32_t me = nsem__thread_token();
+    uint64_t w = atomic_load(&s->state);
+    if (nsem_state_mutex_check_owner(nsem_word_value(w), me)) return ERROR_NOT_OWNER;
+    /* Only the owner changes the recursion count, so a plain read-modify-write is enough. */
+    uint32_t rec = atomic_load_explicit(&s->recursion, memory_order_relaxed);
+    if (rec > 1) {
+        atomic_store_explicit(&s->recursion, rec - 1, memory_order_relaxed);
+        return 0;
+    }
+    mutex_free(slot, s, 0);
+    return 0;
+}
+
+void nsem__mutex_abandon_mine(uint32_t slot, uint32_t me)
+{
+    struct nsem_slot *s = nsem__slot(slot);
+    if (nsem_state_mutex_check_owner(nsem_word_value(atomic_load(&s->state)), me)) {
+        nsem__owned_remove(slot);
+        return;
+    }
+    atomic_store_explicit(&s->last_owner_pid, (uint32_t)getpid(), memory_order_relaxed);
+    mutex_free(slot, s, nsem_state_mutex_abandon());
+}
+
+/* Applies f to an event's value; wakes when `wake`. */
+static void event_change(struct nsem_slot *s, uint32_t (*f)(uint32_t), bool wake)
+{
+    uint64_t w = nsem__wait_unlocked(s);
+    while (!atomic_compare_exchange_weak(&s->state, &w, nsem_word(f(nsem_word_value(w)), 0)))
+        if (nsem_word_locker(w)) w = nsem__wait_unlocked(s);
+    if (wake) nsem__slot_wake(s);
+}
+
+DWORD nsem__event_set(uint32_t slot)
+{
+    event_change(nsem__slot(slot), nsem_state_event_set, true);
+    return 0;
+}
+
+DWORD nsem__event_reset(uint32_t slot)
+{
+    event_change(nsem__slot(slot), nsem_state_event_reset, false);
+    return 0;
+}
+
+/* Manual reset: a new pulse number releases every thread that was waiting (wait.c compares it).
+ * Auto reset: set, so that one waiter consumes it; with nobody waiting, it is only reset. */
+DWORD nsem__event_pulse(uint32_t slot)
+{
+    struct nsem_slot *s = nsem__slot(slot);
+    if (atomic_load_explicit(&s->flags, memory_order_relaxed) & NSEM_SLOT_MANUAL_RESET)
+        event_change(s, nsem_state_event_pulse_manual, true);
+    else if (atomic_load_explicit(&s->waiters, memory_order_relaxed) > 0)
+        event_change(s, nsem_state_event_set, true);
+    else
+        event_change(s, nsem_state_event_reset, false);
+    return 0;
+}

@@ -1,0 +1,53 @@
+/* release.c — ReleaseSemaphore, ReleaseMutex, SetEvent, ResetEvent, PulseEvent: handle checks in
+ * Windows' order, then the atomic operation of objops.c. No server message. */
+#include "lib/client.h"
+
+/* Looks the handle up; on failure sets the last error. */
+static bool lookup(HANDLE h, uint32_t type, uint32_t need, struct nsem_handle *out)
+{
+    DWORD e = nsem__handle_lookup(h, type, need, out);
+    if (e) nsem__set_error(e);
+    return e == 0;
+}
+
+static BOOL result(DWORD e)
+{
+    if (e) nsem__set_error(e);
+    return e == 0;
+}
+
+NSEM_EXTERN BOOL ReleaseSemaphore(HANDLE hSemaphore, LONG lReleaseCount, LPLONG lpPreviousCount)
+{
+    struct nsem_handle h;
+    if (lReleaseCount <= 0) return result(ERROR_INVALID_PARAMETER); /* before the handle, as NT */
+    if (!lookup(hSemaphore, NSEM_TYPE_SEMAPHORE, SEMAPHORE_MODIFY_STATE, &h)) return FALSE;
+    return result(nsem__sem_release(h.slot, lReleaseCount, lpPreviousCount));
+}
+
+NSEM_EXTERN BOOL ReleaseMutex(HANDLE hMutex)
+{
+    struct nsem_handle h;
+    if (!lookup(hMutex, NSEM_TYPE_MUTEX, 0, &h)) return FALSE; /* needs no right */
+    return result(nsem__mutex_release(h.slot));
+}
+
+NSEM_EXTERN BOOL SetEvent(HANDLE hEvent)
+{
+    struct nsem_handle h;
+    if (!lookup(hEvent, NSEM_TYPE_EVENT, EVENT_MODIFY_STATE, &h)) return FALSE;
+    return result(nsem__event_set(h.slot));
+}
+
+NSEM_EXTERN BOOL ResetEvent(HANDLE hEvent)
+{
+    struct nsem_handle h;
+    if (!lookup(hEvent, NSEM_TYPE_EVENT, EVENT_MODIFY_STATE, &h)) return FALSE;
+    return result(nsem__event_reset(h.slot));
+}
+
+NSEM_EXTERN BOOL PulseEvent(HANDLE hEvent)
+{
+    struct nsem_handle h;
+    if (!lookup(hEvent, NSEM_TYPE_EVENT, EVENT_MODIFY_STATE, &h)) return FALSE;
+    return result(nsem__event_pulse(h.slot));
+}

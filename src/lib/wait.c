@@ -1,0 +1,323 @@
+/*
+ * wait.c — one wait engine for WaitForSingleObject, WaitForMultipleObjects (any and all) and
+ * SignalObjectAndWait.
+ *
+ * Shape (after the kernel's ntsync): validate every handle -> try to acquire -> arm the futex
+ * words (shm.h's wake protocol) -> try again -> sleep on all words until an absolute
+ * CLOCK_MONOTONIC deadline -> repeat. An uncontended acquisition is one CAS and no syscall.
+ *
+ * Wait-any acquires the lowest-index signalled object with one CAS on it. Wait-all locks the
+ * objects in slot order (a CAS that puts our token in the state's high half, so no two wait-alls
+ * deadlock), checks that every one is signalled for us, then stores each new value with the lock
+ * cleared; if any is not signalled it stores the values it read. No one can see a partial grab:
+ * a locked object is busy to everybody else until it is unlocked.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/futex.h"
+#include "lib/client.h"
+
+struct wait_obj {
+    uint32_t slot_index;
+    struct nsem_slot *slot;
+    uint32_t type, flags;
+    uint32_t pulses; /* manual event: the pulse number when we began to sleep */
+};
+
+enum attempt { GOT_IT, NOT_YET, FAILED };
+
+struct wait {
+    struct wait_obj objs[MAXIMUM_WAIT_OBJECTS];
+    uint32_t order[MAXIMUM_WAIT_OBJECTS]; /* wait-all: indexes sorted by slot */
+    DWORD n;
+    bool all, armed;
+    uint32_t me;
+    DWORD result; /* when GOT_IT: WAIT_OBJECT_0 + i or WAIT_ABANDONED_0 + i */
+    DWORD error;  /* when FAILED */
+};
+
+/* One object, wait-any: acquire it with one CAS if it is signalled for us. */
+static enum nsem_take take_one(struct wait *w, struct wait_obj *o, DWORD *error)
+{
+    struct nsem_slot *s = o->slot;
+    uint64_t word = atomic_load(&s->state); /* seq_cst: the Dekker half after arming */
+    for (;;) {
+        uint32_t nv, v = nsem_word_value(word);
+        if (w->armed && o->type == NSEM_TYPE_EVENT && (o->flags & NSEM_SLOT_MANUAL_RESET) &&
+            nsem_state_event_pulses(v) != o->pulses)
+            return NSEM_TAKE_OK; /* released by a PulseEvent while we slept */
+        enum nsem_take r = nsem_state_take(o->type, o->flags, v, w->me, &nv);
+        if (r == NSEM_TAKE_RECURSE) {
+            uint32_t rec = atomic_load_explicit(&s->recursion, memory_order_relaxed);
+            if (rec >= NSEM_MUTEX_MAX_RECURSION) {
+                *error = ERROR_MUTANT_LIMIT_EXCEEDED;
+                return NSEM_TAKE_BUSY;
+            }
+            atomic_store_explicit(&s->recursion, rec + 1, memory_order_relaxed); /* owner only */
+            return r;
+        }
+        if (r == NSEM_TAKE_BUSY || nsem_word_locker(word)) return NSEM_TAKE_BUSY;
+        if (atomic_compare_exchange_weak(&s->state, &word, nsem_word(nv, 0))) {
+            if (o->type == NSEM_TYPE_MUTEX) nsem__mutex_acquired(o->slot_index, s);
+            return r;
+        }
+    }
+}
+
+static enum attempt try_any(struct wait *w)
+{
+    for (DWORD i = 0; i < w->n; i++) {
+        DWORD error = 0;
+        enum nsem_take r = take_one(w, &w->objs[i], &error);
+        if (error) {
+            w->error = error;
+            return FAILED;
+        }
+        if (r == NSEM_TAKE_BUSY) continue;
+        w->result = (r == NSEM_TAKE_ABANDONED ? WAIT_ABANDONED_0 : WAIT_OBJECT_0) + i;
+        return GOT_IT;
+    }
+    return NOT_YET;
+}
+
+/* Stores back `values` of the first `count` locked objects (in slot order), unlocking them. */
+static void unlock_all(struct wait *w, const uint32_t *values, DWORD count)
+{
+    for (DWORD k = 0; k < count; k++) {
+        struct nsem_slot *s = w->objs[w->order[k]].slot;
+        atomic_store(&s->state, nsem_word(values[k], 0)); /* seq_cst; we hold the lock */
+        nsem__slot_wake(s); /* someone may sleep until the lock is gone */
+    }
+}
+
+static enum attempt try_all(struct wait *w)
+{
+    uint32_t old[MAXIMUM_WAIT_OBJECTS], nv[MAXIMUM_WAIT_OBJECTS];
+    enum nsem_take how[MAXIMUM_WAIT_OBJECTS];
+    /* lock, in slot order */
+    for (DWORD k = 0; k < w->n; k++) {
+        struct nsem_slot *s = w->objs[w->order[k]].slot;
+        uint64_t word = atomic_load(&s->state);
+        for (;;) {
+            if (nsem_word_locker(word)) {
+                unlock_all(w, old, k);
+                return NOT_YET; /* its holder wakes us when it unlocks */
+            }
+            if (atomic_compare_exchange_weak(&s->state, &word, nsem_word(nsem_word_value(word), w->me))) break;
+        }
+        old[k] = nsem_word_value(word);
+    }
+    /* every object signalled for us? */
+    DWORD abandoned = MAXIMUM_WAIT_OBJECTS;
+    for (DWORD k = 0; k < w->n; k++) {
+        struct wait_obj *o = &w->objs[w->order[k]];
+        how[k] = nsem_state_take(o->type, o->flags, old[k], w->me, &nv[k]);
+        if (how[k] == NSEM_TAKE_BUSY) {
+            unlock_all(w, old, w->n);
+            return NOT_YET;
+        }
+        if (how[k] == NSEM_TAKE_RECURSE &&
+            atomic_load_explicit(&o->slot->recursion, memory_order_relaxed) >= NSEM_MUTEX_MAX_RECURSION) {
+            unlock_all(w, old, w->n);
+            w->error = ERROR_MUTANT_LIMIT_EXCEEDED;
+            return FAILED;
+        }
+        if (how[k] == NSEM_TAKE_ABANDONED && w->order[k] < abandoned) abandoned = w->order[k];
+    }
+    /* take them all */
+    for (DWORD k = 0; k < w->n; k++) {
+        struct wait_obj *o = &w->objs[w->order[k]];
+        if (how[k] == NSEM_TAKE_RECURSE)
+            atomic_store_explicit(&o->slot->recursion, atomic_load_explicit(&o->slot->recursion, memory_order_relaxed) + 1,
+                                  memory_order_relaxed);
+        else if (o->type == NSEM_TYPE_MUTEX)
+            nsem__mutex_acquired(o->slot_index, o->slot);
+    }
+    unlock_all(w, nv, w->n);
+    w->result = abandoned < MAXIMUM_WAIT_OBJECTS ? WAIT_ABANDONED_0 + abandoned : WAIT_OBJECT_0;
+    return GOT_IT;
+}
+
+static enum attempt attempt(struct wait *w)
+{
+    return w->all ? try_all(w) : try_any(w);
+}
+
+static void deadline_after(DWORD ms, struct timespec *ts)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+/* Blocks until the attempt succeeds or fails, or the deadline passes. */
+static enum attempt block(struct wait *w, const struct timespec *deadline)
+{
+    _Atomic uint32_t *words[MAXIMUM_WAIT_OBJECTS];
+    uint32_t expected[MAXIMUM_WAIT_OBJECTS];
+    for (DWORD i = 0; i < w->n; i++) {
+        struct wait_obj *o = &w->objs[i];
+        nsem__busy_inc(o->slot_index); /* a close by another thread must not free it meanwhile */
+        atomic_fetch_add_explicit(&o->slot->waiters, 1, memory_order_relaxed);
+        o->pulses = nsem_state_event_pulses(nsem_word_value(atomic_load(&o->slot->state)));
+        words[i] = &o->slot->seq;
+    }
+    enum attempt r;
+    for (;;) {
+        /* arm every word, then look again: a change after this wakes us */
+        for (DWORD i = 0; i < w->n; i++) expected[i] = nsem__slot_arm(w->objs[i].slot);
+        w->armed = true;
+        r = attempt(w);
+        if (r != NOT_YET) break;
+        int e = nsem__futex_waitv(words, expected, w->n, deadline);
+        if (e == -ETIMEDOUT) {
+            /* An acquisition racing with the timeout still counts. */
+            r = attempt(w);
+            break;
+        }
+    }
+    for (DWORD i = 0; i < w->n; i++) {
+        atomic_fetch_sub_explicit(&w->objs[i].slot->waiters, 1, memory_order_relaxed);
+        nsem__busy_dec(w->objs[i].slot_index);
+    }
+    return r;
+}
+
+/* GetCurrentProcess() and GetCurrentThread() are signalled when the caller ends: never, here. */
+static DWORD wait_forever_pseudo(DWORD ms)
+{
+    if (ms == INFINITE)
+        for (;;) pause();
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+    return WAIT_TIMEOUT;
+}
+
+static int by_slot(const void *a, const void *b, void *objs)
+{
+    const struct wait_obj *o = objs;
+    uint32_t sa = o[*(const uint32_t *)a].slot_index, sb = o[*(const uint32_t *)b].slot_index;
+    return sa < sb ? -1 : sa > sb;
+}
+
+DWORD nsem__wait(DWORD n, const HANDLE *handles, bool wait_all, DWORD ms)
+{
+    struct wait w;
+    /* validate */
+    if (n == 0 || n > MAXIMUM_WAIT_OBJECTS || !handles) {
+        nsem__set_error(ERROR_INVALID_PARAMETER);
+        return WAIT_FAILED;
+    }
+    for (DWORD i = 0; i < n; i++) {
+        struct nsem_handle h;
+        DWORD e = nsem__handle_lookup(handles[i], 0, SYNCHRONIZE, &h);
+        if (e) {
+            nsem__set_error(e);
+            return WAIT_FAILED;
+        }
+        w.objs[i] = (struct wait_obj){h.slot, nsem__slot(h.slot), h.type,
+                                      atomic_load_explicit(&nsem__slot(h.slot)->flags, memory_order_relaxed), 0};
+        w.order[i] = i;
+    }
+    w.n = n;
+    w.all = wait_all && n > 1;
+    w.armed = false;
+    w.error = 0;
+    w.me = nsem__thread_token();
+    if (!w.me) {
+        nsem__set_error(ERROR_SERVICE_NOT_ACTIVE);
+        return WAIT_FAILED;
+    }
+    if (w.all) {
+        qsort_r(w.order, n, sizeof w.order[0], by_slot, w.objs);
+        for (DWORD k = 1; k < n; k++)
+            if (w.objs[w.order[k]].slot_index == w.objs[w.order[k - 1]].slot_index) {
+                nsem__set_error(ERROR_INVALID_PARAMETER); /* STATUS_INVALID_PARAMETER_MIX */
+                return WAIT_FAILED;
+            }
+    }
+    /* try */
+    enum attempt r = attempt(&w);
+    if (r == NOT_YET && ms != 0) {
+        struct timespec deadline;
+        if (ms != INFINITE) deadline_after(ms, &deadline);
+        r = block(&w, ms == INFINITE ? NULL : &deadline);
+    }
+    if (r == GOT_IT) return w.result;
+    if (r == FAILED) {
+        nsem__set_error(w.error);
+        return WAIT_FAILED;
+    }
+    return WAIT_TIMEOUT;
+}
+
+/* ---- public ------------------------------------------------------------------------------ */
+
+NSEM_EXTERN DWORD WaitForSingleObjectEx(HANDLE hHandle, DWORD dwMilliseconds, BOOL bAlertable)
+{
+    uintptr_t v = (uintptr_t)hHandle;
+    if (v == NSEM_PSEUDO_PROCESS || v == NSEM_PSEUDO_THREAD) return wait_forever_pseudo(dwMilliseconds);
+    return nsem__wait(1, &hHandle, false, dwMilliseconds);
+}
+
+NSEM_EXTERN DWORD WaitForSingleObject(HANDLE hHandle, DWORD dwMilliseconds)
+{
+    return WaitForSingleObjectEx(hHandle, dwMilliseconds, FALSE);
+}
+
+NSEM_EXTERN DWORD WaitForMultipleObjectsEx(DWORD nCount, const HANDLE *lpHandles, BOOL bWaitAll,
+                                           DWORD dwMilliseconds, BOOL bAlertable)
+{
+    return nsem__wait(nCount, lpHandles, bWaitAll != FALSE, dwMilliseconds);
+}
+
+NSEM_EXTERN DWORD WaitForMultipleObjects(DWORD nCount, const HANDLE *lpHandles, BOOL bWaitAll,
+                                         DWORD dwMilliseconds)
+{
+    return nsem__wait(nCount, lpHandles, bWaitAll != FALSE, dwMilliseconds);
+}
+
+/* The right each type needs to be signalled by SignalObjectAndWait. */
+static uint32_t signal_right(uint32_t type)
+{
+    return type == NSEM_TYPE_SEMAPHORE ? SEMAPHORE_MODIFY_STATE
+           : type == NSEM_TYPE_EVENT   ? EVENT_MODIFY_STATE
+                                       : SYNCHRONIZE;
+}
+
+NSEM_EXTERN DWORD SignalObjectAndWait(HANDLE hObjectToSignal, HANDLE hObjectToWaitOn, DWORD dwMilliseconds,
+                                      BOOL bAlertable)
+{
+    struct nsem_handle sig, wait_h;
+    uintptr_t wv = (uintptr_t)hObjectToWaitOn;
+    bool pseudo_wait = wv == NSEM_PSEUDO_PROCESS || wv == NSEM_PSEUDO_THREAD;
+    DWORD e = pseudo_wait ? 0 : nsem__handle_lookup(hObjectToWaitOn, 0, SYNCHRONIZE, &wait_h);
+    if (!e) e = nsem__handle_lookup(hObjectToSignal, 0, 0, &sig);
+    if (!e && (sig.access & signal_right(sig.type)) != signal_right(sig.type)) e = ERROR_ACCESS_DENIED;
+    if (!e) {
+        switch (sig.type) {
+        case NSEM_TYPE_SEMAPHORE:
+            e = nsem__sem_release(sig.slot, 1, NULL);
+            break;
+        case NSEM_TYPE_EVENT:
+            e = nsem__event_set(sig.slot);
+            break;
+        default:
+            e = nsem__mutex_release(sig.slot);
+            break;
+        }
+    }
+    if (e) {
+        nsem__set_error(e);
+        return WAIT_FAILED;
+    }
+    return WaitForSingleObjectEx(hObjectToWaitOn, dwMilliseconds, bAlertable);
+}

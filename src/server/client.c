@@ -1,0 +1,240 @@
+/*
+ * client.c — client connections: accept with SO_PEERCRED, framed input, replies, and the end of a
+ * client, which is the end of its process (or of its connection).
+ *
+ * When a client goes, at once (its socket closed): every object it can reach — through its handles
+ * and its pins — is visited once; wait-all locks its threads held are released, and mutexes its
+ * threads owned are abandoned (waiters wake); then its handle table is destroyed, which drops its
+ * handles, and its pins; an object goes with its last reference.
+ * A mutex that a live wait-all has locked at that moment cannot be abandoned yet: it is kept
+ * (pinned) on a retry list and tried again on the next turn of the loop, never spun on.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "server/server.h"
+
+#define OUT_MAX (1u << 20) /* a client that lets this much of its replies pile up is dropped */
+
+static struct nsem_client *clients[NSEM_TOKEN_MAX_CLIENTS + 1]; /* by id; [0] unused */
+static uint32_t nclients;
+static uint32_t next_id = 1;
+static uint32_t mark_epoch;
+
+struct retry {
+    struct nsem_obj *obj; /* pinned by the retry */
+    uint32_t client_id;
+    pid_t pid;
+    struct retry *next;
+};
+static struct retry *retries;
+
+uint32_t nsem__client_count(void)
+{
+    return nclients;
+}
+
+static uint32_t alloc_id(void)
+{
+    for (uint32_t n = 0; n < NSEM_TOKEN_MAX_CLIENTS; n++) {
+        uint32_t id = next_id;
+        next_id = next_id % NSEM_TOKEN_MAX_CLIENTS + 1;
+        if (!clients[id]) return id;
+    }
+    return 0;
+}
+
+void nsem__client_accept(int listen_fd)
+{
+    int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;
+    struct ucred cred;
+    socklen_t cl = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) != 0 || cred.uid != geteuid()) {
+        nsem__log("refused a client of uid %d", cl == sizeof cred ? (int)cred.uid : -1);
+        close(fd);
+        return;
+    }
+    uint32_t id = alloc_id();
+    struct nsem_client *c = id ? calloc(1, sizeof *c) : NULL;
+    if (!c) {
+        close(fd);
+        return;
+    }
+    c->fd = fd;
+    c->id = id;
+    c->pid = cred.pid;
+    c->uid = cred.uid;
+    if (nsem__loop_add(fd, c, EPOLLIN) != 0) {
+        close(fd);
+        free(c);
+        return;
+    }
+    clients[id] = c;
+    nclients++;
+}
+
+/* Abandons what a dead client held in one object; false if it must be retried. */
+static bool release_dead_holds(struct nsem_obj *obj, uint32_t client_id, pid_t pid)
+{
+    nsem__obj_unlock_dead(obj, client_id);
+    return obj->ops->client_gone(obj, client_id, pid);
+}
+
+static void add_retry(struct nsem_obj *obj, uint32_t client_id, pid_t pid)
+{
+    struct retry *r = malloc(sizeof *r);
+    if (!r) return; /* cannot happen in practice; the mutex then stays owned by a dead token */
+    nsem__obj_add_pin(obj);
+    *r = (struct retry){obj, client_id, pid, retries};
+    retries = r;
+}
+
+int nsem__retry_pending(void)
+{
+    struct retry **p = &retries;
+    while (*p) {
+        struct retry *r = *p;
+        if (release_dead_holds(r->obj, r->client_id, r->pid)) {
+            *p = r->next;
+            nsem__obj_remove_pin(r->obj);
+            free(r);
+        } else {
+            p = &r->next;
+        }
+    }
+    return retries != NULL;
+}
+
+static void visit(struct nsem_obj *obj, struct nsem_client *c)
+{
+    if (obj->mark == mark_epoch) return;
+    obj->mark = mark_epoch;
+    if (!release_dead_holds(obj, c->id, c->pid)) add_retry(obj, c->id, c->pid);
+}
+
+static void client_destroy(struct nsem_client *c)
+{
+    mark_epoch++;
+    for (uint32_t i = 0; i < c->handles.size; i++)
+        if (c->handles.entries[i].obj) visit(c->handles.entries[i].obj, c);
+    for (struct nsem_pin *p = c->pins; p; p = p->next) visit(p->obj, c);
+
+    nsem__handle_table_destroy(&c->handles);
+    while (c->pins) {
+        struct nsem_pin *p = c->pins;
+        c->pins = p->next;
+        nsem__obj_remove_pin(p->obj);
+        free(p);
+    }
+    if (c->greeted) nsem__session_unref(c->session);
+    nsem__loop_del(c->fd);
+    close(c->fd);
+    clients[c->id] = NULL;
+    nclients--;
+    free(c->in);
+    free(c->out);
+    free(c);
+}
+
+void nsem__clients_destroy_all(void)
+{
+    for (uint32_t i = 1; i <= NSEM_TOKEN_MAX_CLIENTS; i++)
+        if (clients[i]) client_destroy(clients[i]);
+}
+
+/* Sends what is queued; false when the client must go. */
+static bool flush_out(struct nsem_client *c)
+{
+    while (c->out_off < c->out_len) {
+        ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN) {
+            nsem__loop_mod(c->fd, c, EPOLLIN | EPOLLOUT);
+            return true;
+        }
+        if (n <= 0) return false;
+        c->out_off += (uint32_t)n;
+    }
+    c->out_len = c->out_off = 0;
+    nsem__loop_mod(c->fd, c, EPOLLIN);
+    return true;
+}
+
+static bool queue_reply(struct nsem_client *c, const unsigned char *rep, uint32_t len, int pass_fd)
+{
+    if (pass_fd >= 0) {
+        /* The HELLO reply is the first thing on the connection, so the socket takes it whole. */
+        char cbuf[CMSG_SPACE(sizeof(int))];
+        memset(cbuf, 0, sizeof cbuf);
+        struct iovec iov = {(void *)rep, len};
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
+        return c->out_len == 0 && sendmsg(c->fd, &msg, MSG_NOSIGNAL) == (ssize_t)len;
+    }
+    if (c->out_len + len > OUT_MAX) return false;
+    unsigned char *n = realloc(c->out, c->out_len + len);
+    if (!n) return false;
+    c->out = n;
+    memcpy(c->out + c->out_len, rep, len);
+    c->out_len += len;
+    return flush_out(c);
+}
+
+/* Handles every whole frame in the input buffer; false when the client must go. */
+static bool process_input(struct nsem_client *c)
+{
+    static unsigned char rep[512];
+    uint32_t off = 0;
+    while (c->in_len - off >= sizeof(struct nsem_req_hdr)) {
+        uint32_t len;
+        memcpy(&len, c->in + off, sizeof len);
+        if (len < sizeof(struct nsem_req_hdr) || len > NSEM_MSG_MAX) return false;
+        if (c->in_len - off < len) break;
+        int pass_fd = -1;
+        uint32_t rlen = nsem__dispatch(c, c->in + off, len, rep, &pass_fd);
+        if (rlen == 0) return false;
+        if (!queue_reply(c, rep, rlen, pass_fd)) return false;
+        off += len;
+    }
+    memmove(c->in, c->in + off, c->in_len - off);
+    c->in_len -= off;
+    return true;
+}
+
+static bool read_input(struct nsem_client *c)
+{
+    for (;;) {
+        if (c->in_cap - c->in_len < 4096) {
+            uint32_t cap = c->in_cap ? c->in_cap * 2 : 8192;
+            if (cap > 2 * NSEM_MSG_MAX) cap = 2 * NSEM_MSG_MAX;
+            if (cap <= c->in_cap) return false; /* cannot happen: frames are bounded */
+            unsigned char *n = realloc(c->in, cap);
+            if (!n) return false;
+            c->in = n;
+            c->in_cap = cap;
+        }
+        ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN) return true;
+        if (n <= 0) return false;
+        c->in_len += (uint32_t)n;
+        if (!process_input(c)) return false;
+    }
+}
+
+void nsem__client_event(struct nsem_client *c, uint32_t events)
+{
+    bool ok = true;
+    if (events & EPOLLOUT) ok = flush_out(c);
+    if (ok && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) ok = read_input(c);
+    if (!ok) client_destroy(c);
+}

@@ -1,0 +1,57 @@
+/*
+ * handle.c — per-client handle tables. A handle value is (index + 1) << 2, so it is never 0 and
+ * always a multiple of 4; the low two bits are ignored on lookup, as Windows does. A new handle
+ * takes the lowest free index.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/server.h"
+
+#define HANDLE_MAX_ENTRIES (1u << 20) /* per client; the client's local table has the same bound */
+
+uint32_t nsem__handle_alloc(struct nsem_handle_table *t, struct nsem_obj *obj, uint32_t access, uint32_t flags)
+{
+    uint32_t i = t->first_free;
+    while (i < t->size && t->entries[i].obj) i++;
+    if (i == t->size) {
+        if (t->size >= HANDLE_MAX_ENTRIES) return 0;
+        uint32_t size = t->size ? t->size * 2 : 64;
+        struct nsem_handle_entry *e = realloc(t->entries, size * sizeof *e);
+        if (!e) return 0;
+        memset(e + t->size, 0, (size - t->size) * sizeof *e);
+        t->entries = e;
+        t->size = size;
+    }
+    t->entries[i] = (struct nsem_handle_entry){obj, access, flags};
+    t->first_free = i + 1;
+    t->used++;
+    nsem__obj_add_handle(obj);
+    return (i + 1) << 2;
+}
+
+struct nsem_handle_entry *nsem__handle_get(struct nsem_handle_table *t, uint32_t handle)
+{
+    uint32_t index = (handle >> 2);
+    if (index == 0 || index > t->size) return NULL;
+    struct nsem_handle_entry *e = &t->entries[index - 1];
+    return e->obj ? e : NULL;
+}
+
+void nsem__handle_free(struct nsem_handle_table *t, uint32_t handle)
+{
+    uint32_t i = (handle >> 2) - 1;
+    struct nsem_obj *obj = t->entries[i].obj;
+    t->entries[i] = (struct nsem_handle_entry){NULL, 0, 0};
+    if (i < t->first_free) t->first_free = i;
+    t->used--;
+    nsem__obj_remove_handle(obj);
+}
+
+void nsem__handle_table_destroy(struct nsem_handle_table *t)
+{
+    for (uint32_t i = 0; i < t->size; i++)
+        if (t->entries[i].obj) nsem__handle_free(t, (i + 1) << 2);
+    free(t->entries);
+    memset(t, 0, sizeof *t);
+}

@@ -1,0 +1,209 @@
+/*
+ * main.c — nsemd, the per-user object server: options, the single-instance lock, the listening
+ * socket, and the epoll loop. It exits a grace period after its last client leaves.
+ *
+ *   nsemd [--socket PATH] [--foreground] [--grace MS]
+ *
+ * Normally started by libnsem on the first call of any process (it then daemonizes). The socket
+ * defaults to the path libnsem computes (common/paths.c); the lock "<socket>.lock" holds the pid of
+ * the running server and makes sure only one serves a socket.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/paths.h"
+#include "server/server.h"
+
+static int epoll_fd = -1;
+static int listen_fd = -1;
+static volatile sig_atomic_t stop_requested;
+static char listener_tag; /* the epoll data of the listening socket */
+
+int nsem__loop_add(int fd, void *ptr, uint32_t events)
+{
+    struct epoll_event ev = {.events = events, .data.ptr = ptr};
+    return epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int nsem__loop_mod(int fd, void *ptr, uint32_t events)
+{
+    struct epoll_event ev = {.events = events, .data.ptr = ptr};
+    return epoll_ctl(epoll_fd, EPOLL_CTL_MOD, fd, &ev);
+}
+
+void nsem__loop_del(int fd)
+{
+    epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+void nsem__log(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "nsemd[%d]: ", (int)getpid());
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void on_signal(int sig)
+{
+    stop_requested = 1;
+}
+
+/* Takes the single-instance lock, waiting a little for a server that is on its way out.
+ * Returns the lock fd, or -1 when another server holds it. */
+static int take_lock(const char *sock_path)
+{
+    char path[NSEM_PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s.lock", sock_path);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return -1;
+    for (int i = 0; i < 300; i++) {
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            char pid[32];
+            int n = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+            if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) nsem__log("cannot write the lock file");
+            return fd;
+        }
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    close(fd);
+    return -1;
+}
+
+static int make_listener(const char *sock_path)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock_path);
+    unlink(sock_path); /* a stale socket of a dead server; we hold the lock */
+    mode_t old = umask(0077);
+    int r = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+    umask(old);
+    if (r != 0 || listen(fd, 512) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void daemonize(void)
+{
+    pid_t pid = fork();
+    if (pid < 0) exit(1);
+    if (pid > 0) _exit(0);
+    setsid();
+    pid = fork();
+    if (pid < 0) exit(1);
+    if (pid > 0) _exit(0);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+        dup2(null, 0);
+        dup2(null, 1);
+        if (!getenv("NSEMD_LOG")) dup2(null, 2);
+        if (null > 2) close(null);
+    }
+    if (chdir("/") != 0) exit(1);
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: nsemd [--socket PATH] [--foreground] [--grace MS]\n");
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    char sock_path[NSEM_PATH_MAX] = "";
+    int foreground = 0;
+    long grace_ms = getenv("NSEMD_GRACE_MS") ? atol(getenv("NSEMD_GRACE_MS")) : 5000;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
+            if (strlen(argv[++i]) >= sizeof sock_path) usage();
+            strcpy(sock_path, argv[i]);
+        } else if (strcmp(argv[i], "--foreground") == 0) {
+            foreground = 1;
+        } else if (strcmp(argv[i], "--grace") == 0 && i + 1 < argc) {
+            grace_ms = atol(argv[++i]);
+        } else {
+            usage();
+        }
+    }
+    if (!sock_path[0]) {
+        unsigned e = nsem__socket_path(sock_path, sizeof sock_path);
+        if (e) {
+            fprintf(stderr, "nsemd: no usable socket directory (Windows error %u)\n", e);
+            return 1;
+        }
+    }
+    if (grace_ms < 0) grace_ms = 0;
+    if (!foreground) daemonize();
+
+    int lock_fd = take_lock(sock_path);
+    if (lock_fd < 0) return 0; /* another server serves this socket */
+    if (nsem__arena_init() != 0) {
+        nsem__log("cannot create the arena: %s", strerror(errno));
+        return 1;
+    }
+    epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    listen_fd = make_listener(sock_path);
+    if (epoll_fd < 0 || listen_fd < 0 || nsem__loop_add(listen_fd, &listener_tag, EPOLLIN) != 0) {
+        nsem__log("cannot listen on %s: %s", sock_path, strerror(errno));
+        return 1;
+    }
+    struct stat bound;
+    if (stat(sock_path, &bound) != 0) memset(&bound, 0, sizeof bound);
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+
+    uint64_t idle_since = now_ms();
+    while (!stop_requested) {
+        int retrying = nsem__retry_pending();
+        int timeout = retrying ? 1 : -1;
+        if (!retrying && nsem__client_count() == 0) {
+            uint64_t idle = now_ms() - idle_since;
+            if (idle >= (uint64_t)grace_ms) break;
+            timeout = (int)((uint64_t)grace_ms - idle);
+        }
+        struct epoll_event evs[64];
+        int n = epoll_wait(epoll_fd, evs, 64, timeout);
+        if (n < 0 && errno != EINTR) break;
+        for (int i = 0; i < n; i++) {
+            if (evs[i].data.ptr == &listener_tag) nsem__client_accept(listen_fd);
+            else nsem__client_event(evs[i].data.ptr, evs[i].events);
+        }
+        if (nsem__client_count() > 0) idle_since = now_ms();
+    }
+    /* Stop accepting before the lock goes, so a client either reaches us or starts a successor.
+     * Remove the socket only if it is still ours. */
+    struct stat now;
+    if (stat(sock_path, &now) == 0 && now.st_ino == bound.st_ino && now.st_dev == bound.st_dev) unlink(sock_path);
+    close(listen_fd);
+    nsem__clients_destroy_all();
+    close(lock_fd);
+    return 0;
+}

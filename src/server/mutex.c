@@ -1,0 +1,78 @@
+/* mutex.c — server-side mutexes: initial ownership, abandonment when the owner's process dies,
+ * query. (A thread that ends while its process lives is handled by the client library.) */
+#include <assert.h>
+
+#include "server/server.h"
+
+static DWORD mutex_check_params(const struct nsem_create_params *p)
+{
+    if ((p->type_flags & NSEM_CREATE_MUTEX_OWNED) && p->owner_token == 0) return ERROR_INVALID_PARAMETER;
+    return 0;
+}
+
+static void mutex_init(struct nsem_slot *slot, const struct nsem_create_params *p)
+{
+    atomic_store_explicit(&slot->flags, 0, memory_order_relaxed);
+    atomic_store_explicit(&slot->max, 1, memory_order_relaxed);
+    if (p->type_flags & NSEM_CREATE_MUTEX_OWNED) {
+        atomic_store_explicit(&slot->recursion, 1, memory_order_relaxed);
+        atomic_store_explicit(&slot->owner_pid, p->owner_pid, memory_order_relaxed);
+        atomic_store_explicit(&slot->owner_tid, p->owner_tid, memory_order_relaxed);
+        atomic_store(&slot->state, nsem_word(p->owner_token & NSEM_TOKEN_MASK, 0));
+    } else {
+        atomic_store(&slot->state, nsem_word(0, 0));
+    }
+}
+
+static bool mutex_client_gone(struct nsem_obj *obj, uint32_t client_id, pid_t pid)
+{
+    assert(obj->ops == &nsem__mutex_ops);
+    struct nsem_slot *s = nsem__obj_slot(obj);
+    uint64_t w = atomic_load(&s->state); /* seq_cst */
+    for (;;) {
+        uint32_t owner = nsem_word_value(w) & NSEM_TOKEN_MASK;
+        if (owner == 0 || NSEM_TOKEN_CLIENT(owner) != client_id) return true;
+        /* A live wait-all holds the lock and will store back the value it read: try again later,
+         * never spin on another process. */
+        if (nsem_word_locker(w) != 0 && NSEM_TOKEN_CLIENT(nsem_word_locker(w)) != client_id) return false;
+        atomic_store_explicit(&s->recursion, 0, memory_order_relaxed);
+        atomic_store_explicit(&s->last_owner_pid, (uint32_t)pid, memory_order_relaxed);
+        if (atomic_compare_exchange_weak(&s->state, &w, nsem_word(nsem_state_mutex_abandon(), 0))) {
+            atomic_store_explicit(&s->owner_pid, 0, memory_order_relaxed);
+            atomic_store_explicit(&s->owner_tid, 0, memory_order_relaxed);
+            nsem__slot_wake(s);
+            return true;
+        }
+    }
+}
+
+static void mutex_query(const struct nsem_obj *obj, struct nsem_rep_query *rep)
+{
+    assert(obj->ops == &nsem__mutex_ops);
+    struct nsem_slot *s = nsem__obj_slot(obj);
+    uint32_t v = nsem_word_value(atomic_load(&s->state));
+    uint32_t rec = (v & NSEM_TOKEN_MASK) ? atomic_load_explicit(&s->recursion, memory_order_relaxed) : 0;
+    rep->recursion = rec;
+    rep->count = 1 - (int32_t)rec;
+    rep->max = 1;
+    if (v & NSEM_TOKEN_MASK) {
+        rep->owner_pid = atomic_load_explicit(&s->owner_pid, memory_order_relaxed);
+        rep->owner_tid = atomic_load_explicit(&s->owner_tid, memory_order_relaxed);
+    }
+    rep->abandoned = (v & NSEM_MUTEX_ABANDONED) ? 1 : 0;
+    if (rep->abandoned) rep->last_owner_pid = atomic_load_explicit(&s->last_owner_pid, memory_order_relaxed);
+}
+
+const struct nsem_obj_ops nsem__mutex_ops = {
+    .type = NSEM_TYPE_MUTEX,
+    .type_name = "Mutant",
+    .valid_access = MUTANT_ALL_ACCESS,
+    .mapping = {.read = STANDARD_RIGHTS_READ | MUTANT_QUERY_STATE,
+                .write = STANDARD_RIGHTS_WRITE,
+                .execute = STANDARD_RIGHTS_EXECUTE | SYNCHRONIZE,
+                .all = MUTANT_ALL_ACCESS},
+    .check_params = mutex_check_params,
+    .init = mutex_init,
+    .client_gone = mutex_client_gone,
+    .query = mutex_query,
+};

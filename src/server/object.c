@@ -1,0 +1,134 @@
+/*
+ * object.c — server-side objects: creation into an arena slot, handle and pin references,
+ * destruction with the last reference, and access mapping.
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/server.h"
+
+/* Objects by slot index, so that a slot (from an UNPIN) finds its object. Grown on demand. */
+static struct nsem_obj **by_slot;
+static uint32_t by_slot_cap;
+static uint32_t live_objects;
+
+const struct nsem_obj_ops *nsem__ops_for_type(uint32_t type)
+{
+    switch (type) {
+    case NSEM_TYPE_SEMAPHORE:
+        return &nsem__semaphore_ops;
+    case NSEM_TYPE_MUTEX:
+        return &nsem__mutex_ops;
+    case NSEM_TYPE_EVENT:
+        return &nsem__event_ops;
+    default:
+        return NULL;
+    }
+}
+
+struct nsem_obj *nsem__obj_create(const struct nsem_obj_ops *ops, const struct nsem_create_params *p)
+{
+    struct nsem_obj *obj = calloc(1, sizeof *obj);
+    if (!obj) return NULL;
+    uint32_t slot = nsem__arena_alloc();
+    if (!slot) {
+        free(obj);
+        return NULL;
+    }
+    if (slot >= by_slot_cap) {
+        uint32_t cap = by_slot_cap ? by_slot_cap : 1024;
+        while (cap <= slot) cap *= 2;
+        struct nsem_obj **n = realloc(by_slot, cap * sizeof *n);
+        if (!n) {
+            nsem__arena_free(slot);
+            free(obj);
+            return NULL;
+        }
+        memset(n + by_slot_cap, 0, (cap - by_slot_cap) * sizeof *n);
+        by_slot = n;
+        by_slot_cap = cap;
+    }
+    obj->ops = ops;
+    obj->slot = slot;
+    by_slot[slot] = obj;
+    live_objects++;
+    struct nsem_slot *s = nsem__arena_slot(slot);
+    ops->init(s, p);
+    atomic_store_explicit(&s->type, ops->type, memory_order_relaxed);
+    return obj;
+}
+
+struct nsem_slot *nsem__obj_slot(const struct nsem_obj *obj)
+{
+    return nsem__arena_slot(obj->slot);
+}
+
+struct nsem_obj *nsem__obj_by_slot(uint32_t slot)
+{
+    return slot < by_slot_cap ? by_slot[slot] : NULL;
+}
+
+uint32_t nsem__obj_count(void)
+{
+    return live_objects;
+}
+
+/* The last reference is gone: no handle, no pin, so no client can reach the slot. */
+static void obj_destroy(struct nsem_obj *obj)
+{
+    assert(obj->handle_count == 0 && obj->pin_count == 0);
+    assert(obj->name == NULL);
+    by_slot[obj->slot] = NULL;
+    nsem__arena_free(obj->slot);
+    live_objects--;
+    free(obj);
+}
+
+void nsem__obj_add_handle(struct nsem_obj *obj)
+{
+    obj->handle_count++;
+}
+
+void nsem__obj_remove_handle(struct nsem_obj *obj)
+{
+    assert(obj->handle_count > 0);
+    if (--obj->handle_count > 0) return;
+    /* Windows removes the name with the last handle, even while a pin keeps the object. */
+    if (obj->name) nsem__ns_unlink(obj);
+    if (obj->pin_count == 0) obj_destroy(obj);
+}
+
+void nsem__obj_add_pin(struct nsem_obj *obj)
+{
+    obj->pin_count++;
+}
+
+void nsem__obj_remove_pin(struct nsem_obj *obj)
+{
+    assert(obj->pin_count > 0);
+    if (--obj->pin_count == 0 && obj->handle_count == 0) obj_destroy(obj);
+}
+
+uint32_t nsem__map_access(const struct nsem_obj_ops *ops, uint32_t access)
+{
+    if (access & MAXIMUM_ALLOWED) access = (access & ~MAXIMUM_ALLOWED) | GENERIC_ALL;
+    if (access & GENERIC_READ) access |= ops->mapping.read;
+    if (access & GENERIC_WRITE) access |= ops->mapping.write;
+    if (access & GENERIC_EXECUTE) access |= ops->mapping.execute;
+    if (access & GENERIC_ALL) access |= ops->mapping.all;
+    return access & ~(GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL);
+}
+
+void nsem__obj_unlock_dead(struct nsem_obj *obj, uint32_t client_id)
+{
+    struct nsem_slot *s = nsem__obj_slot(obj);
+    uint64_t w = atomic_load(&s->state); /* seq_cst, as every state access */
+    while (nsem_word_locker(w) != 0 && NSEM_TOKEN_CLIENT(nsem_word_locker(w)) == client_id) {
+        /* The dead wait-all stored nothing yet for this object: its value is the one before. */
+        if (atomic_compare_exchange_weak(&s->state, &w, nsem_word(nsem_word_value(w), 0))) {
+            nsem__slot_wake(s);
+            break;
+        }
+    }
+}

@@ -1,0 +1,306 @@
+/*
+ * requests.c — the handlers of client requests, dispatched by a bounded table.
+ *
+ * nsem__dispatch checks the frame's structure first (size, padding, name length): a violation
+ * returns 0 and the connection is closed. A handler then validates values and returns a Windows
+ * error in the reply header; no state is touched before every check of the request has passed.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "server/server.h"
+
+/* ---- access ------------------------------------------------------------------------------ */
+
+/* The rights granted when an existing object is opened (Open*, or Create* on an existing name).
+ * Every caller is the owner of the server's objects (one user per server), so the default DACL
+ * grants every right the type has; a request for none, or for a right the type lacks, is denied. */
+static DWORD grant_open_access(const struct nsem_obj_ops *ops, uint32_t requested, uint32_t *granted)
+{
+    if (requested & ACCESS_SYSTEM_SECURITY) return ERROR_PRIVILEGE_NOT_HELD;
+    uint32_t mapped = nsem__map_access(ops, requested);
+    if (mapped == 0 || (mapped & ~ops->valid_access)) return ERROR_ACCESS_DENIED;
+    *granted = mapped;
+    return 0;
+}
+
+/* A newly created object: no check; the handle gets the mapped rights that the type has. */
+static uint32_t grant_create_access(const struct nsem_obj_ops *ops, uint32_t requested)
+{
+    return nsem__map_access(ops, requested) & ops->valid_access;
+}
+
+static uint32_t attr_flags(uint32_t attributes)
+{
+    return (attributes & NSEM_ATTR_INHERIT) ? HANDLE_FLAG_INHERIT : 0;
+}
+
+/* ---- replies ----------------------------------------------------------------------------- */
+
+static uint32_t reply_status(unsigned char *out, DWORD error)
+{
+    struct nsem_rep_status *rep = (struct nsem_rep_status *)out;
+    rep->hdr = (struct nsem_rep_hdr){sizeof *rep, error};
+    return sizeof *rep;
+}
+
+static uint32_t reply_handle(unsigned char *out, DWORD error, struct nsem_client *c, uint32_t handle)
+{
+    struct nsem_rep_handle *rep = (struct nsem_rep_handle *)out;
+    memset(rep, 0, sizeof *rep);
+    rep->hdr = (struct nsem_rep_hdr){sizeof *rep, error};
+    struct nsem_handle_entry *e = nsem__handle_get(&c->handles, handle);
+    rep->handle = handle;
+    rep->slot = e->obj->slot;
+    rep->access = e->access;
+    rep->type = e->obj->ops->type;
+    rep->handle_flags = e->flags;
+    return sizeof *rep;
+}
+
+/* ---- handlers ---------------------------------------------------------------------------- */
+
+static uint32_t do_hello(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
+{
+    const struct nsem_req_hello *r = req;
+    if (r->version != NSEM_PROTOCOL_VERSION) return reply_status(out, ERROR_CALL_NOT_IMPLEMENTED);
+    c->session = r->session;
+    c->greeted = true;
+    nsem__session_ref(c->session);
+    struct nsem_rep_hello *rep = (struct nsem_rep_hello *)out;
+    memset(rep, 0, sizeof *rep);
+    rep->hdr = (struct nsem_rep_hdr){sizeof *rep, 0};
+    rep->client_id = c->id;
+    rep->server_pid = (uint32_t)getpid();
+    rep->arena_slots = NSEM_ARENA_SLOTS;
+    *pass_fd = nsem__arena_fd();
+    return sizeof *rep;
+}
+
+/* Opens `obj` (found by name) for the client. */
+static uint32_t open_existing(struct nsem_client *c, struct nsem_obj *obj, const struct nsem_obj_ops *ops,
+                              uint32_t access, uint32_t attributes, DWORD success, unsigned char *out)
+{
+    if (obj->ops != ops) return reply_status(out, ERROR_INVALID_HANDLE);
+    uint32_t granted;
+    DWORD e = grant_open_access(ops, access, &granted);
+    if (e) return reply_status(out, e);
+    uint32_t h = nsem__handle_alloc(&c->handles, obj, granted, attr_flags(attributes));
+    if (!h) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
+    return reply_handle(out, success, c, h);
+}
+
+static uint32_t do_create(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
+{
+    const struct nsem_req_create *r = req;
+    const char *name = (const char *)(r + 1);
+    const struct nsem_obj_ops *ops = nsem__ops_for_type(r->type);
+    if (!ops || (r->attributes & ~NSEM_ATTR_ALL)) return reply_status(out, ERROR_INVALID_PARAMETER);
+    struct nsem_create_params p = {r->type_flags, r->initial, r->max, r->owner_token, (uint32_t)c->pid, r->owner_tid};
+    if (p.owner_token && NSEM_TOKEN_CLIENT(p.owner_token) != c->id) return reply_status(out, ERROR_INVALID_PARAMETER);
+    DWORD e = ops->check_params(&p);
+    if (e) return reply_status(out, e);
+
+    struct nsem_resolved where = {0};
+    if (r->name_len) {
+        e = nsem__resolve_name(name, r->name_len, c->session, nsem__session_exists, &where);
+        if (e) return reply_status(out, e);
+        struct nsem_obj *existing = nsem__ns_lookup(where.session, where.leaf, where.leaf_len);
+        if (existing) return open_existing(c, existing, ops, r->access, r->attributes, ERROR_ALREADY_EXISTS, out);
+    }
+    struct nsem_obj *obj = nsem__obj_create(ops, &p);
+    if (!obj) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
+    nsem__obj_add_pin(obj); /* holds the new object while it is being linked and handed out */
+    uint32_t h = 0;
+    if (!r->name_len || nsem__ns_link(obj, where.session, where.leaf, where.leaf_len) == 0)
+        h = nsem__handle_alloc(&c->handles, obj, grant_create_access(ops, r->access), attr_flags(r->attributes));
+    if (!h && obj->name) nsem__ns_unlink(obj);
+    nsem__obj_remove_pin(obj);
+    if (!h) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
+    return reply_handle(out, 0, c, h);
+}
+
+static uint32_t do_open(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
+{
+    const struct nsem_req_open *r = req;
+    const char *name = (const char *)(r + 1);
+    const struct nsem_obj_ops *ops = nsem__ops_for_type(r->type);
+    if (!ops || (r->attributes & ~NSEM_ATTR_ALL)) return reply_status(out, ERROR_INVALID_PARAMETER);
+    /* "" names the namespace directory itself: not an object of the type. */
+    if (r->name_len == 0) return reply_status(out, ERROR_INVALID_HANDLE);
+    struct nsem_resolved where;
+    DWORD e = nsem__resolve_name(name, r->name_len, c->session, nsem__session_exists, &where);
+    if (e) return reply_status(out, e);
+    struct nsem_obj *obj = nsem__ns_lookup(where.session, where.leaf, where.leaf_len);
+    if (!obj) return reply_status(out, ERROR_FILE_NOT_FOUND);
+    return open_existing(c, obj, ops, r->access, r->attributes, 0, out);
+}
+
+static struct nsem_pin *find_pin(struct nsem_client *c, struct nsem_obj *obj, struct nsem_pin ***link)
+{
+    for (struct nsem_pin **p = &c->pins; *p; p = &(*p)->next)
+        if ((*p)->obj == obj) {
+            if (link) *link = p;
+            return *p;
+        }
+    return NULL;
+}
+
+static uint32_t do_close(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
+{
+    const struct nsem_req_close *r = req;
+    if (r->flags & ~NSEM_CLOSE_PIN) return reply_status(out, ERROR_INVALID_PARAMETER);
+    struct nsem_handle_entry *e = nsem__handle_get(&c->handles, r->handle);
+    if (!e || (e->flags & HANDLE_FLAG_PROTECT_FROM_CLOSE)) return reply_status(out, ERROR_INVALID_HANDLE);
+    if ((r->flags & NSEM_CLOSE_PIN) && !find_pin(c, e->obj, NULL)) {
+        struct nsem_pin *pin = malloc(sizeof *pin);
+        if (!pin) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
+        pin->obj = e->obj;
+        pin->next = c->pins;
+        c->pins = pin;
+        nsem__obj_add_pin(e->obj);
+    }
+    nsem__handle_free(&c->handles, r->handle);
+    return reply_status(out, 0);
+}
+
+static uint32_t do_unpin(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
+{
+    const struct nsem_req_unpin *r = req;
+    struct nsem_obj *obj = nsem__obj_by_slot(r->slot);
+    struct nsem_pin **link;
+    struct nsem_pin *pin = obj ? find_pin(c, obj, &link) : NULL;
+    if (!pin) return reply_status(out, ERROR_INVALID_HANDLE);
+    *link = pin->next;
+    free(pin);
+    nsem__obj_remove_pin(obj);
+    return reply_status(out, 0);
+}
+
+static uint32_t do_dup(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
+{
+    const struct nsem_req_dup *r = req;
+    const uint32_t known = DUPLICATE_CLOSE_SOURCE | DUPLICATE_SAME_ACCESS | DUPLICATE_SAME_ATTRIBUTES;
+    struct nsem_handle_entry *src = nsem__handle_get(&c->handles, r->handle);
+    if (!src) return reply_status(out, ERROR_INVALID_HANDLE);
+    bool close_source = (r->options & DUPLICATE_CLOSE_SOURCE) && !(src->flags & HANDLE_FLAG_PROTECT_FROM_CLOSE);
+    DWORD e = 0;
+    uint32_t access = src->access;
+    if ((r->options & ~known) || (r->attributes & ~NSEM_ATTR_ALL)) e = ERROR_INVALID_PARAMETER;
+    else if (!(r->options & DUPLICATE_SAME_ACCESS)) {
+        /* Duplication may keep or drop rights (even to none), never add any. */
+        access = nsem__map_access(src->obj->ops, r->access);
+        if (access & ~src->access) e = ERROR_ACCESS_DENIED;
+    }
+    if (e) {
+        /* Windows closes the source whatever happened to the duplicate. */
+        if (close_source) nsem__handle_free(&c->handles, r->handle & ~3u);
+        return reply_status(out, e);
+    }
+    uint32_t flags = (r->options & DUPLICATE_SAME_ATTRIBUTES) ? src->flags : attr_flags(r->attributes);
+    if (close_source) {
+        /* Closing the source and making the duplicate in one step keeps the handle value. */
+        src->access = access;
+        src->flags = flags;
+        return reply_handle(out, 0, c, r->handle & ~3u);
+    }
+    uint32_t h = nsem__handle_alloc(&c->handles, src->obj, access, flags);
+    if (!h) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
+    return reply_handle(out, 0, c, h);
+}
+
+static uint32_t do_set_handle_info(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
+{
+    const struct nsem_req_set_handle_info *r = req;
+    const uint32_t known = HANDLE_FLAG_INHERIT | HANDLE_FLAG_PROTECT_FROM_CLOSE;
+    struct nsem_handle_entry *e = nsem__handle_get(&c->handles, r->handle);
+    if (!e) return reply_status(out, ERROR_INVALID_HANDLE);
+    e->flags = (e->flags & ~(r->mask & known)) | (r->flags & r->mask & known);
+    struct nsem_rep_handle_info *rep = (struct nsem_rep_handle_info *)out;
+    memset(rep, 0, sizeof *rep);
+    rep->hdr = (struct nsem_rep_hdr){sizeof *rep, 0};
+    rep->flags = e->flags;
+    return sizeof *rep;
+}
+
+/* The QUERY_STATE right has the value 1 for every type. */
+#define QUERY_STATE_RIGHT 0x0001u
+
+static uint32_t do_query(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
+{
+    const struct nsem_req_query *r = req;
+    struct nsem_handle_entry *e = nsem__handle_get(&c->handles, r->handle);
+    if (!e) return reply_status(out, ERROR_INVALID_HANDLE);
+    if (!(e->access & QUERY_STATE_RIGHT)) return reply_status(out, ERROR_ACCESS_DENIED);
+    struct nsem_rep_query *rep = (struct nsem_rep_query *)out;
+    memset(rep, 0, sizeof *rep);
+    rep->hdr = (struct nsem_rep_hdr){sizeof *rep, 0};
+    rep->type = e->obj->ops->type;
+    rep->handle_count = e->obj->handle_count;
+    rep->waiter_count = atomic_load_explicit(&nsem__obj_slot(e->obj)->waiters, memory_order_relaxed);
+    e->obj->ops->query(e->obj, rep);
+    return sizeof *rep;
+}
+
+/* ---- dispatch ---------------------------------------------------------------------------- */
+
+struct request_kind {
+    uint32_t size;            /* exact size of the fixed part */
+    uint32_t name_len_offset; /* offset of name_len, or 0 when no name follows */
+    uint32_t (*handler)(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd);
+};
+
+static const struct request_kind kinds[NSEM_OP_COUNT] = {
+    [NSEM_OP_HELLO] = {sizeof(struct nsem_req_hello), 0, do_hello},
+    [NSEM_OP_CREATE] = {sizeof(struct nsem_req_create), offsetof(struct nsem_req_create, name_len), do_create},
+    [NSEM_OP_OPEN] = {sizeof(struct nsem_req_open), offsetof(struct nsem_req_open, name_len), do_open},
+    [NSEM_OP_CLOSE] = {sizeof(struct nsem_req_close), 0, do_close},
+    [NSEM_OP_UNPIN] = {sizeof(struct nsem_req_unpin), 0, do_unpin},
+    [NSEM_OP_DUP] = {sizeof(struct nsem_req_dup), 0, do_dup},
+    [NSEM_OP_SET_HANDLE_INFO] = {sizeof(struct nsem_req_set_handle_info), 0, do_set_handle_info},
+    [NSEM_OP_QUERY] = {sizeof(struct nsem_req_query), 0, do_query},
+};
+
+/* Every pad field must be zero, so that they can carry meaning in a later version. */
+static bool pads_are_zero(uint32_t op, const unsigned char *req)
+{
+    uint32_t pad = 0;
+    switch (op) {
+    case NSEM_OP_CREATE:
+        pad = ((const struct nsem_req_create *)req)->pad;
+        break;
+    case NSEM_OP_UNPIN:
+        pad = ((const struct nsem_req_unpin *)req)->pad;
+        break;
+    case NSEM_OP_SET_HANDLE_INFO:
+        pad = ((const struct nsem_req_set_handle_info *)req)->pad;
+        break;
+    case NSEM_OP_QUERY:
+        pad = ((const struct nsem_req_query *)req)->pad;
+        break;
+    default:
+        break;
+    }
+    return pad == 0;
+}
+
+uint32_t nsem__dispatch(struct nsem_client *c, const unsigned char *req, uint32_t len, unsigned char *rep,
+                        int *pass_fd)
+{
+    struct nsem_req_hdr hdr;
+    if (len < sizeof hdr) return 0;
+    memcpy(&hdr, req, sizeof hdr);
+    if (hdr.op == 0 || hdr.op >= NSEM_OP_COUNT || hdr.len != len) return 0;
+    const struct request_kind *k = &kinds[hdr.op];
+    if (len < k->size) return 0;
+    uint32_t name_len = 0;
+    if (k->name_len_offset) {
+        memcpy(&name_len, req + k->name_len_offset, sizeof name_len);
+        if (name_len > NSEM_NAME_MAX_BYTES || memchr(req + k->size, 0, name_len)) return 0;
+    }
+    if (len != k->size + name_len || !pads_are_zero(hdr.op, req)) return 0;
+    if ((hdr.op == NSEM_OP_HELLO) == c->greeted) return 0; /* HELLO first, and only first */
+    return k->handler(c, req, rep, pass_fd);
+}

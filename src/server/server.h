@@ -1,0 +1,189 @@
+/*
+ * server.h — nsemd's internal interfaces.
+ *
+ * nsemd is single-threaded: one epoll loop serves every client, so no server structure needs a
+ * lock. The server is the one authority for names, handles, access and lifetime; the state of an
+ * object lives in its arena slot (common/shm.h), which clients change directly.
+ *
+ * Lifetime: an object is referenced by handles (in client handle tables) and by pins (a client
+ * that closed its last handle while one of its waits or owned mutexes still uses the object).
+ * `handle_count` and `pin_count` are kept apart: the name goes when handle_count reaches 0 (as
+ * Windows), the object and its slot when both are 0.
+ */
+#ifndef NSEM_SERVER_SERVER_H
+#define NSEM_SERVER_SERVER_H
+
+#include <nsem.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/protocol.h"
+#include "common/shm.h"
+#include "common/objstate.h"
+#include "common/slot.h"
+
+struct nsem_obj;
+struct nsem_client;
+
+/* ---- arena (arena.c) ---------------------------------------------------------------------- */
+
+int nsem__arena_init(void);               /* creates the memfd; 0 or -errno */
+int nsem__arena_fd(void);
+struct nsem_slot *nsem__arena_slot(uint32_t index);
+uint32_t nsem__arena_alloc(void);         /* a zeroed slot index, 0 when the arena is full */
+void nsem__arena_free(uint32_t index);
+uint32_t nsem__arena_in_use(void);
+
+/* ---- object types (semaphore.c, mutex.c, event.c) ----------------------------------------- */
+
+struct nsem_generic_mapping {
+    uint32_t read, write, execute, all;
+};
+
+struct nsem_create_params {
+    uint32_t type_flags; /* NSEM_CREATE_* */
+    int32_t initial, max;
+    uint32_t owner_token, owner_pid, owner_tid;
+};
+
+/* Every slot is set for every type; no slot is NULL. */
+struct nsem_obj_ops {
+    uint32_t type;                       /* NSEM_TYPE_* */
+    const char *type_name;               /* "Semaphore", as Windows' object type names */
+    uint32_t valid_access;               /* every right the type has */
+    struct nsem_generic_mapping mapping; /* GENERIC_* to specific rights */
+    /* Checks the type's creation parameters: 0 or a Windows error. */
+    DWORD (*check_params)(const struct nsem_create_params *p);
+    /* Writes the initial state of a new object into its slot. */
+    void (*init)(struct nsem_slot *slot, const struct nsem_create_params *p);
+    /* A client died: free what its threads held (mutex ownership). Returns false when a live
+     * wait-all has the object locked just now: the caller retries a moment later. */
+    bool (*client_gone)(struct nsem_obj *obj, uint32_t client_id, pid_t pid);
+    /* Fills the type-specific part of a query reply from the slot. */
+    void (*query)(const struct nsem_obj *obj, struct nsem_rep_query *rep);
+};
+
+extern const struct nsem_obj_ops nsem__semaphore_ops;
+extern const struct nsem_obj_ops nsem__mutex_ops;
+extern const struct nsem_obj_ops nsem__event_ops;
+const struct nsem_obj_ops *nsem__ops_for_type(uint32_t type); /* NULL for an unknown type */
+
+/* ---- objects (object.c) ------------------------------------------------------------------- */
+
+struct nsem_obj {
+    const struct nsem_obj_ops *ops;
+    uint32_t slot;
+    uint32_t handle_count; /* handles in all clients */
+    uint32_t pin_count;    /* pins of clients without a handle */
+    uint32_t mark;         /* cleanup pass that last visited it (see client.c) */
+    /* name: in the namespace hash table while linked (name != NULL) */
+    uint32_t session; /* namespace: 0 global, else the session */
+    uint32_t name_len;
+    char *name;
+    struct nsem_obj *hash_next;
+};
+
+struct nsem_obj *nsem__obj_create(const struct nsem_obj_ops *ops, const struct nsem_create_params *p);
+struct nsem_slot *nsem__obj_slot(const struct nsem_obj *obj);
+void nsem__obj_add_handle(struct nsem_obj *obj);
+void nsem__obj_remove_handle(struct nsem_obj *obj);
+void nsem__obj_add_pin(struct nsem_obj *obj);
+void nsem__obj_remove_pin(struct nsem_obj *obj);
+struct nsem_obj *nsem__obj_by_slot(uint32_t slot); /* NULL if no live object there */
+uint32_t nsem__obj_count(void);
+/* Maps generic rights and MAXIMUM_ALLOWED (to GENERIC_ALL); keeps other bits as they are. */
+uint32_t nsem__map_access(const struct nsem_obj_ops *ops, uint32_t access);
+/* A dead client's wait-all locks on the object: released, the object unchanged. */
+void nsem__obj_unlock_dead(struct nsem_obj *obj, uint32_t client_id);
+
+/* ---- namespace (namespace.c) -------------------------------------------------------------- */
+
+/* Where a name resolves: the namespace (session) and the leaf, or a Windows error. */
+struct nsem_resolved {
+    uint32_t session;
+    const char *leaf;
+    uint32_t leaf_len;
+};
+/* Pure: resolves `name` (UTF-8, len bytes, not empty) relative to the caller's session namespace.
+ * session_exists says whether "Session\<n>" may be entered. */
+DWORD nsem__resolve_name(const char *name, uint32_t len, uint32_t caller_session,
+                         bool (*session_exists)(uint32_t session), struct nsem_resolved *out);
+struct nsem_obj *nsem__ns_lookup(uint32_t session, const char *leaf, uint32_t leaf_len);
+int nsem__ns_link(struct nsem_obj *obj, uint32_t session, const char *leaf, uint32_t leaf_len); /* 0/-ENOMEM */
+void nsem__ns_unlink(struct nsem_obj *obj);
+void nsem__session_ref(uint32_t session);
+void nsem__session_unref(uint32_t session);
+bool nsem__session_exists(uint32_t session);
+
+/* ---- handles (handle.c) ------------------------------------------------------------------- */
+
+/* Handle values are (index + 1) << 2: never 0, multiples of 4; the low 2 bits are ignored. */
+struct nsem_handle_entry {
+    struct nsem_obj *obj; /* NULL: free */
+    uint32_t access;
+    uint32_t flags; /* HANDLE_FLAG_* */
+};
+
+struct nsem_handle_table {
+    struct nsem_handle_entry *entries;
+    uint32_t size;       /* allocated entries */
+    uint32_t used;       /* entries with an object */
+    uint32_t first_free; /* no free entry below this index */
+};
+
+/* Allocates the lowest free handle; 0 when out of memory. Takes a handle reference on obj. */
+uint32_t nsem__handle_alloc(struct nsem_handle_table *t, struct nsem_obj *obj, uint32_t access, uint32_t flags);
+/* The entry of a handle value, or NULL when invalid. */
+struct nsem_handle_entry *nsem__handle_get(struct nsem_handle_table *t, uint32_t handle);
+/* Frees the entry and drops its handle reference. */
+void nsem__handle_free(struct nsem_handle_table *t, uint32_t handle);
+void nsem__handle_table_destroy(struct nsem_handle_table *t);
+
+/* ---- clients (client.c) ------------------------------------------------------------------- */
+
+struct nsem_pin {
+    struct nsem_obj *obj;
+    struct nsem_pin *next;
+};
+
+struct nsem_client {
+    int fd;
+    uint32_t id; /* 1..NSEM_TOKEN_MAX_CLIENTS */
+    pid_t pid;
+    uid_t uid;
+    uint32_t session;
+    bool greeted;
+    struct nsem_handle_table handles;
+    struct nsem_pin *pins;
+    /* input: one frame at a time */
+    unsigned char *in;
+    uint32_t in_len, in_cap;
+    /* output not yet taken by the socket */
+    unsigned char *out;
+    uint32_t out_len, out_off;
+};
+
+void nsem__client_accept(int listen_fd);
+void nsem__client_event(struct nsem_client *c, uint32_t events);
+uint32_t nsem__client_count(void);
+void nsem__clients_destroy_all(void);
+/* Retries the cleanups of dead clients that had to wait; returns whether some still wait. */
+int nsem__retry_pending(void);
+
+/* ---- requests (requests.c) ---------------------------------------------------------------- */
+
+/* Handles one validated frame. Returns the reply length written into `rep` (at least a header),
+ * or 0 when the frame is malformed and the connection must be closed. */
+uint32_t nsem__dispatch(struct nsem_client *c, const unsigned char *req, uint32_t len, unsigned char *rep,
+                        int *pass_fd);
+
+/* ---- main loop (main.c) ------------------------------------------------------------------- */
+
+int nsem__loop_add(int fd, void *ptr, uint32_t events);
+int nsem__loop_mod(int fd, void *ptr, uint32_t events);
+void nsem__loop_del(int fd);
+void nsem__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
