@@ -79,11 +79,11 @@ $(O)/tests/test-list.h: $(TEST_SRC)
 	@mv $@.tmp $@
 $(O)/obj/tests/runner.o: $(O)/tests/test-list.h
 
-# Unit tests of the server's pure parts link those objects directly.
-UNIT_SERVER_OBJ := $(filter-out $(O)/obj/src/server/main.o,$(SERVER_OBJ))
+# Unit tests of the server's pure parts (name resolution) link that object directly.
+UNIT_SERVER_OBJ := $(O)/obj/src/server/namespace.o
 $(TESTS): $(TEST_OBJ) $(LIBA) $(UNIT_SERVER_OBJ)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $(TEST_OBJ) $(filter-out $(O)/obj/src/common/%,$(UNIT_SERVER_OBJ)) $(LIBA) $(ALL_LDFLAGS)
+	$(CC) -o $@ $(TEST_OBJ) $(UNIT_SERVER_OBJ) $(LIBA) $(ALL_LDFLAGS)
 
 check: all $(TESTS)
 	$(TESTS)

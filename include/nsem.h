@@ -10,7 +10,9 @@
  *
  * Error codes: each function's comment lists every GetLastError() value it can set on failure.
  * Any call that needs the server can also fail with ERROR_SERVICE_NOT_ACTIVE (the server could not
- * be reached or started) or ERROR_NOT_ENOUGH_MEMORY; those two are not repeated below.
+ * be reached or started), ERROR_ACCESS_DENIED (the socket's directory is not a directory of the
+ * caller's with no group or other access: see README) or ERROR_NOT_ENOUGH_MEMORY; those are not
+ * repeated below.
  */
 #ifndef NSEM_H
 #define NSEM_H

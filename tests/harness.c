@@ -150,3 +150,16 @@ void sleep_ms(unsigned ms)
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
 }
+
+const char *harness_bin(const char *name)
+{
+    static char paths[4][4300];
+    static unsigned next;
+    char *path = paths[next++ % 4];
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", harness_argv0);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = 0;
+    snprintf(path, sizeof paths[0], "%s/../bin/%s", dir, name);
+    return path;
+}

@@ -19,16 +19,20 @@
 #include <stdlib.h>
 #include <sys/types.h>
 
-#define TEST(name) int nsem_test_##name(void)
-#define HELPER(name) int nsem_helper_##name(int argc, char **argv)
+#define TEST(name) \
+    int nsem_test_##name(void); \
+    int nsem_test_##name(void)
+#define HELPER(name) \
+    int nsem_helper_##name(int argc, char **argv); \
+    int nsem_helper_##name(int argc, char **argv)
 #define TEST_SKIP 77
 
 /* The value every GetLastError() check is poisoned with first, as Wine's tests do. */
 #define POISON 0xdeadbeefu
 
-void harness_fail(const char *file, int line, const char *expr, const char *detail);
+void harness_fail(const char *file, int line, const char *expr, const char *detail) __attribute__((noreturn));
 void harness_fail_eq(const char *file, int line, const char *a, const char *b, long long va, long long vb,
-                     int is_unsigned);
+                     int is_unsigned) __attribute__((noreturn));
 
 #define ASSERT(expr) \
     do { \
@@ -70,6 +74,10 @@ int wait_child(pid_t pid, int timeout_ms);
 void read_line(int fd, char *buf, size_t size, int timeout_ms);
 /* Writes a line to stdout and flushes (a helper's way to talk to its test). */
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A program of the build next to the test binary: <build>/bin/NAME (rotating buffers). */
+const char *harness_bin(const char *name);
+#define harness_server_path() harness_bin("nsemd")
 
 /* Monotonic milliseconds. */
 uint64_t now_ms(void);

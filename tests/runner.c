@@ -127,7 +127,7 @@ static void remove_tree(const char *dir)
 int main(int argc, char **argv)
 {
     harness_argv0 = argv[0];
-    char self[4096];
+    static char self[4096];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n > 0) {
         self[n] = 0;

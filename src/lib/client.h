@@ -74,6 +74,7 @@ bool nsem__close_needs_pin(uint32_t slot);
 /* ---- threads (thread.c) ---- */
 uint32_t nsem__thread_token(void); /* connects if needed; 0 if that fails */
 uint32_t nsem__tid(void);
+uint32_t nsem__pid(void); /* cached getpid() */
 void nsem__owned_add(uint32_t slot);
 void nsem__owned_remove(uint32_t slot);
 void nsem__thread_after_fork(void);

@@ -16,7 +16,7 @@ NSEM_EXTERN HANDLE GetCurrentThread(void)
 
 NSEM_EXTERN DWORD GetCurrentProcessId(void)
 {
-    return (DWORD)getpid();
+    return nsem__pid();
 }
 
 NSEM_EXTERN DWORD GetCurrentThreadId(void)

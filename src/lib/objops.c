@@ -47,7 +47,7 @@ DWORD nsem__sem_release(uint32_t slot, LONG count, LONG *prev)
 void nsem__mutex_acquired(uint32_t slot, struct nsem_slot *s)
 {
     atomic_store_explicit(&s->recursion, 1, memory_order_relaxed);
-    atomic_store_explicit(&s->owner_pid, (uint32_t)getpid(), memory_order_relaxed);
+    atomic_store_explicit(&s->owner_pid, nsem__pid(), memory_order_relaxed);
     atomic_store_explicit(&s->owner_tid, nsem__tid(), memory_order_relaxed);
     nsem__owned_add(slot);
     nsem__busy_inc(slot);
@@ -90,7 +90,7 @@ void nsem__mutex_abandon_mine(uint32_t slot, uint32_t me)
         nsem__owned_remove(slot);
         return;
     }
-    atomic_store_explicit(&s->last_owner_pid, (uint32_t)getpid(), memory_order_relaxed);
+    atomic_store_explicit(&s->last_owner_pid, nsem__pid(), memory_order_relaxed);
     mutex_free(slot, s, nsem_state_mutex_abandon());
 }
 

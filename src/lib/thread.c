@@ -75,6 +75,19 @@ uint32_t nsem__thread_token(void)
     return NSEM_MAKE_TOKEN(client, t_index);
 }
 
+/* The process id, cached: getpid() is a syscall, and a mutex acquisition records it. */
+static _Atomic uint32_t process_id; /* relaxed: a cache of a value that only fork changes */
+
+uint32_t nsem__pid(void)
+{
+    uint32_t pid = atomic_load_explicit(&process_id, memory_order_relaxed);
+    if (!pid) {
+        pid = (uint32_t)getpid();
+        atomic_store_explicit(&process_id, pid, memory_order_relaxed);
+    }
+    return pid;
+}
+
 uint32_t nsem__tid(void)
 {
     if (!t_tid) t_tid = (uint32_t)gettid();
@@ -110,4 +123,5 @@ void nsem__thread_after_fork(void)
     if (t_index) atomic_fetch_or_explicit(&index_bits[t_index / 64], 1ull << (t_index % 64), memory_order_relaxed);
     t_owned_len = 0;
     t_tid = 0;
+    atomic_store_explicit(&process_id, 0, memory_order_relaxed);
 }

@@ -157,6 +157,29 @@ static void deadline_after(DWORD ms, struct timespec *ts)
     }
 }
 
+/* Whether every object is signalled for us now, read without locking anything: after arming, a
+ * wait-all must not lock and unlock, since its own unlock would change the words it sleeps on. */
+static bool all_signalled(const struct wait *w)
+{
+    for (DWORD i = 0; i < w->n; i++) {
+        const struct wait_obj *o = &w->objs[i];
+        uint64_t word = atomic_load(&o->slot->state); /* seq_cst: the Dekker half after arming */
+        uint32_t nv;
+        if (nsem_word_locker(word) ||
+            nsem_state_take(o->type, o->flags, nsem_word_value(word), w->me, &nv) == NSEM_TAKE_BUSY)
+            return false;
+    }
+    return true;
+}
+
+static bool passed(const struct timespec *deadline)
+{
+    if (!deadline) return false;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec > deadline->tv_sec || (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
+}
+
 /* Blocks until the attempt succeeds or fails, or the deadline passes. */
 static enum attempt block(struct wait *w, const struct timespec *deadline)
 {
@@ -174,10 +197,13 @@ static enum attempt block(struct wait *w, const struct timespec *deadline)
         /* arm every word, then look again: a change after this wakes us */
         for (DWORD i = 0; i < w->n; i++) expected[i] = nsem__slot_arm(w->objs[i].slot);
         w->armed = true;
-        r = attempt(w);
-        if (r != NOT_YET) break;
+        if (!w->all || all_signalled(w)) {
+            r = attempt(w);
+            if (r != NOT_YET) break;
+            if (w->all) continue; /* lost a race; our attempt changed the words: arm again */
+        }
         int e = nsem__futex_waitv(words, expected, w->n, deadline);
-        if (e == -ETIMEDOUT) {
+        if (e == -ETIMEDOUT || passed(deadline)) {
             /* An acquisition racing with the timeout still counts. */
             r = attempt(w);
             break;

@@ -1,0 +1,100 @@
+/* test-cli.c — the nsem command, driven as a user would: from a shell. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+static int shell(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int shell(const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    fflush(NULL);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Eight jobs under "nsem run NAME -c 2": never more than two inside at once, and all ran. */
+TEST(cli_run_limits_concurrency)
+{
+    char dir[] = "/tmp/nsem-cli.XXXXXX";
+    ASSERT_NOT_NULL(mkdtemp(dir));
+    /* Each job marks itself inside, records how many are inside, waits, leaves. */
+    ASSERT_EQ(shell("cd %s && mkdir in && for i in 1 2 3 4 5 6 7 8; do "
+                    "%s run %s -c 2 -- sh -c 'touch in/$$; ls in | wc -l >> seen; sleep 0.05; rm in/$$; echo x >> done' & "
+                    "done; wait",
+                    dir, harness_bin("nsem"), uniq("jobs")),
+              0);
+    char path[300];
+    snprintf(path, sizeof path, "%s/seen", dir);
+    FILE *f = fopen(path, "r");
+    ASSERT_NOT_NULL(f);
+    long n, max = 0, lines = 0;
+    while (fscanf(f, "%ld", &n) == 1) {
+        if (n > max) max = n;
+        lines++;
+    }
+    fclose(f);
+    ASSERT_EQ(lines, 8);
+    ASSERT(max >= 1 && max <= 2);
+    shell("rm -rf %s", dir);
+    return 0;
+}
+
+TEST(cli_run_exit_status)
+{
+    ASSERT_EQ(shell("%s run %s -- sh -c 'exit 7'", harness_bin("nsem"), uniq("st")), 7);
+    ASSERT_EQ(shell("%s run %s -- /nonexistent/program 2>/dev/null", harness_bin("nsem"), uniq("st")), 127);
+    ASSERT_EQ(shell("%s run 'bad\\name' -- true 2>/dev/null", harness_bin("nsem")), 125);
+    ASSERT_EQ(shell("%s run %s -c 0 -- true 2>/dev/null", harness_bin("nsem"), uniq("st")), 125);
+    ASSERT_EQ(shell("%s run %s -c -3 -- true 2>/dev/null", harness_bin("nsem"), uniq("st")), 125);
+    ASSERT_EQ(shell("%s frobnicate 2>/dev/null", harness_bin("nsem")), 125);
+    ASSERT_EQ(shell("%s --help >/dev/null", harness_bin("nsem")), 0);
+    return 0;
+}
+
+/* A permit held by this test makes "nsem run -w" time out with status 124. */
+TEST(cli_run_timeout)
+{
+    HANDLE h = CreateSemaphoreA(NULL, 0, 1, uniq("held"));
+    ASSERT_NOT_NULL(h);
+    ASSERT_EQ(shell("%s run %s -w 50 -- true 2>/dev/null", harness_bin("nsem"), uniq("held")), 124);
+    ASSERT(ReleaseSemaphore(h, 1, NULL));
+    ASSERT_EQ(shell("%s run %s -w 5000 -- true", harness_bin("nsem"), uniq("held")), 0);
+    ASSERT(CloseHandle(h));
+    return 0;
+}
+
+/* "nsem info" shows the owner of a held mutex; --json gives the same as one object. */
+TEST(cli_info_shows_owner)
+{
+    HANDLE m = CreateMutexA(NULL, TRUE, uniq("owned"));
+    ASSERT_NOT_NULL(m);
+    char out[300];
+    snprintf(out, sizeof out, "/tmp/nsem-cli-info-%d", (int)getpid());
+    ASSERT_EQ(shell("%s info --json %s > %s", harness_bin("nsem"), uniq("owned"), out), 0);
+    FILE *f = fopen(out, "r");
+    ASSERT_NOT_NULL(f);
+    char json[1024] = "";
+    ASSERT_NOT_NULL(fgets(json, sizeof json, f));
+    fclose(f);
+    char want[200];
+    snprintf(want, sizeof want, "\"type\":\"mutex\"");
+    ASSERT_NOT_NULL(strstr(json, want));
+    snprintf(want, sizeof want, "\"owner_pid\":%d,\"owner_tid\":%u", (int)getpid(), GetCurrentThreadId());
+    ASSERT_NOT_NULL(strstr(json, want));
+    ASSERT_NOT_NULL(strstr(json, "\"handles\":1,"));
+    /* The JSON parses, if python3 is there to say so. */
+    if (access("/usr/bin/python3", X_OK) == 0) ASSERT_EQ(shell("python3 -c 'import json,sys; json.load(open(\"%s\"))'", out), 0);
+    ASSERT_EQ(shell("%s info %s-missing 2>/dev/null", harness_bin("nsem"), uniq("owned")), 1);
+    unlink(out);
+    ASSERT(CloseHandle(m));
+    return 0;
+}

@@ -1,0 +1,499 @@
+/*
+ * test-core.c — the core's own guarantees: the pure state machine and name resolver (unit tests,
+ * no server), the uncontended fast path making no syscall, on-demand start of exactly one server,
+ * the server's handling of malformed messages and of other users, and thread-exit abandonment.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/objstate.h"
+#include "common/protocol.h"
+#include "harness.h"
+#include "server/server.h"
+
+/* ---- the pure state machine ---------------------------------------------------------------- */
+
+TEST(core_state_semaphore)
+{
+    uint32_t nv = 0xdeadbeef;
+    ASSERT_EQ(nsem_state_take(NSEM_TYPE_SEMAPHORE, 0, 0, 1, &nv), NSEM_TAKE_BUSY);
+    ASSERT_EQ_U(nv, 0xdeadbeef); /* untouched when busy */
+    ASSERT_EQ(nsem_state_take(NSEM_TYPE_SEMAPHORE, 0, 2, 1, &nv), NSEM_TAKE_OK);
+    ASSERT_EQ(nv, 1);
+    ASSERT_EQ_U(nsem_state_sem_release(1, 2, 1, &nv), 0);
+    ASSERT_EQ(nv, 2);
+    nv = 77;
+    ASSERT_EQ_U(nsem_state_sem_release(2, 2, 1, &nv), ERROR_TOO_MANY_POSTS);
+    ASSERT_EQ(nv, 77);
+    ASSERT_EQ_U(nsem_state_sem_release(0x7FFFFFFF, 0x7FFFFFFF, 0x7FFFFFFF, &nv), ERROR_TOO_MANY_POSTS);
+    ASSERT_EQ_U(nsem_state_sem_release(0, 0x7FFFFFFF, 0x7FFFFFFF, &nv), 0);
+    ASSERT_EQ(nv, 0x7FFFFFFF);
+    ASSERT_EQ_U(nsem_state_sem_release(0, 5, 0, &nv), ERROR_INVALID_PARAMETER);
+    return 0;
+}
+
+TEST(core_state_mutex)
+{
+    const uint32_t a = NSEM_MAKE_TOKEN(1, 1), b = NSEM_MAKE_TOKEN(2, 1);
+    uint32_t nv;
+    ASSERT_EQ(nsem_state_take(NSEM_TYPE_MUTEX, 0, 0, a, &nv), NSEM_TAKE_OK);
+    ASSERT_EQ_U(nv, a);
+    ASSERT_EQ(nsem_state_take(NSEM_TYPE_MUTEX, 0, a, a, &nv), NSEM_TAKE_RECURSE);
+    ASSERT_EQ_U(nv, a);
+    ASSERT_EQ(nsem_state_take(NSEM_TYPE_MUTEX, 0, a, b, &nv), NSEM_TAKE_BUSY);
+    ASSERT_EQ_U(nsem_state_mutex_check_owner(a, b), ERROR_NOT_OWNER);
+    ASSERT_EQ_U(nsem_state_mutex_check_owner(0, a), ERROR_NOT_OWNER);
+    ASSERT_EQ_U(nsem_state_mutex_check_owner(a, a), 0);
+    ASSERT_EQ_U(nsem_state_mutex_check_owner(0, 0), ERROR_NOT_OWNER); /* no token owns nothing */
+    /* abandoned: the next taker is told once, and the flag is gone from its value */
+    ASSERT_EQ(nsem_state_take(NSEM_TYPE_MUTEX, 0, nsem_state_mutex_abandon(), b, &nv), NSEM_TAKE_ABANDONED);
+    ASSERT_EQ_U(nv, b);
+    ASSERT_EQ(nsem_state_take(NSEM_TYPE_MUTEX, 0, nv, b, &nv), NSEM_TAKE_RECURSE);
+    return 0;
+}
+
+TEST(core_state_event)
+{
+    uint32_t nv;
+    ASSERT_EQ(nsem_state_take(NSEM_TYPE_EVENT, 0, 0, 1, &nv), NSEM_TAKE_BUSY);
+    ASSERT_EQ(nsem_state_take(NSEM_TYPE_EVENT, 0, NSEM_EVENT_SET, 1, &nv), NSEM_TAKE_OK);
+    ASSERT_EQ_U(nv, 0); /* auto reset consumes */
+    ASSERT_EQ(nsem_state_take(NSEM_TYPE_EVENT, NSEM_SLOT_MANUAL_RESET, NSEM_EVENT_SET, 1, &nv), NSEM_TAKE_OK);
+    ASSERT_EQ_U(nv, NSEM_EVENT_SET); /* manual reset stays set */
+    uint32_t v = nsem_state_event_set(0);
+    ASSERT_EQ_U(nsem_state_event_pulse_manual(v) & NSEM_EVENT_SET, 0);
+    ASSERT_NE(nsem_state_event_pulses(nsem_state_event_pulse_manual(v)), nsem_state_event_pulses(v));
+    ASSERT_EQ_U(nsem_state_event_reset(v), 0);
+    return 0;
+}
+
+/* ---- name resolution (SPEC 1.D) ----------------------------------------------------------- */
+
+static bool sessions_0_1_7(uint32_t s)
+{
+    return s == 0 || s == 1 || s == 7;
+}
+
+static void check_resolve(const char *name, uint32_t session, DWORD error, uint32_t want_session, const char *leaf)
+{
+    struct nsem_resolved r = {99, NULL, 0};
+    DWORD e = nsem__resolve_name(name, (uint32_t)strlen(name), session, sessions_0_1_7, &r);
+    if (e != error) {
+        fprintf(stderr, "resolve(\"%s\", session %u): error %u, expected %u\n", name, session, e, error);
+        ASSERT_EQ_U(e, error);
+    }
+    if (error) return;
+    ASSERT_EQ(r.session, want_session);
+    ASSERT_EQ(r.leaf_len, strlen(leaf));
+    ASSERT(memcmp(r.leaf, leaf, r.leaf_len) == 0);
+}
+
+TEST(core_resolve_names)
+{
+    check_resolve("foo", 1, 0, 1, "foo");
+    check_resolve("Local\\foo", 1, 0, 1, "foo");                 /* SPEC 28 */
+    check_resolve("Global\\foo", 1, 0, 0, "foo");                /* SPEC 29 */
+    check_resolve("Global\\foo", 0, 0, 0, "foo");
+    check_resolve("foo", 0, 0, 0, "foo");                        /* session 0: Local is Global */
+    check_resolve("Session\\7\\foo", 1, 0, 7, "foo");            /* SPEC 30 */
+    check_resolve("Session\\8\\foo", 1, ERROR_PATH_NOT_FOUND, 0, NULL);
+    check_resolve("Session\\07\\foo", 1, ERROR_PATH_NOT_FOUND, 0, NULL);
+    check_resolve("Global\\Local\\foo", 1, 0, 0, "foo");         /* Local inside the global namespace */
+    check_resolve("Local\\Global\\foo", 1, 0, 0, "foo");
+    check_resolve("global\\foo", 1, ERROR_PATH_NOT_FOUND, 0, NULL); /* SPEC 31: case-sensitive */
+    check_resolve("LOCAL\\foo", 1, ERROR_PATH_NOT_FOUND, 0, NULL);
+    check_resolve("foo\\bar", 1, ERROR_PATH_NOT_FOUND, 0, NULL);    /* SPEC 32 */
+    check_resolve("foo\\", 1, ERROR_PATH_NOT_FOUND, 0, NULL);
+    check_resolve("\\foo", 1, ERROR_BAD_PATHNAME, 0, NULL);         /* SPEC 33 */
+    check_resolve("\\", 1, ERROR_BAD_PATHNAME, 0, NULL);
+    check_resolve("Global\\", 1, ERROR_INVALID_NAME, 0, NULL);      /* SPEC 34 */
+    check_resolve("Local\\", 1, ERROR_INVALID_NAME, 0, NULL);
+    check_resolve("Global\\\\foo", 1, ERROR_INVALID_NAME, 0, NULL);
+    check_resolve("Local", 1, ERROR_INVALID_HANDLE, 0, NULL);       /* SPEC 35 */
+    check_resolve("Global", 1, ERROR_INVALID_HANDLE, 0, NULL);
+    check_resolve("Session", 1, ERROR_INVALID_HANDLE, 0, NULL);
+    check_resolve("Session\\1", 1, ERROR_INVALID_HANDLE, 0, NULL);
+    check_resolve("a b:c.d-e", 1, 0, 1, "a b:c.d-e");              /* SPEC 5 */
+    return 0;
+}
+
+/* ---- the fast path makes no syscall ------------------------------------------------------- */
+
+/* The child runs: getppid (start mark), ITER waits and releases, getppid (end mark). The parent
+ * traces it and counts the syscalls between the marks. */
+#define FAST_PATH_ITER 1000
+
+static int fast_path_child(HANDLE sem, HANDLE mutex, HANDLE event)
+{
+    ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+    raise(SIGSTOP);
+    getppid();
+    for (int i = 0; i < FAST_PATH_ITER; i++) {
+        if (WaitForSingleObject(sem, INFINITE) != WAIT_OBJECT_0) return 10;
+        if (!ReleaseSemaphore(sem, 1, NULL)) return 11;
+        if (WaitForSingleObject(mutex, INFINITE) != WAIT_OBJECT_0) return 12;
+        if (!ReleaseMutex(mutex)) return 13;
+        if (WaitForSingleObject(event, 0) != WAIT_OBJECT_0) return 14;
+        if (!SetEvent(event)) return 15;
+    }
+    getppid();
+    return 0;
+}
+
+TEST(core_fast_path_no_syscall)
+{
+    char sem_name[200], mutex_name[200], event_name[200]; /* fixed before fork: uniq() uses the pid */
+    snprintf(sem_name, sizeof sem_name, "%s", uniq("fast"));
+    snprintf(mutex_name, sizeof mutex_name, "%s", uniq("fastm"));
+    snprintf(event_name, sizeof event_name, "%s", uniq("faste"));
+    HANDLE sem = CreateSemaphoreA(NULL, 1, 1, sem_name);
+    HANDLE mutex = CreateMutexA(NULL, FALSE, mutex_name);
+    HANDLE event = CreateEventA(NULL, FALSE, TRUE, event_name);
+    ASSERT_NOT_NULL(sem);
+    ASSERT_NOT_NULL(mutex);
+    ASSERT_NOT_NULL(event);
+    /* Open by name too: the loop runs on an opened handle, as the issue asks. */
+    HANDLE opened = OpenSemaphoreA(SEMAPHORE_ALL_ACCESS, FALSE, sem_name);
+    ASSERT_NOT_NULL(opened);
+    /* Warm up in this process, so the child inherits a connected, mapped library state. */
+    ASSERT_EQ_U(WaitForSingleObject(opened, 0), WAIT_OBJECT_0);
+    ASSERT(ReleaseSemaphore(opened, 1, NULL));
+    ASSERT_EQ_U(WaitForSingleObject(mutex, 0), WAIT_OBJECT_0);
+    ASSERT(ReleaseMutex(mutex));
+    /* A forked child is a new process with no handles: it opens its own, then is traced. */
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        HANDLE s = OpenSemaphoreA(SEMAPHORE_ALL_ACCESS, FALSE, sem_name);
+        HANDLE m = OpenMutexA(SYNCHRONIZE, FALSE, mutex_name);
+        HANDLE e = OpenEventA(EVENT_ALL_ACCESS, FALSE, event_name);
+        if (!s || !m || !e) _exit(20);
+        /* one round first: the thread's token, tid and the pid cache are set up on first use */
+        WaitForSingleObject(s, 0);
+        ReleaseSemaphore(s, 1, NULL);
+        WaitForSingleObject(m, 0);
+        ReleaseMutex(m);
+        _exit(fast_path_child(s, m, e));
+    }
+    int status;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    if (!WIFSTOPPED(status)) fprintf(stderr, "child status 0x%x\n", status);
+    ASSERT(WIFSTOPPED(status));
+    ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)(long)PTRACE_O_TRACESYSGOOD);
+    int marks = 0;
+    long inside = 0;
+    bool entering = true;
+    for (;;) {
+        ASSERT_EQ(ptrace(PTRACE_SYSCALL, pid, NULL, NULL), 0);
+        ASSERT_EQ(waitpid(pid, &status, 0), pid);
+        if (WIFEXITED(status)) break;
+        if (!(WIFSTOPPED(status) && WSTOPSIG(status) == (SIGTRAP | 0x80))) continue;
+        if (entering) {
+            struct user_regs_struct regs;
+            ptrace(PTRACE_GETREGS, pid, NULL, &regs);
+            if ((long)regs.orig_rax == __NR_getppid) marks++;
+            else if (marks == 1) {
+                inside++;
+                fprintf(stderr, "syscall %ld inside the loop\n", (long)regs.orig_rax);
+            }
+        }
+        entering = !entering;
+    }
+    ASSERT_EQ(WEXITSTATUS(status), 0);
+    ASSERT_EQ(marks, 2);
+    ASSERT_EQ(inside, 0);
+    return 0;
+}
+
+/* ---- exactly one server is started, however many start at once --------------------------- */
+
+HELPER(core_racer)
+{
+    HANDLE h = CreateSemaphoreA(NULL, 0, 100, argv[0]);
+    if (!h) {
+        fprintf(stderr, "racer: CreateSemaphore failed %u\n", GetLastError());
+        return 1;
+    }
+    if (!ReleaseSemaphore(h, 1, NULL)) return 2;
+    say("ok");
+    sleep_ms(300); /* hold the handle while the others start */
+    return 0;
+}
+
+static int count_servers(const char *sock)
+{
+    int n = 0;
+    DIR *d = opendir("/proc");
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        char path[300], buf[4096];
+        snprintf(path, sizeof path, "/proc/%s/cmdline", de->d_name);
+        int fd = open(path, O_RDONLY);
+        if (fd < 0) continue;
+        ssize_t len = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (len <= 0) continue;
+        buf[len] = 0;
+        if (!strstr(buf, "nsemd")) continue;
+        for (ssize_t i = 0; i < len; i++)
+            if (!buf[i]) buf[i] = ' ';
+        if (strstr(buf, sock)) n++;
+    }
+    if (d) closedir(d);
+    return n;
+}
+
+TEST(core_twenty_start_one_server)
+{
+    char dir[] = "/tmp/nsem-race.XXXXXX", sock[200];
+    ASSERT_NOT_NULL(mkdtemp(dir));
+    snprintf(sock, sizeof sock, "%s/s.sock", dir);
+    setenv("NSEM_SERVER", sock, 1);
+    setenv("NSEMD_GRACE_MS", "500", 1);
+    pid_t pids[20];
+    int fds[20];
+    for (int i = 0; i < 20; i++) pids[i] = spawn_helper("core_racer", &fds[i], uniq("race"), NULL);
+    for (int i = 0; i < 20; i++) {
+        char line[32];
+        read_line(fds[i], line, sizeof line, 15000);
+        ASSERT(strcmp(line, "ok") == 0);
+    }
+    ASSERT_EQ(count_servers(sock), 1);
+    for (int i = 0; i < 20; i++) ASSERT_EQ(wait_child(pids[i], 10000), 0);
+    /* and it goes away a grace period after its last client */
+    uint64_t end = now_ms() + 5000;
+    while (count_servers(sock) && now_ms() < end) sleep_ms(20);
+    ASSERT_EQ(count_servers(sock), 0);
+    return 0;
+}
+
+/* ---- the server against bad clients ------------------------------------------------------- */
+
+static int raw_connect(void)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", getenv("NSEM_SERVER"));
+    ASSERT_EQ(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    return fd;
+}
+
+/* true when the server closed the connection (EOF) rather than replying */
+static bool closed_by_server(int fd)
+{
+    char buf[256];
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssize_t n;
+    while ((n = recv(fd, buf, sizeof buf, 0)) > 0) {
+    }
+    return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+static void send_hello(int fd)
+{
+    struct nsem_req_hello hello = {{sizeof hello, NSEM_OP_HELLO}, NSEM_PROTOCOL_VERSION, 1};
+    ASSERT_EQ(send(fd, &hello, sizeof hello, MSG_NOSIGNAL), (ssize_t)sizeof hello);
+    struct nsem_rep_hello rep;
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {&rep, sizeof rep};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+    ASSERT_EQ(recvmsg(fd, &msg, MSG_CMSG_CLOEXEC), (ssize_t)sizeof rep);
+    ASSERT_EQ_U(rep.hdr.error, 0);
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    ASSERT_NOT_NULL(cm);
+    int memfd;
+    memcpy(&memfd, CMSG_DATA(cm), sizeof memfd);
+    close(memfd);
+}
+
+struct bad_case {
+    const char *what;
+    bool hello_first;
+    unsigned char bytes[64];
+    size_t len;
+};
+
+TEST(core_server_rejects_malformed)
+{
+    /* a good client holds an object throughout */
+    HANDLE keep = CreateSemaphoreA(NULL, 2, 5, uniq("keep"));
+    ASSERT_NOT_NULL(keep);
+
+    struct bad_case cases[16];
+    int n = 0;
+    struct nsem_req_hdr h;
+    /* request before HELLO */
+    struct nsem_req_query q = {{sizeof q, NSEM_OP_QUERY}, 4, 0};
+    cases[n] = (struct bad_case){"query before hello", false, {0}, sizeof q};
+    memcpy(cases[n++].bytes, &q, sizeof q);
+    /* unknown op */
+    h = (struct nsem_req_hdr){sizeof h, 999};
+    cases[n] = (struct bad_case){"unknown op", true, {0}, sizeof h};
+    memcpy(cases[n++].bytes, &h, sizeof h);
+    /* op 0 */
+    h = (struct nsem_req_hdr){sizeof h, 0};
+    cases[n] = (struct bad_case){"op 0", true, {0}, sizeof h};
+    memcpy(cases[n++].bytes, &h, sizeof h);
+    /* short fixed part */
+    h = (struct nsem_req_hdr){sizeof h, NSEM_OP_QUERY};
+    cases[n] = (struct bad_case){"short query", true, {0}, sizeof h};
+    memcpy(cases[n++].bytes, &h, sizeof h);
+    /* non-zero pad */
+    q = (struct nsem_req_query){{sizeof q, NSEM_OP_QUERY}, 4, 1};
+    cases[n] = (struct bad_case){"pad", true, {0}, sizeof q};
+    memcpy(cases[n++].bytes, &q, sizeof q);
+    /* second HELLO */
+    struct nsem_req_hello hello = {{sizeof hello, NSEM_OP_HELLO}, NSEM_PROTOCOL_VERSION, 1};
+    cases[n] = (struct bad_case){"second hello", true, {0}, sizeof hello};
+    memcpy(cases[n++].bytes, &hello, sizeof hello);
+    /* length below a header */
+    uint32_t tiny[2] = {3, NSEM_OP_QUERY};
+    cases[n] = (struct bad_case){"len 3", true, {0}, sizeof tiny};
+    memcpy(cases[n++].bytes, tiny, sizeof tiny);
+    /* length above the maximum */
+    uint32_t huge[2] = {NSEM_MSG_MAX + 1, NSEM_OP_OPEN};
+    cases[n] = (struct bad_case){"len over max", true, {0}, sizeof huge};
+    memcpy(cases[n++].bytes, huge, sizeof huge);
+    /* OPEN whose name_len disagrees with len */
+    struct nsem_req_open o = {{sizeof o + 3, NSEM_OP_OPEN}, NSEM_TYPE_SEMAPHORE, SYNCHRONIZE, 0, 100};
+    cases[n] = (struct bad_case){"name_len mismatch", true, {0}, sizeof o + 3};
+    memcpy(cases[n].bytes, &o, sizeof o);
+    memcpy(cases[n++].bytes + sizeof o, "abc", 3);
+    /* name with a NUL byte */
+    o = (struct nsem_req_open){{sizeof o + 3, NSEM_OP_OPEN}, NSEM_TYPE_SEMAPHORE, SYNCHRONIZE, 0, 3};
+    cases[n] = (struct bad_case){"NUL in name", true, {0}, sizeof o + 3};
+    memcpy(cases[n].bytes, &o, sizeof o);
+    memcpy(cases[n++].bytes + sizeof o, "a\0c", 3);
+
+    for (int i = 0; i < n; i++) {
+        int fd = raw_connect();
+        if (cases[i].hello_first) send_hello(fd);
+        ASSERT_EQ(send(fd, cases[i].bytes, cases[i].len, MSG_NOSIGNAL), (ssize_t)cases[i].len);
+        if (!closed_by_server(fd)) {
+            fprintf(stderr, "case \"%s\": connection not closed\n", cases[i].what);
+            ASSERT(0);
+        }
+        close(fd);
+        /* nobody else noticed: the good client's object is intact and usable */
+        NSEM_OBJECT_INFO info = {.cbSize = sizeof info};
+        ASSERT(NsemQueryObject(keep, &info));
+        ASSERT_EQ(info.lCurrentCount, 2);
+        ASSERT_EQ(info.dwHandleCount, 1);
+    }
+    /* values that are merely wrong get a Windows error and keep the connection */
+    int fd = raw_connect();
+    send_hello(fd);
+    struct nsem_req_create c;
+    memset(&c, 0, sizeof c);
+    c.hdr = (struct nsem_req_hdr){sizeof c, NSEM_OP_CREATE};
+    c.type = 42;
+    ASSERT_EQ(send(fd, &c, sizeof c, MSG_NOSIGNAL), (ssize_t)sizeof c);
+    struct nsem_rep_status st;
+    ASSERT_EQ(recv(fd, &st, sizeof st, MSG_WAITALL), (ssize_t)sizeof st);
+    ASSERT_EQ_U(st.hdr.error, ERROR_INVALID_PARAMETER);
+    q = (struct nsem_req_query){{sizeof q, NSEM_OP_QUERY}, 0x1000, 0};
+    ASSERT_EQ(send(fd, &q, sizeof q, MSG_NOSIGNAL), (ssize_t)sizeof q);
+    ASSERT_EQ(recv(fd, &st, sizeof st, MSG_WAITALL), (ssize_t)sizeof st);
+    ASSERT_EQ_U(st.hdr.error, ERROR_INVALID_HANDLE);
+    close(fd);
+    ASSERT(CloseHandle(keep));
+    return 0;
+}
+
+TEST(core_server_refuses_other_users)
+{
+    if (geteuid() != 0) {
+        printf("skipped: needs root to act as another user\n");
+        return TEST_SKIP;
+    }
+    char dir[] = "/tmp/nsem-uid.XXXXXX", sock[200];
+    ASSERT_NOT_NULL(mkdtemp(dir));
+    ASSERT_EQ(chmod(dir, 0755), 0);
+    snprintf(sock, sizeof sock, "%s/s.sock", dir);
+    setenv("NSEM_SERVER", sock, 1);
+    pid_t server = fork();
+    if (server == 0) {
+        execl(harness_server_path(), "nsemd", "--foreground", "--socket", sock, "--grace", "60000", (char *)NULL);
+        _exit(127);
+    }
+    uint64_t end = now_ms() + 5000;
+    while (access(sock, F_OK) != 0 && now_ms() < end) sleep_ms(5);
+    ASSERT_EQ(chmod(sock, 0666), 0); /* let the other user reach the socket: the server must refuse */
+    pid_t child = fork();
+    if (child == 0) {
+        if (setgid(65534) != 0 || setuid(65534) != 0) _exit(3);
+        int fd = raw_connect();
+        struct nsem_req_hello hello = {{sizeof hello, NSEM_OP_HELLO}, NSEM_PROTOCOL_VERSION, 0};
+        send(fd, &hello, sizeof hello, MSG_NOSIGNAL);
+        _exit(closed_by_server(fd) ? 0 : 4);
+    }
+    ASSERT_EQ(wait_child(child, 10000), 0);
+    /* the owner is still served (raw: the library itself refuses a directory others can enter) */
+    int fd = raw_connect();
+    send_hello(fd);
+    close(fd);
+    kill(server, SIGTERM);
+    ASSERT_EQ(wait_child(server, 5000), 0);
+    return 0;
+}
+
+/* ---- a thread that ends owning a mutex abandons it ---------------------------------------- */
+
+static void *own_and_exit(void *m)
+{
+    return (void *)(uintptr_t)WaitForSingleObject((HANDLE)m, 0);
+}
+
+TEST(core_thread_exit_abandons)
+{
+    HANDLE m = CreateMutexA(NULL, FALSE, NULL);
+    ASSERT_NOT_NULL(m);
+    pthread_t t;
+    void *r;
+    ASSERT_EQ(pthread_create(&t, NULL, own_and_exit, m), 0);
+    ASSERT_EQ(pthread_join(t, &r), 0);
+    ASSERT_EQ_U((uintptr_t)r, WAIT_OBJECT_0);
+    NSEM_OBJECT_INFO info = {.cbSize = sizeof info};
+    ASSERT(NsemQueryObject(m, &info));
+    ASSERT(info.bAbandoned);
+    ASSERT_EQ(info.dwLastOwnerProcessId, getpid());
+    ASSERT_EQ(info.lCurrentCount, 1);
+    SetLastError(POISON);
+    ASSERT_EQ_U(WaitForSingleObject(m, 0), WAIT_ABANDONED_0);
+    ASSERT_GLE(POISON);
+    ASSERT_EQ_U(WaitForSingleObject(m, 0), WAIT_OBJECT_0); /* told once */
+    ASSERT(ReleaseMutex(m));
+    ASSERT(ReleaseMutex(m));
+    ASSERT(CloseHandle(m));
+    return 0;
+}
+
+/* ---- errors when no server can be had ----------------------------------------------------- */
+
+TEST(core_insecure_directory_refused)
+{
+    char dir[] = "/tmp/nsem-open.XXXXXX", sock[200];
+    ASSERT_NOT_NULL(mkdtemp(dir));
+    ASSERT_EQ(chmod(dir, 0777), 0); /* anyone could plant a fake server here */
+    snprintf(sock, sizeof sock, "%s/s.sock", dir);
+    setenv("NSEM_SERVER", sock, 1);
+    SetLastError(POISON);
+    ASSERT_NULL(CreateSemaphoreA(NULL, 0, 1, "x"));
+    ASSERT_GLE(ERROR_ACCESS_DENIED);
+    rmdir(dir);
+    return 0;
+}

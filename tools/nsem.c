@@ -1,0 +1,205 @@
+/*
+ * nsem.c — the nsem command.
+ *
+ *   nsem run NAME [-c PERMITS] [-w TIMEOUT_MS] -- CMD [ARG...]
+ *       Runs CMD holding one permit of the named semaphore NAME (created with PERMITS permits,
+ *       default 1, if it does not exist), and gives the permit back when CMD ends.
+ *       Exit status: CMD's; 128+N if CMD was killed by signal N; 124 on timeout; 125 on an nsem
+ *       error; 127 if CMD cannot be run.
+ *   nsem info [--json] NAME
+ *       Shows the type and state of the object NAME. Exit status 0, or 1 if there is none.
+ *
+ * Errors print the Windows error name and number and what to do.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <nsem.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define EXIT_TIMEOUT 124
+#define EXIT_NSEM_ERROR 125
+#define EXIT_CANNOT_RUN 127
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: nsem run NAME [-c PERMITS] [-w TIMEOUT_MS] -- CMD [ARG...]\n"
+               "       nsem info [--json] NAME\n"
+               "       nsem --help\n"
+               "\n"
+               "run   runs CMD holding one permit of the named semaphore NAME, created with\n"
+               "      PERMITS permits (default 1) if it does not exist; exits with CMD's status,\n"
+               "      124 on timeout, 125 on an nsem error, 127 if CMD cannot be run.\n"
+               "info  shows the type, count, owner, handles and waiters of the object NAME.\n"
+               "\n"
+               "Names: \"name\" or \"Local\\\\name\" (this session), \"Global\\\\name\" (all sessions).\n");
+}
+
+/* Prints a Windows error as "nsem: WHAT: ERROR_NAME (N): message" and a hint. */
+static void report(const char *what, DWORD code)
+{
+    const char *name = NsemErrorName(code);
+    const char *msg = NsemErrorMessage(code);
+    fprintf(stderr, "nsem: %s: %s (%u): %s\n", what, name ? name : "error", code, msg ? msg : "");
+    switch (code) {
+    case ERROR_INVALID_HANDLE:
+        fprintf(stderr, "nsem: the name is taken by an object of another type, or is a namespace; choose another name\n");
+        break;
+    case ERROR_PATH_NOT_FOUND:
+    case ERROR_INVALID_NAME:
+    case ERROR_BAD_PATHNAME:
+        fprintf(stderr, "nsem: a name may not contain '\\' except after the prefix Global\\ or Local\\\n");
+        break;
+    case ERROR_SERVICE_NOT_ACTIVE:
+        fprintf(stderr, "nsem: the nsem server could not be started; is nsemd installed next to nsem?\n");
+        break;
+    case ERROR_ACCESS_DENIED:
+        fprintf(stderr, "nsem: check that your runtime directory is yours and private (mode 0700)\n");
+        break;
+    default:
+        break;
+    }
+}
+
+static long parse_number(const char *s, const char *what, long min, long max)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || end == s || v < min || v > max) {
+        fprintf(stderr, "nsem: %s must be a number from %ld to %ld, not \"%s\"\n", what, min, max, s);
+        exit(EXIT_NSEM_ERROR);
+    }
+    return v;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    long permits = 1, timeout = -1;
+    const char *name = NULL;
+    int opt;
+    optind = 1;
+    /* Options may come before or after NAME; "--" or the first word after NAME starts CMD. */
+    for (;;) {
+        while ((opt = getopt(argc, argv, "+c:w:")) != -1) {
+            if (opt == 'c') permits = parse_number(optarg, "PERMITS", 1, 0x7FFFFFFF);
+            else if (opt == 'w') timeout = parse_number(optarg, "TIMEOUT_MS", 0, 0x7FFFFFFE);
+            else return usage(stderr), EXIT_NSEM_ERROR;
+        }
+        if (name || optind >= argc || strcmp(argv[optind - 1], "--") == 0) break;
+        name = argv[optind++];
+    }
+    if (!name || optind >= argc) return usage(stderr), EXIT_NSEM_ERROR;
+
+    HANDLE sem = CreateSemaphoreA(NULL, (LONG)permits, (LONG)permits, name);
+    if (!sem) {
+        report(name, GetLastError());
+        return EXIT_NSEM_ERROR;
+    }
+    DWORD r = WaitForSingleObject(sem, timeout < 0 ? INFINITE : (DWORD)timeout);
+    if (r == WAIT_TIMEOUT) {
+        fprintf(stderr, "nsem: %s: no permit within %ld ms\n", name, timeout);
+        return EXIT_TIMEOUT;
+    }
+    if (r != WAIT_OBJECT_0) {
+        report(name, GetLastError());
+        return EXIT_NSEM_ERROR;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        execvp(argv[optind], argv + optind);
+        fprintf(stderr, "nsem: cannot run %s: %s\n", argv[optind], strerror(errno));
+        _exit(EXIT_CANNOT_RUN);
+    }
+    /* While CMD runs, a terminal's ^C reaches it; we wait and give the permit back. */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
+    int status = 0;
+    if (pid < 0) status = EXIT_CANNOT_RUN << 8;
+    else
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+    if (!ReleaseSemaphore(sem, 1, NULL)) report(name, GetLastError());
+    CloseHandle(sem);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static const char *type_name(DWORD type)
+{
+    return type == NSEM_TYPE_SEMAPHORE ? "semaphore" : type == NSEM_TYPE_MUTEX ? "mutex" : "event";
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    int json = 0;
+    int i = 1;
+    if (i < argc && strcmp(argv[i], "--json") == 0) json = 1, i++;
+    if (i != argc - 1) return usage(stderr), EXIT_NSEM_ERROR;
+    const char *name = argv[i];
+    /* The name belongs to one type; try each, with the query right of each. */
+    HANDLE h = OpenSemaphoreA(SEMAPHORE_QUERY_STATE, FALSE, name);
+    if (!h && GetLastError() == ERROR_INVALID_HANDLE) h = OpenMutexA(MUTANT_QUERY_STATE, FALSE, name);
+    if (!h && GetLastError() == ERROR_INVALID_HANDLE) h = OpenEventA(EVENT_QUERY_STATE, FALSE, name);
+    if (!h) {
+        DWORD e = GetLastError();
+        if (e == ERROR_FILE_NOT_FOUND) {
+            if (json) printf("null\n");
+            else fprintf(stderr, "nsem: %s: no such object\n", name);
+            return 1;
+        }
+        report(name, e);
+        return EXIT_NSEM_ERROR;
+    }
+    NSEM_OBJECT_INFO info = {.cbSize = sizeof info};
+    if (!NsemQueryObject(h, &info)) {
+        report(name, GetLastError());
+        return EXIT_NSEM_ERROR;
+    }
+    /* Our own handle is one of those counted. */
+    DWORD others = info.dwHandleCount - 1;
+    if (json) {
+        printf("{\"name\":\"");
+        for (const char *p = name; *p; p++) {
+            if (*p == '"' || *p == '\\') putchar('\\');
+            putchar(*p);
+        }
+        printf("\",\"type\":\"%s\",\"count\":%d,\"maximum\":%d,\"owner_pid\":%u,\"owner_tid\":%u,"
+               "\"recursion\":%u,\"abandoned\":%s,\"last_owner_pid\":%u,\"handles\":%u,\"waiters\":%u}\n",
+               type_name(info.dwType), info.lCurrentCount, info.lMaximumCount, info.dwOwnerProcessId,
+               info.dwOwnerThreadId, info.dwRecursionCount, info.bAbandoned ? "true" : "false",
+               info.dwLastOwnerProcessId, others, info.dwWaiterCount);
+    } else {
+        printf("%s: %s", name, type_name(info.dwType));
+        if (info.dwType == NSEM_TYPE_SEMAPHORE) printf(", count %d of %d", info.lCurrentCount, info.lMaximumCount);
+        if (info.dwType == NSEM_TYPE_EVENT)
+            printf(", %s, %s", (info.dwFlags & NSEM_INFO_MANUAL_RESET) ? "manual reset" : "auto reset",
+                   info.lCurrentCount ? "set" : "not set");
+        if (info.dwType == NSEM_TYPE_MUTEX) {
+            if (info.dwOwnerProcessId)
+                printf(", owned by pid %u thread %u (recursion %u)", info.dwOwnerProcessId, info.dwOwnerThreadId,
+                       info.dwRecursionCount);
+            else
+                printf(", free");
+            if (info.bAbandoned) printf(", abandoned by pid %u", info.dwLastOwnerProcessId);
+        }
+        printf(", %u handle%s, %u waiter%s\n", others, others == 1 ? "" : "s", info.dwWaiterCount,
+               info.dwWaiterCount == 1 ? "" : "s");
+    }
+    CloseHandle(h);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) return usage(stderr), EXIT_NSEM_ERROR;
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) return usage(stdout), 0;
+    if (strcmp(argv[1], "run") == 0) return cmd_run(argc - 1, argv + 1);
+    if (strcmp(argv[1], "info") == 0) return cmd_info(argc - 1, argv + 1);
+    fprintf(stderr, "nsem: unknown command \"%s\"\n", argv[1]);
+    usage(stderr);
+    return EXIT_NSEM_ERROR;
+}
