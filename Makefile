@@ -38,7 +38,7 @@ NSEMCLI := $(O)/bin/nsem
 TESTS   := $(O)/tests/run-tests
 DEMO    := $(O)/bin/nsem-demo
 
-.PHONY: all check demo install uninstall clean bench bench-run format
+.PHONY: all check check-valgrind demo install uninstall clean bench bench-run format
 all: $(LIBSO) $(LIBA) $(NSEMD) $(NSEMCLI) $(DEMO)
 
 # The compiled-in server path of an installed library; regenerated when PREFIX changes.
@@ -85,8 +85,14 @@ $(TESTS): $(TEST_OBJ) $(LIBA) $(UNIT_SERVER_OBJ)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $(TEST_OBJ) $(UNIT_SERVER_OBJ) $(LIBA) $(ALL_LDFLAGS)
 
+# The install contract first, so that the runner's summary is the last line.
 check: all $(TESTS)
+	sh tests/install-check.sh $(O)
 	$(TESTS)
+
+# Every test process under valgrind (slow; not part of check). Helpers and nsemd run natively.
+check-valgrind: all $(TESTS)
+	NSEM_TEST_VALGRIND=1 NSEM_TEST_TIMEOUT_MS=180000 $(TESTS)
 
 demo: all
 	$(DEMO)

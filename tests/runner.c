@@ -7,6 +7,7 @@
  *   run-tests --run NAME          run one test in this process
  *   run-tests --helper NAME ARGS  run a helper (used by spawn_helper)
  *
+ * NSEM_TEST_VALGRIND=1 runs each test process under valgrind (make check-valgrind).
  * Unless NSEM_SERVER is already set, the runner points it at a private socket in a fresh
  * temporary directory, so the tests start (on demand) and use their own server, never the user's.
  * NSEM_SESSION defaults to 1, so that Global\ and Local\ are different namespaces.
@@ -58,7 +59,11 @@ static int run_one(const struct test_entry *e, int timeout_ms)
     pid_t pid = fork();
     if (pid == 0) {
         setpgid(0, 0);
-        execl(harness_argv0, harness_argv0, "--run", e->name, (char *)NULL);
+        if (getenv("NSEM_TEST_VALGRIND"))
+            execlp("valgrind", "valgrind", "-q", "--error-exitcode=99", "--leak-check=full", "--errors-for-leak-kinds=definite",
+                   harness_argv0, "--run", e->name, (char *)NULL);
+        else
+            execl(harness_argv0, harness_argv0, "--run", e->name, (char *)NULL);
         _exit(127);
     }
     setpgid(pid, pid);

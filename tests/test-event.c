@@ -12,17 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* harness.h's TEST/HELPER define functions without a previous prototype, which
- * -Wmissing-prototypes rejects; declare each one first. */
-#undef TEST
-#undef HELPER
-#define TEST(name) \
-    int nsem_test_##name(void); \
-    int nsem_test_##name(void)
-#define HELPER(name) \
-    int nsem_helper_##name(int argc, char **argv); \
-    int nsem_helper_##name(int argc, char **argv)
-
 #define BAD_HANDLE ((HANDLE)(uintptr_t)0xdeadbee0u)
 
 #define CHECK_EQ_AT(line, what, a, b) \

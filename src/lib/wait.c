@@ -59,7 +59,13 @@ static enum nsem_take take_one(struct wait *w, struct wait_obj *o, DWORD *error)
             atomic_store_explicit(&s->recursion, rec + 1, memory_order_relaxed); /* owner only */
             return r;
         }
-        if (r == NSEM_TAKE_BUSY || nsem_word_locker(word)) return NSEM_TAKE_BUSY;
+        if (nsem_word_locker(word)) {
+            /* A wait-all is looking at it for a few instructions: its state is not known until
+             * then, and a signalled object must not be reported busy. */
+            word = nsem__wait_unlocked(s);
+            continue;
+        }
+        if (r == NSEM_TAKE_BUSY) return NSEM_TAKE_BUSY;
         if (atomic_compare_exchange_weak(&s->state, &word, nsem_word(nv, 0))) {
             if (o->type == NSEM_TYPE_MUTEX) nsem__mutex_acquired(o->slot_index, s);
             return r;
@@ -97,16 +103,19 @@ static enum attempt try_all(struct wait *w)
 {
     uint32_t old[MAXIMUM_WAIT_OBJECTS], nv[MAXIMUM_WAIT_OBJECTS];
     enum nsem_take how[MAXIMUM_WAIT_OBJECTS];
-    /* lock, in slot order */
+    /* lock, in slot order; another wait-all's lock is waited out (a few instructions), with ours
+     * given back first */
     for (DWORD k = 0; k < w->n; k++) {
         struct nsem_slot *s = w->objs[w->order[k]].slot;
         uint64_t word = atomic_load(&s->state);
-        for (;;) {
-            if (nsem_word_locker(word)) {
-                unlock_all(w, old, k);
-                return NOT_YET; /* its holder wakes us when it unlocks */
-            }
-            if (atomic_compare_exchange_weak(&s->state, &word, nsem_word(nsem_word_value(word), w->me))) break;
+        while (!nsem_word_locker(word) &&
+               !atomic_compare_exchange_weak(&s->state, &word, nsem_word(nsem_word_value(word), w->me))) {
+        }
+        if (nsem_word_locker(word)) {
+            unlock_all(w, old, k);
+            nsem__wait_unlocked(s);
+            k = (DWORD)-1; /* start again */
+            continue;
         }
         old[k] = nsem_word_value(word);
     }
