@@ -38,7 +38,7 @@ NSEMCLI := $(O)/bin/nsem
 TESTS   := $(O)/tests/run-tests
 DEMO    := $(O)/bin/nsem-demo
 
-.PHONY: all check check-valgrind demo install uninstall clean bench bench-run format
+.PHONY: all check check-valgrind demo install uninstall clean format
 all: $(LIBSO) $(LIBA) $(NSEMD) $(NSEMCLI) $(DEMO)
 
 # The compiled-in server path of an installed library; regenerated when PREFIX changes.
@@ -119,5 +119,8 @@ format:
 
 clean:
 	rm -rf build build-san
+
+# Benchmarks (make bench, make bench-run) are defined in bench/bench.mk.
+-include bench/bench.mk
 
 -include $(shell find $(O)/obj -name '*.d' 2>/dev/null)
