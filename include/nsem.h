@@ -190,9 +190,11 @@ NSEM_EXTERN HANDLE CreateSemaphoreA(LPSECURITY_ATTRIBUTES lpSemaphoreAttributes,
                                     LONG lMaximumCount, LPCSTR lpName);
 NSEM_EXTERN HANDLE CreateSemaphoreW(LPSECURITY_ATTRIBUTES lpSemaphoreAttributes, LONG lInitialCount,
                                     LONG lMaximumCount, LPCWSTR lpName);
-/* As CreateSemaphore, with the access of the new handle. dwFlags must be 0
- * (ERROR_INVALID_PARAMETER). Opening an existing object with dwDesiredAccess that maps to no right
- * fails with ERROR_ACCESS_DENIED. */
+/* As CreateSemaphore, with the access of the new handle. dwFlags: 0, or SEMAPHORE_EXCLUSIVE (see
+ * "Exclusive semaphores" below: lMaximumCount must be 1, lInitialCount 1 is free and 0 is owned
+ * by the calling thread); any other bit, or an exclusive semaphore with another maximum, fails
+ * with ERROR_INVALID_PARAMETER. Opening an existing object with dwDesiredAccess that maps to no
+ * right fails with ERROR_ACCESS_DENIED. */
 NSEM_EXTERN HANDLE CreateSemaphoreExA(LPSECURITY_ATTRIBUTES lpSemaphoreAttributes, LONG lInitialCount,
                                       LONG lMaximumCount, LPCSTR lpName, DWORD dwFlags,
                                       DWORD dwDesiredAccess);
@@ -208,7 +210,11 @@ NSEM_EXTERN HANDLE OpenSemaphoreW(DWORD dwDesiredAccess, BOOL bInheritHandle, LP
  * Failure: FALSE with ERROR_INVALID_PARAMETER (lReleaseCount <= 0, checked first),
  * ERROR_INVALID_HANDLE (bad handle or not a semaphore), ERROR_ACCESS_DENIED (no
  * SEMAPHORE_MODIFY_STATE), ERROR_TOO_MANY_POSTS (the maximum would be passed: nothing changes and
- * *lpPreviousCount is not written). */
+ * *lpPreviousCount is not written).
+ * An exclusive semaphore: releases one level of ownership of the calling process (any of its
+ * threads); *lpPreviousCount is 0. Failure, after the handle check: ERROR_INVALID_PARAMETER
+ * (lReleaseCount not 1), ERROR_ACCESS_DENIED, ERROR_NOT_OWNER (not owned),
+ * ERROR_EXCL_SEM_ALREADY_OWNED (owned by another process; nothing changes). */
 NSEM_EXTERN BOOL ReleaseSemaphore(HANDLE hSemaphore, LONG lReleaseCount, LPLONG lpPreviousCount);
 
 /* ---------------------------------------------------------------------------------------------
@@ -321,6 +327,29 @@ NSEM_EXTERN DWORD GetCurrentThreadId(void); /* the Linux thread id */
 #define NSEM_TYPE_EVENT 3u
 
 #define NSEM_INFO_MANUAL_RESET 0x00000001u /* dwFlags of an event */
+#define NSEM_INFO_EXCLUSIVE 0x00000002u    /* dwFlags of an exclusive semaphore */
+
+/* ---- Exclusive semaphores (OS/2's exclusive system semaphores, inside the Win32 API) ----------
+ * An exclusive semaphore is owned by one thread, recursively, and may be changed only by the
+ * process that owns it. Another process's request fails with ERROR_EXCL_SEM_ALREADY_OWNED (101)
+ * when it must not wait, or waits. When the owner thread ends, its process ends in any way, or
+ * its process closes its last handle to it, the semaphore is abandoned: the next owner is told
+ * (ERROR_SEM_OWNER_DIED, or WAIT_ABANDONED through the wait functions), once. A child made by
+ * fork() never owns what its parent owned. Through WaitForSingleObject/WaitForMultipleObjects:
+ * success WAIT_OBJECT_0 + i, owner died WAIT_ABANDONED_0 + i, 101 and 121 WAIT_TIMEOUT, and 103
+ * WAIT_FAILED with GetLastError() 103. */
+#define SEMAPHORE_EXCLUSIVE 0x00000001u /* CreateSemaphoreEx dwFlags */
+
+/* Acquires one permit of a semaphore and returns the precise outcome (also set as the last error):
+ *   0                             acquired (an exclusive semaphore: owned, or one more level)
+ *   ERROR_SEM_OWNER_DIED          acquired an exclusive semaphore whose owner died (told once)
+ *   ERROR_TOO_MANY_SEM_REQUESTS   the caller already owns it 65535 times; nothing changes
+ *   ERROR_EXCL_SEM_ALREADY_OWNED  owned by another process and dwMilliseconds is 0
+ *   ERROR_SEM_TIMEOUT             not acquired in time (also: owned by another thread of the
+ *                                 calling process and dwMilliseconds is 0)
+ *   ERROR_INVALID_HANDLE          bad handle, or not a semaphore
+ *   ERROR_ACCESS_DENIED           no SYNCHRONIZE right */
+NSEM_EXTERN DWORD NsemRequestSemaphore(HANDLE hSemaphore, DWORD dwMilliseconds);
 
 /* What NsemQueryObject reports. Set cbSize = sizeof(NSEM_OBJECT_INFO) before the call; fields may
  * be added at the end in later versions. */
@@ -328,10 +357,11 @@ typedef struct _NSEM_OBJECT_INFO {
     DWORD cbSize;
     DWORD dwType;             /* NSEM_TYPE_* */
     DWORD dwFlags;            /* NSEM_INFO_* */
-    LONG lCurrentCount;       /* semaphore: count; mutex: 1 - recursion (Windows' CurrentCount);
+    LONG lCurrentCount;       /* semaphore: count (exclusive: 1 free, 0 owned); mutex: 1 - recursion
+                                 (Windows' CurrentCount);
                                  event: 1 if set, else 0 */
     LONG lMaximumCount;       /* semaphore: maximum; mutex and event: 1 */
-    DWORD dwOwnerProcessId;   /* mutex owner, 0 when free */
+    DWORD dwOwnerProcessId;   /* owner of a mutex or exclusive semaphore, 0 when free */
     DWORD dwOwnerThreadId;
     DWORD dwRecursionCount;
     BOOL bAbandoned;          /* an owner died and no one has been told yet */

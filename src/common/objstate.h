@@ -24,6 +24,7 @@ enum nsem_take {
 static inline enum nsem_take nsem_state_take(uint32_t type, uint32_t slot_flags, uint32_t v, uint32_t me,
                                              uint32_t *nv)
 {
+    if (type == NSEM_TYPE_SEMAPHORE && (slot_flags & NSEM_SLOT_EXCLUSIVE)) type = NSEM_TYPE_MUTEX; /* owned */
     switch (type) {
     case NSEM_TYPE_SEMAPHORE:
         if (v == 0) return NSEM_TAKE_BUSY;
@@ -62,6 +63,14 @@ static inline DWORD nsem_state_sem_release(uint32_t count, int32_t max, int32_t 
 static inline DWORD nsem_state_mutex_check_owner(uint32_t v, uint32_t me)
 {
     return (v & NSEM_TOKEN_MASK) == me && me != 0 ? ERROR_SUCCESS : ERROR_NOT_OWNER;
+}
+
+/* An exclusive semaphore's release check: owned by a thread of the caller's process (client). */
+static inline DWORD nsem_state_excl_check_release(uint32_t v, uint32_t my_client)
+{
+    uint32_t owner = v & NSEM_TOKEN_MASK;
+    if (owner == 0) return ERROR_NOT_OWNER;
+    return NSEM_TOKEN_CLIENT(owner) == my_client ? ERROR_SUCCESS : ERROR_EXCL_SEM_ALREADY_OWNED;
 }
 
 /* The value of a mutex whose owner is gone: free, and abandoned until someone acquires it. */

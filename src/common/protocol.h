@@ -64,6 +64,7 @@ struct nsem_rep_hello {
 #define NSEM_CREATE_MUTEX_OWNED 0x1u  /* the creating thread (owner_token) owns a new mutex */
 #define NSEM_CREATE_EVENT_MANUAL 0x1u /* manual-reset event */
 #define NSEM_CREATE_EVENT_SET 0x2u    /* initially set */
+#define NSEM_CREATE_SEM_EXCLUSIVE 0x1u /* exclusive semaphore; initial 0: owned by owner_token */
 
 struct nsem_req_create {
     struct nsem_req_hdr hdr;

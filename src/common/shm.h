@@ -10,6 +10,7 @@
  *   low 32  "value", by type:
  *           semaphore  the count
  *           mutex      owner token (bits 0-29, 0 = free) | NSEM_MUTEX_ABANDONED (bit 30)
+ *           exclusive semaphore: as a mutex
  *           event      bit 0 set | pulse counter (bits 1-31, bumped by PulseEvent on a manual event)
  *   high 32 token of the thread whose wait-all has the object locked, 0 if none. A locked object
  *           is seen by nobody else until the wait-all stores its final value and 0 here, so a
@@ -50,7 +51,10 @@
 #define NSEM_SEQ_SLEEPERS 0x1u
 
 /* slot.flags */
-#define NSEM_SLOT_MANUAL_RESET 0x1u
+#define NSEM_SLOT_MANUAL_RESET 0x1u /* event */
+#define NSEM_SLOT_EXCLUSIVE 0x2u    /* semaphore: exclusive (owned, see EXCLUSIVE.md); its value is
+                                       encoded as a mutex's: owner token | ABANDONED */
+#define NSEM_EXCL_MAX_RECURSION 65535u
 
 struct nsem_slot {
     _Atomic uint64_t state;          /* seq_cst: see above */
@@ -59,7 +63,8 @@ struct nsem_slot {
     _Atomic uint32_t type;           /* relaxed: NSEM_TYPE_*, 0 when free; published by the server */
     _Atomic uint32_t flags;          /* relaxed: NSEM_SLOT_* */
     _Atomic int32_t max;             /* relaxed: semaphore maximum */
-    _Atomic uint32_t recursion;      /* relaxed: mutex recursion; only the owner thread writes it */
+    _Atomic uint32_t recursion;      /* relaxed: mutex: only the owner thread writes it; exclusive
+                                        semaphore: written only under the state word's lock */
     _Atomic uint32_t owner_pid;      /* relaxed: informational, written by the owner after its CAS */
     _Atomic uint32_t owner_tid;      /* relaxed: informational */
     _Atomic uint32_t last_owner_pid; /* relaxed: the owner that abandoned it */

@@ -68,6 +68,8 @@ void nsem__handles_reset(void); /* after fork, or when the server is gone */
  * waits, owned mutexes) that must keep the object alive after its last handle is closed. */
 void nsem__busy_inc(uint32_t slot);
 void nsem__busy_dec(uint32_t slot);
+/* Whether this is the process's last handle to the object (connection lock held). */
+bool nsem__is_last_handle(uint32_t slot);
 /* Called by CloseHandle (connection lock held): whether to ask the server for a pin. */
 bool nsem__close_needs_pin(uint32_t slot);
 
@@ -92,6 +94,18 @@ uint64_t nsem__wait_unlocked(struct nsem_slot *s);
 void nsem__mutex_acquired(uint32_t slot, struct nsem_slot *s);
 /* Abandons a mutex the calling thread owns (at thread exit). */
 void nsem__mutex_abandon_mine(uint32_t slot, uint32_t me);
+
+/* ---- exclusive semaphores (exclusive.c) ---- */
+/* Acquires (or recurses on) an exclusive semaphore for `me` under its lock; BUSY with *error set
+ * to ERROR_TOO_MANY_SEM_REQUESTS at the recursion limit. */
+enum nsem_take nsem__excl_take(uint32_t slot, struct nsem_slot *s, uint32_t me, DWORD *error);
+/* Ownership bookkeeping after an acquisition, the state word locked by the caller (wait-all). */
+void nsem__excl_acquired_locked(uint32_t slot, struct nsem_slot *s);
+DWORD nsem__excl_release(uint32_t slot, LONG *prev);
+/* At the process's last close: abandons it if a thread of this process owns it. */
+void nsem__excl_abandon_if_ours(uint32_t slot);
+/* At the exit of thread `me`: abandons it if that thread owns it. */
+void nsem__excl_abandon_mine(uint32_t slot, uint32_t me);
 
 /* ---- waits (wait.c) ---- */
 DWORD nsem__wait(DWORD n, const HANDLE *handles, bool wait_all, DWORD ms);

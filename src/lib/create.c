@@ -29,7 +29,9 @@ static HANDLE do_create(const struct create_args *a, const char *name, uint32_t 
     req.initial = a->initial;
     req.max = a->max;
     req.name_len = name_len;
-    bool owned = a->type == NSEM_TYPE_MUTEX && (a->type_flags & NSEM_CREATE_MUTEX_OWNED);
+    bool owned_mutex = a->type == NSEM_TYPE_MUTEX && (a->type_flags & NSEM_CREATE_MUTEX_OWNED);
+    bool owned_excl = a->type == NSEM_TYPE_SEMAPHORE && (a->type_flags & NSEM_CREATE_SEM_EXCLUSIVE) && a->initial == 0;
+    bool owned = owned_mutex || owned_excl;
     if (owned) {
         req.owner_token = nsem__thread_token();
         req.owner_tid = nsem__tid();
@@ -45,7 +47,7 @@ static HANDLE do_create(const struct create_args *a, const char *name, uint32_t 
         nsem__handle_install(&rep);
         if (owned && e == 0) {
             nsem__owned_add(rep.slot);
-            nsem__busy_inc(rep.slot);
+            if (owned_mutex) nsem__busy_inc(rep.slot); /* an exclusive one goes with the last close */
         }
     }
     nsem__conn_unlock();
@@ -135,8 +137,9 @@ static HANDLE open_w(uint32_t type, DWORD access, BOOL inherit, LPCWSTR name)
 static bool semaphore_args(struct create_args *a, LPSECURITY_ATTRIBUTES sa, LONG initial, LONG max, DWORD flags,
                            DWORD access)
 {
-    *a = (struct create_args){NSEM_TYPE_SEMAPHORE, sa, access, 0, initial, max};
-    if (flags != 0 || max <= 0 || initial < 0 || initial > max) {
+    bool exclusive = flags & SEMAPHORE_EXCLUSIVE;
+    *a = (struct create_args){NSEM_TYPE_SEMAPHORE, sa, access, exclusive ? NSEM_CREATE_SEM_EXCLUSIVE : 0, initial, max};
+    if ((flags & ~SEMAPHORE_EXCLUSIVE) || max <= 0 || initial < 0 || initial > max || (exclusive && max != 1)) {
         nsem__set_error(ERROR_INVALID_PARAMETER);
         return false;
     }

@@ -34,6 +34,10 @@ NSEM_EXTERN BOOL CloseHandle(HANDLE hObject)
     if (!e) {
         struct nsem_req_close req = {{0, NSEM_OP_CLOSE}, h.value, nsem__close_needs_pin(h.slot) ? NSEM_CLOSE_PIN : 0};
         struct nsem_rep_status rep;
+        /* An exclusive semaphore this process owns is abandoned with the process's last handle. */
+        if (h.type == NSEM_TYPE_SEMAPHORE && nsem__is_last_handle(h.slot) &&
+            (atomic_load_explicit(&nsem__slot(h.slot)->flags, memory_order_relaxed) & NSEM_SLOT_EXCLUSIVE))
+            nsem__excl_abandon_if_ours(h.slot);
         /* Forget it first: from now on no thread of ours reaches the object through it. */
         nsem__handle_forget(h.value);
         e = nsem__request_locked(&req, sizeof req, NULL, 0, &rep, sizeof rep);

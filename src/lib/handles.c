@@ -156,6 +156,12 @@ void nsem__busy_dec(uint32_t slot)
     nsem__conn_unlock();
 }
 
+bool nsem__is_last_handle(uint32_t slot)
+{
+    struct lobj *o = lobj_of(slot, false);
+    return o && o->handles == 1;
+}
+
 bool nsem__close_needs_pin(uint32_t slot)
 {
     struct lobj *o = lobj_of(slot, false);

@@ -86,6 +86,10 @@ DWORD nsem__mutex_release(uint32_t slot)
 void nsem__mutex_abandon_mine(uint32_t slot, uint32_t me)
 {
     struct nsem_slot *s = nsem__slot(slot);
+    if (atomic_load_explicit(&s->type, memory_order_relaxed) == NSEM_TYPE_SEMAPHORE) {
+        nsem__excl_abandon_mine(slot, me); /* other threads of the process may change it: lock */
+        return;
+    }
     if (nsem_state_mutex_check_owner(nsem_word_value(atomic_load(&s->state)), me)) {
         nsem__owned_remove(slot);
         return;

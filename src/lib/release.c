@@ -20,7 +20,13 @@ NSEM_EXTERN BOOL ReleaseSemaphore(HANDLE hSemaphore, LONG lReleaseCount, LPLONG 
 {
     struct nsem_handle h;
     if (lReleaseCount <= 0) return result(ERROR_INVALID_PARAMETER); /* before the handle, as NT */
-    if (!lookup(hSemaphore, NSEM_TYPE_SEMAPHORE, SEMAPHORE_MODIFY_STATE, &h)) return FALSE;
+    if (!lookup(hSemaphore, NSEM_TYPE_SEMAPHORE, 0, &h)) return FALSE;
+    if (atomic_load_explicit(&nsem__slot(h.slot)->flags, memory_order_relaxed) & NSEM_SLOT_EXCLUSIVE) {
+        if (lReleaseCount != 1) return result(ERROR_INVALID_PARAMETER); /* EXCLUSIVE.md's order */
+        if (!(h.access & SEMAPHORE_MODIFY_STATE)) return result(ERROR_ACCESS_DENIED);
+        return result(nsem__excl_release(h.slot, lpPreviousCount));
+    }
+    if (!(h.access & SEMAPHORE_MODIFY_STATE)) return result(ERROR_ACCESS_DENIED);
     return result(nsem__sem_release(h.slot, lReleaseCount, lpPreviousCount));
 }
 

@@ -27,7 +27,7 @@ static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static void thread_exit(void *unused)
 {
     uint32_t me = NSEM_MAKE_TOKEN(nsem__client_id(), t_index);
-    /* abandon back to front: nsem__mutex_abandon_mine removes from the list */
+    /* abandon back to front: each call removes its entry from the list */
     while (t_owned_len) nsem__mutex_abandon_mine(t_owned[t_owned_len - 1], me);
     free(t_owned);
     t_owned = NULL;

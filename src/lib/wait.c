@@ -39,10 +39,16 @@ struct wait {
     DWORD error;  /* when FAILED */
 };
 
+static bool is_exclusive(const struct wait_obj *o)
+{
+    return o->type == NSEM_TYPE_SEMAPHORE && (o->flags & NSEM_SLOT_EXCLUSIVE);
+}
+
 /* One object, wait-any: acquire it with one CAS if it is signalled for us. */
 static enum nsem_take take_one(struct wait *w, struct wait_obj *o, DWORD *error)
 {
     struct nsem_slot *s = o->slot;
+    if (is_exclusive(o)) return nsem__excl_take(o->slot_index, s, w->me, error);
     uint64_t word = atomic_load(&s->state); /* seq_cst: the Dekker half after arming */
     for (;;) {
         uint32_t nv, v = nsem_word_value(word);
@@ -129,9 +135,10 @@ static enum attempt try_all(struct wait *w)
             return NOT_YET;
         }
         if (how[k] == NSEM_TAKE_RECURSE &&
-            atomic_load_explicit(&o->slot->recursion, memory_order_relaxed) >= NSEM_MUTEX_MAX_RECURSION) {
+            atomic_load_explicit(&o->slot->recursion, memory_order_relaxed) >=
+                (is_exclusive(o) ? NSEM_EXCL_MAX_RECURSION : NSEM_MUTEX_MAX_RECURSION)) {
             unlock_all(w, old, w->n);
-            w->error = ERROR_MUTANT_LIMIT_EXCEEDED;
+            w->error = is_exclusive(o) ? ERROR_TOO_MANY_SEM_REQUESTS : ERROR_MUTANT_LIMIT_EXCEEDED;
             return FAILED;
         }
         if (how[k] == NSEM_TAKE_ABANDONED && w->order[k] < abandoned) abandoned = w->order[k];
@@ -142,6 +149,8 @@ static enum attempt try_all(struct wait *w)
         if (how[k] == NSEM_TAKE_RECURSE)
             atomic_store_explicit(&o->slot->recursion, atomic_load_explicit(&o->slot->recursion, memory_order_relaxed) + 1,
                                   memory_order_relaxed);
+        else if (is_exclusive(o))
+            nsem__excl_acquired_locked(o->slot_index, o->slot);
         else if (o->type == NSEM_TYPE_MUTEX)
             nsem__mutex_acquired(o->slot_index, o->slot);
     }
@@ -340,7 +349,9 @@ NSEM_EXTERN DWORD SignalObjectAndWait(HANDLE hObjectToSignal, HANDLE hObjectToWa
     if (!e) {
         switch (sig.type) {
         case NSEM_TYPE_SEMAPHORE:
-            e = nsem__sem_release(sig.slot, 1, NULL);
+            e = (atomic_load_explicit(&nsem__slot(sig.slot)->flags, memory_order_relaxed) & NSEM_SLOT_EXCLUSIVE)
+                    ? nsem__excl_release(sig.slot, NULL)
+                    : nsem__sem_release(sig.slot, 1, NULL);
             break;
         case NSEM_TYPE_EVENT:
             e = nsem__event_set(sig.slot);

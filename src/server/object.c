@@ -132,3 +132,24 @@ void nsem__obj_unlock_dead(struct nsem_obj *obj, uint32_t client_id)
         }
     }
 }
+
+bool nsem__obj_abandon_owned(struct nsem_obj *obj, uint32_t client_id, pid_t pid)
+{
+    struct nsem_slot *s = nsem__obj_slot(obj);
+    uint64_t w = atomic_load(&s->state); /* seq_cst */
+    for (;;) {
+        uint32_t owner = nsem_word_value(w) & NSEM_TOKEN_MASK;
+        if (owner == 0 || NSEM_TOKEN_CLIENT(owner) != client_id) return true;
+        /* A live wait-all holds the lock and will store back the value it read: try again later,
+         * never spin on another process. */
+        if (nsem_word_locker(w) != 0 && NSEM_TOKEN_CLIENT(nsem_word_locker(w)) != client_id) return false;
+        atomic_store_explicit(&s->recursion, 0, memory_order_relaxed);
+        atomic_store_explicit(&s->last_owner_pid, (uint32_t)pid, memory_order_relaxed);
+        if (atomic_compare_exchange_weak(&s->state, &w, nsem_word(nsem_state_mutex_abandon(), 0))) {
+            atomic_store_explicit(&s->owner_pid, 0, memory_order_relaxed);
+            atomic_store_explicit(&s->owner_tid, 0, memory_order_relaxed);
+            nsem__slot_wake(s);
+            return true;
+        }
+    }
+}

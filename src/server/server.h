@@ -95,6 +95,9 @@ struct nsem_obj *nsem__obj_by_slot(uint32_t slot); /* NULL if no live object the
 uint32_t nsem__obj_count(void);
 /* Maps generic rights and MAXIMUM_ALLOWED (to GENERIC_ALL); keeps other bits as they are. */
 uint32_t nsem__map_access(const struct nsem_obj_ops *ops, uint32_t access);
+/* A mutex or exclusive semaphore owned by a thread of a dead client: abandoned, waiters woken.
+ * Returns false when a live wait-all has it locked just now (retry later). */
+bool nsem__obj_abandon_owned(struct nsem_obj *obj, uint32_t client_id, pid_t pid);
 /* A dead client's wait-all locks on the object: released, the object unchanged. */
 void nsem__obj_unlock_dead(struct nsem_obj *obj, uint32_t client_id);
 

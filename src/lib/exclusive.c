@@ -1,0 +1,139 @@
+/*
+ * exclusive.c — exclusive semaphores (EXCLUSIVE.md): owned by one thread, recursively, and
+ * changeable only by the owner's process.
+ *
+ * The value is a mutex's (owner token | ABANDONED). Unlike a mutex, any thread of the owning
+ * process may release, so the recursion count is not the owner thread's alone: every change of
+ * ownership or recursion happens under the state word's lock (the high half that a wait-all uses),
+ * which makes "check the owner, change the recursion, store the value" one atomic step for every
+ * other thread and process.
+ */
+#include "lib/client.h"
+
+/* Locks the state word for `me`; returns the value it holds. */
+static uint32_t lock_word(struct nsem_slot *s, uint32_t me)
+{
+    uint64_t w = nsem__wait_unlocked(s);
+    for (;;) {
+        if (nsem_word_locker(w)) w = nsem__wait_unlocked(s);
+        else if (atomic_compare_exchange_weak(&s->state, &w, nsem_word(nsem_word_value(w), me))) /* seq_cst */
+            return nsem_word_value(w);
+    }
+}
+
+static void unlock_word(struct nsem_slot *s, uint32_t value)
+{
+    atomic_store(&s->state, nsem_word(value, 0)); /* seq_cst; we hold the lock */
+    nsem__slot_wake(s);
+}
+
+static void set_owner(struct nsem_slot *s, uint32_t recursion)
+{
+    atomic_store_explicit(&s->recursion, recursion, memory_order_relaxed);
+    atomic_store_explicit(&s->owner_pid, recursion ? nsem__pid() : 0, memory_order_relaxed);
+    atomic_store_explicit(&s->owner_tid, recursion ? nsem__tid() : 0, memory_order_relaxed);
+}
+
+void nsem__excl_acquired_locked(uint32_t slot, struct nsem_slot *s)
+{
+    set_owner(s, 1);
+    nsem__owned_add(slot); /* abandoned at this thread's exit */
+}
+
+enum nsem_take nsem__excl_take(uint32_t slot, struct nsem_slot *s, uint32_t me, DWORD *error)
+{
+    uint32_t nv;
+    /* Busy for us: say so without locking, since the unlock would wake the very words a waiting
+     * caller has just armed. */
+    uint32_t v = nsem_word_value(nsem__wait_unlocked(s));
+    if (nsem_state_take(NSEM_TYPE_SEMAPHORE, NSEM_SLOT_EXCLUSIVE, v, me, &nv) == NSEM_TAKE_BUSY) return NSEM_TAKE_BUSY;
+    v = lock_word(s, me);
+    enum nsem_take r = nsem_state_take(NSEM_TYPE_SEMAPHORE, NSEM_SLOT_EXCLUSIVE, v, me, &nv);
+    if (r == NSEM_TAKE_RECURSE) {
+        uint32_t rec = atomic_load_explicit(&s->recursion, memory_order_relaxed);
+        if (rec >= NSEM_EXCL_MAX_RECURSION) {
+            *error = ERROR_TOO_MANY_SEM_REQUESTS; /* nothing changes */
+            r = NSEM_TAKE_BUSY;
+        } else {
+            atomic_store_explicit(&s->recursion, rec + 1, memory_order_relaxed);
+        }
+    } else if (r != NSEM_TAKE_BUSY) {
+        nsem__excl_acquired_locked(slot, s);
+        v = nv;
+    }
+    unlock_word(s, v);
+    return r;
+}
+
+DWORD nsem__excl_release(uint32_t slot, LONG *prev)
+{
+    struct nsem_slot *s = nsem__slot(slot);
+    uint32_t me = nsem__thread_token();
+    if (!me) return ERROR_NOT_OWNER;
+    uint32_t v = lock_word(s, me);
+    DWORD e = nsem_state_excl_check_release(v, NSEM_TOKEN_CLIENT(me));
+    if (e) {
+        unlock_word(s, v);
+        return e;
+    }
+    uint32_t rec = atomic_load_explicit(&s->recursion, memory_order_relaxed);
+    if (rec > 1) {
+        atomic_store_explicit(&s->recursion, rec - 1, memory_order_relaxed);
+    } else {
+        set_owner(s, 0);
+        if ((v & NSEM_TOKEN_MASK) == me) nsem__owned_remove(slot); /* another thread's list it keeps */
+        v = 0;                                                    /* free, and no longer abandoned */
+    }
+    unlock_word(s, v);
+    if (prev) *prev = 0; /* while owned the count is 0: a release never reports 1 */
+    return 0;
+}
+
+/* Abandons it if `who` owns it: a thread (its exit) or, with whole_process, any thread of the
+ * process (its last close). */
+static void abandon_if(uint32_t slot, uint32_t me, bool whole_process)
+{
+    struct nsem_slot *s = nsem__slot(slot);
+    uint32_t v = lock_word(s, me);
+    uint32_t owner = v & NSEM_TOKEN_MASK;
+    if (owner && (owner == me || (whole_process && NSEM_TOKEN_CLIENT(owner) == NSEM_TOKEN_CLIENT(me)))) {
+        atomic_store_explicit(&s->last_owner_pid, nsem__pid(), memory_order_relaxed);
+        set_owner(s, 0);
+        v = nsem_state_mutex_abandon();
+    }
+    unlock_word(s, v);
+}
+
+void nsem__excl_abandon_if_ours(uint32_t slot)
+{
+    uint32_t me = nsem__thread_token();
+    if (me) abandon_if(slot, me, true);
+}
+
+void nsem__excl_abandon_mine(uint32_t slot, uint32_t me)
+{
+    nsem__owned_remove(slot);
+    abandon_if(slot, me, false);
+}
+
+NSEM_EXTERN DWORD NsemRequestSemaphore(HANDLE hSemaphore, DWORD dwMilliseconds)
+{
+    struct nsem_handle h;
+    DWORD code = nsem__handle_lookup(hSemaphore, NSEM_TYPE_SEMAPHORE, SYNCHRONIZE, &h);
+    if (!code) {
+        DWORD r = nsem__wait(1, &hSemaphore, false, dwMilliseconds);
+        if (r == WAIT_OBJECT_0) code = 0;
+        else if (r == WAIT_ABANDONED_0) code = ERROR_SEM_OWNER_DIED;
+        else if (r == WAIT_FAILED) code = GetLastError();
+        else {
+            code = ERROR_SEM_TIMEOUT;
+            struct nsem_slot *s = nsem__slot(h.slot);
+            uint32_t owner = nsem_word_value(atomic_load(&s->state)) & NSEM_TOKEN_MASK; /* seq_cst */
+            if (dwMilliseconds == 0 && (atomic_load_explicit(&s->flags, memory_order_relaxed) & NSEM_SLOT_EXCLUSIVE) &&
+                owner && NSEM_TOKEN_CLIENT(owner) != nsem__client_id())
+                code = ERROR_EXCL_SEM_ALREADY_OWNED; /* another process has it; it is not ours to wait */
+        }
+    }
+    nsem__set_error(code);
+    return code;
+}
