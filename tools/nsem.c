@@ -15,6 +15,7 @@
 #include <getopt.h>
 #include <nsem.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,9 +129,37 @@ static int cmd_run(int argc, char **argv)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static const char *type_name(DWORD type)
+static const char *type_name(const NSEM_OBJECT_INFO *info)
 {
-    return type == NSEM_TYPE_SEMAPHORE ? "semaphore" : type == NSEM_TYPE_MUTEX ? "mutex" : "event";
+    if (info->dwType == NSEM_TYPE_SEMAPHORE)
+        return (info->dwFlags & NSEM_INFO_EXCLUSIVE) ? "exclusive semaphore" : "semaphore";
+    return info->dwType == NSEM_TYPE_MUTEX ? "mutex" : "event";
+}
+
+/* The command line of a process, arguments joined by spaces ("" if it cannot be read). */
+static void command_line(DWORD pid, char *out, size_t size)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%u/cmdline", pid);
+    out[0] = 0;
+    FILE *f = pid ? fopen(path, "r") : NULL;
+    if (!f) return;
+    size_t n = fread(out, 1, size - 1, f);
+    fclose(f);
+    out[n] = 0;
+    for (size_t i = 0; n && i < n - 1; i++)
+        if (!out[i]) out[i] = ' ';
+}
+
+static void json_string(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') putchar('\\');
+        if ((unsigned char)*s < 0x20) printf("\\u%04x", *s);
+        else putchar(*s);
+    }
+    putchar('"');
 }
 
 static int cmd_info(int argc, char **argv)
@@ -161,27 +190,30 @@ static int cmd_info(int argc, char **argv)
     }
     /* Our own handle is one of those counted. */
     DWORD others = info.dwHandleCount - 1;
+    char cmd[1024];
+    command_line(info.dwOwnerProcessId, cmd, sizeof cmd);
     if (json) {
-        printf("{\"name\":\"");
-        for (const char *p = name; *p; p++) {
-            if (*p == '"' || *p == '\\') putchar('\\');
-            putchar(*p);
-        }
-        printf("\",\"type\":\"%s\",\"count\":%d,\"maximum\":%d,\"owner_pid\":%u,\"owner_tid\":%u,"
-               "\"recursion\":%u,\"abandoned\":%s,\"last_owner_pid\":%u,\"handles\":%u,\"waiters\":%u}\n",
-               type_name(info.dwType), info.lCurrentCount, info.lMaximumCount, info.dwOwnerProcessId,
-               info.dwOwnerThreadId, info.dwRecursionCount, info.bAbandoned ? "true" : "false",
-               info.dwLastOwnerProcessId, others, info.dwWaiterCount);
+        printf("{\"name\":");
+        json_string(name);
+        printf(",\"type\":\"%s\",\"count\":%d,\"maximum\":%d,\"owner_pid\":%u,\"owner_tid\":%u,"
+               "\"owner_command\":",
+               type_name(&info), info.lCurrentCount, info.lMaximumCount, info.dwOwnerProcessId, info.dwOwnerThreadId);
+        json_string(cmd);
+        printf(",\"recursion\":%u,\"abandoned\":%s,\"last_owner_pid\":%u,\"handles\":%u,\"waiters\":%u}\n",
+               info.dwRecursionCount, info.bAbandoned ? "true" : "false", info.dwLastOwnerProcessId, others,
+               info.dwWaiterCount);
     } else {
-        printf("%s: %s", name, type_name(info.dwType));
-        if (info.dwType == NSEM_TYPE_SEMAPHORE) printf(", count %d of %d", info.lCurrentCount, info.lMaximumCount);
+        printf("%s: %s", name, type_name(&info));
+        bool owned_type = info.dwType == NSEM_TYPE_MUTEX || (info.dwFlags & NSEM_INFO_EXCLUSIVE);
+        if (info.dwType == NSEM_TYPE_SEMAPHORE && !owned_type)
+            printf(", count %d of %d", info.lCurrentCount, info.lMaximumCount);
         if (info.dwType == NSEM_TYPE_EVENT)
             printf(", %s, %s", (info.dwFlags & NSEM_INFO_MANUAL_RESET) ? "manual reset" : "auto reset",
                    info.lCurrentCount ? "set" : "not set");
-        if (info.dwType == NSEM_TYPE_MUTEX) {
+        if (owned_type) {
             if (info.dwOwnerProcessId)
-                printf(", owned by pid %u thread %u (recursion %u)", info.dwOwnerProcessId, info.dwOwnerThreadId,
-                       info.dwRecursionCount);
+                printf(", owned by pid %u thread %u (recursion %u)%s%s", info.dwOwnerProcessId, info.dwOwnerThreadId,
+                       info.dwRecursionCount, cmd[0] ? ": " : "", cmd);
             else
                 printf(", free");
             if (info.bAbandoned) printf(", abandoned by pid %u", info.dwLastOwnerProcessId);
