@@ -190,11 +190,11 @@ NSEM_EXTERN HANDLE CreateSemaphoreA(LPSECURITY_ATTRIBUTES lpSemaphoreAttributes,
                                     LONG lMaximumCount, LPCSTR lpName);
 NSEM_EXTERN HANDLE CreateSemaphoreW(LPSECURITY_ATTRIBUTES lpSemaphoreAttributes, LONG lInitialCount,
                                     LONG lMaximumCount, LPCWSTR lpName);
-/* As CreateSemaphore, with the access of the new handle. dwFlags: 0, or SEMAPHORE_EXCLUSIVE (see
+/* As CreateSemaphore, with the access of the new handle. dwFlags: 0, SEMAPHORE_EXCLUSIVE (see
  * "Exclusive semaphores" below: lMaximumCount must be 1, lInitialCount 1 is free and 0 is owned
- * by the calling thread); any other bit, or an exclusive semaphore with another maximum, fails
- * with ERROR_INVALID_PARAMETER. Opening an existing object with dwDesiredAccess that maps to no
- * right fails with ERROR_ACCESS_DENIED. */
+ * by the calling thread) or SEMAPHORE_UNDO (see "Undo semaphores"); any other bit, both bits, or
+ * an exclusive semaphore with another maximum, fails with ERROR_INVALID_PARAMETER. Opening an
+ * existing object with dwDesiredAccess that maps to no right fails with ERROR_ACCESS_DENIED. */
 NSEM_EXTERN HANDLE CreateSemaphoreExA(LPSECURITY_ATTRIBUTES lpSemaphoreAttributes, LONG lInitialCount,
                                       LONG lMaximumCount, LPCSTR lpName, DWORD dwFlags,
                                       DWORD dwDesiredAccess);
@@ -328,6 +328,7 @@ NSEM_EXTERN DWORD GetCurrentThreadId(void); /* the Linux thread id */
 
 #define NSEM_INFO_MANUAL_RESET 0x00000001u /* dwFlags of an event */
 #define NSEM_INFO_EXCLUSIVE 0x00000002u    /* dwFlags of an exclusive semaphore */
+#define NSEM_INFO_UNDO 0x00000004u         /* dwFlags of an undo semaphore */
 
 /* ---- Exclusive semaphores (OS/2's exclusive system semaphores, inside the Win32 API) ----------
  * An exclusive semaphore is owned by one thread, recursively, and may be changed only by the
@@ -339,6 +340,13 @@ NSEM_EXTERN DWORD GetCurrentThreadId(void); /* the Linux thread id */
  * success WAIT_OBJECT_0 + i, owner died WAIT_ABANDONED_0 + i, 101 and 121 WAIT_TIMEOUT, and 103
  * WAIT_FAILED with GetLastError() 103. */
 #define SEMAPHORE_EXCLUSIVE 0x00000001u /* CreateSemaphoreEx dwFlags */
+
+/* ---- Undo semaphores (System V's SEM_UNDO, for named semaphores) -----------------------------
+ * A semaphore created with SEMAPHORE_UNDO (any maximum; not with SEMAPHORE_EXCLUSIVE) counts,
+ * per process, the permits the process took and has not given back (a release gives back at most
+ * what it took); when the process ends, however it ends, those permits are released, never above
+ * the maximum. A crashed holder no longer leaves the semaphore short forever. */
+#define SEMAPHORE_UNDO 0x00000002u /* CreateSemaphoreEx dwFlags */
 
 /* Acquires one permit of a semaphore and returns the precise outcome (also set as the last error):
  *   0                             acquired (an exclusive semaphore: owned, or one more level)

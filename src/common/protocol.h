@@ -65,6 +65,7 @@ struct nsem_rep_hello {
 #define NSEM_CREATE_EVENT_MANUAL 0x1u /* manual-reset event */
 #define NSEM_CREATE_EVENT_SET 0x2u    /* initially set */
 #define NSEM_CREATE_SEM_EXCLUSIVE 0x1u /* exclusive semaphore; initial 0: owned by owner_token */
+#define NSEM_CREATE_SEM_UNDO 0x2u      /* undo semaphore (shm.h's undo records) */
 
 struct nsem_req_create {
     struct nsem_req_hdr hdr;
@@ -98,7 +99,7 @@ struct nsem_rep_handle {
     uint32_t access;
     uint32_t type;
     uint32_t handle_flags; /* HANDLE_FLAG_* */
-    uint32_t pad;
+    uint32_t undo_slot;    /* an undo semaphore: this process's undo record; else 0 */
 };
 
 #define NSEM_CLOSE_PIN 0x1u /* keep the object alive for this client until UNPIN (a wait or an owned

@@ -30,6 +30,7 @@
 #define NSEM_COMMON_SHM_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define NSEM_ARENA_SLOTS (1u << 22) /* 4,194,304 objects; the memfd is sparse */
@@ -54,6 +55,7 @@
 #define NSEM_SLOT_MANUAL_RESET 0x1u /* event */
 #define NSEM_SLOT_EXCLUSIVE 0x2u    /* semaphore: exclusive (owned, see EXCLUSIVE.md); its value is
                                        encoded as a mutex's: owner token | ABANDONED */
+#define NSEM_SLOT_UNDO 0x4u         /* semaphore: a dead process's permits are given back */
 #define NSEM_EXCL_MAX_RECURSION 65535u
 
 struct nsem_slot {
@@ -71,6 +73,28 @@ struct nsem_slot {
     uint32_t reserved[5];
 };
 _Static_assert(sizeof(struct nsem_slot) == NSEM_SLOT_SIZE, "a slot is one cache line");
+
+/*
+ * An undo record: the permits one process took from one undo semaphore and has not given back.
+ * It lives in an arena slot of its own, made by the server when the process first gets a handle
+ * to the semaphore. The process changes it only while it holds the semaphore's state lock:
+ *   journal = NSEM_UNDO_JOURNAL | new taken;  store the state (unlocking: the commit);
+ *   taken = new taken;  journal = 0.
+ * When the process dies, the server gives back `taken` permits — or the journal's number if the
+ * state was stored (the lock is no longer the dead process's) but taken was not yet updated.
+ */
+#define NSEM_TYPE_UNDO_RECORD 0x100u
+#define NSEM_UNDO_JOURNAL 0x80000000u
+struct nsem_undo_record {
+    _Atomic uint32_t taken;   /* relaxed: written by its process under the semaphore's lock */
+    _Atomic uint32_t journal; /* seq_cst: ordered against the state store (see above) */
+    uint32_t reserved_head[2];
+    _Atomic uint32_t type; /* NSEM_TYPE_UNDO_RECORD; at the offset of nsem_slot.type */
+    uint32_t reserved[11];
+};
+
+_Static_assert(sizeof(struct nsem_undo_record) == NSEM_SLOT_SIZE, "an undo record is one slot");
+_Static_assert(offsetof(struct nsem_undo_record, type) == offsetof(struct nsem_slot, type), "type where a slot's is");
 
 static inline uint32_t nsem_word_value(uint64_t w)
 {

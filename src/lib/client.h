@@ -82,12 +82,19 @@ void nsem__owned_remove(uint32_t slot);
 void nsem__thread_after_fork(void);
 
 /* ---- operations on a slot (objops.c) ---- */
+/* Releases a semaphore of any kind (release.c): counting, exclusive or undo. */
+DWORD nsem__semaphore_release(uint32_t slot, LONG count, LONG *prev);
 /* Signals: each returns 0 or a Windows error. */
 DWORD nsem__sem_release(uint32_t slot, LONG count, LONG *prev);
 DWORD nsem__mutex_release(uint32_t slot);
 DWORD nsem__event_set(uint32_t slot);
 DWORD nsem__event_reset(uint32_t slot);
 DWORD nsem__event_pulse(uint32_t slot);
+/* Takes the state word's lock (the high half) for `me`, waiting out another holder; returns the
+ * value. nsem__unlock_word stores a value and unlocks, then wakes. Used where a change needs more
+ * than one CAS: exclusive and undo semaphores. */
+uint32_t nsem__lock_word(struct nsem_slot *s, uint32_t me);
+void nsem__unlock_word(struct nsem_slot *s, uint32_t value);
 /* Waits until no wait-all holds the slot's lock; returns the state then. */
 uint64_t nsem__wait_unlocked(struct nsem_slot *s);
 /* Bookkeeping after `me` acquired a mutex (not for a recursion). */
@@ -106,6 +113,15 @@ DWORD nsem__excl_release(uint32_t slot, LONG *prev);
 void nsem__excl_abandon_if_ours(uint32_t slot);
 /* At the exit of thread `me`: abandons it if that thread owns it. */
 void nsem__excl_abandon_mine(uint32_t slot, uint32_t me);
+
+/* ---- undo semaphores (undo.c) ---- */
+/* The process's undo record of an undo semaphore (handles.c keeps it per slot), 0 if none. */
+uint32_t nsem__undo_record(uint32_t slot);
+enum nsem_take nsem__undo_take(uint32_t slot, struct nsem_slot *s, uint32_t me);
+DWORD nsem__undo_release(uint32_t slot, LONG count, LONG *prev);
+/* For a wait-all holding the lock: journal one more permit taken, then (after the store) commit. */
+void nsem__undo_journal_take(uint32_t slot);
+void nsem__undo_commit(uint32_t slot);
 
 /* ---- waits (wait.c) ---- */
 DWORD nsem__wait(DWORD n, const HANDLE *handles, bool wait_all, DWORD ms);

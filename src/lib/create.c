@@ -137,9 +137,11 @@ static HANDLE open_w(uint32_t type, DWORD access, BOOL inherit, LPCWSTR name)
 static bool semaphore_args(struct create_args *a, LPSECURITY_ATTRIBUTES sa, LONG initial, LONG max, DWORD flags,
                            DWORD access)
 {
-    bool exclusive = flags & SEMAPHORE_EXCLUSIVE;
-    *a = (struct create_args){NSEM_TYPE_SEMAPHORE, sa, access, exclusive ? NSEM_CREATE_SEM_EXCLUSIVE : 0, initial, max};
-    if ((flags & ~SEMAPHORE_EXCLUSIVE) || max <= 0 || initial < 0 || initial > max || (exclusive && max != 1)) {
+    bool exclusive = flags & SEMAPHORE_EXCLUSIVE, undo = flags & SEMAPHORE_UNDO;
+    uint32_t tf = (exclusive ? NSEM_CREATE_SEM_EXCLUSIVE : 0) | (undo ? NSEM_CREATE_SEM_UNDO : 0);
+    *a = (struct create_args){NSEM_TYPE_SEMAPHORE, sa, access, tf, initial, max};
+    if ((flags & ~(SEMAPHORE_EXCLUSIVE | SEMAPHORE_UNDO)) || (exclusive && undo) || max <= 0 || initial < 0 ||
+        initial > max || (exclusive && max != 1)) {
         nsem__set_error(ERROR_INVALID_PARAMETER);
         return false;
     }

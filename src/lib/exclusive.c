@@ -10,23 +10,6 @@
  */
 #include "lib/client.h"
 
-/* Locks the state word for `me`; returns the value it holds. */
-static uint32_t lock_word(struct nsem_slot *s, uint32_t me)
-{
-    uint64_t w = nsem__wait_unlocked(s);
-    for (;;) {
-        if (nsem_word_locker(w)) w = nsem__wait_unlocked(s);
-        else if (atomic_compare_exchange_weak(&s->state, &w, nsem_word(nsem_word_value(w), me))) /* seq_cst */
-            return nsem_word_value(w);
-    }
-}
-
-static void unlock_word(struct nsem_slot *s, uint32_t value)
-{
-    atomic_store(&s->state, nsem_word(value, 0)); /* seq_cst; we hold the lock */
-    nsem__slot_wake(s);
-}
-
 static void set_owner(struct nsem_slot *s, uint32_t recursion)
 {
     atomic_store_explicit(&s->recursion, recursion, memory_order_relaxed);
@@ -47,7 +30,7 @@ enum nsem_take nsem__excl_take(uint32_t slot, struct nsem_slot *s, uint32_t me, 
      * caller has just armed. */
     uint32_t v = nsem_word_value(nsem__wait_unlocked(s));
     if (nsem_state_take(NSEM_TYPE_SEMAPHORE, NSEM_SLOT_EXCLUSIVE, v, me, &nv) == NSEM_TAKE_BUSY) return NSEM_TAKE_BUSY;
-    v = lock_word(s, me);
+    v = nsem__lock_word(s, me);
     enum nsem_take r = nsem_state_take(NSEM_TYPE_SEMAPHORE, NSEM_SLOT_EXCLUSIVE, v, me, &nv);
     if (r == NSEM_TAKE_RECURSE) {
         uint32_t rec = atomic_load_explicit(&s->recursion, memory_order_relaxed);
@@ -61,7 +44,7 @@ enum nsem_take nsem__excl_take(uint32_t slot, struct nsem_slot *s, uint32_t me, 
         nsem__excl_acquired_locked(slot, s);
         v = nv;
     }
-    unlock_word(s, v);
+    nsem__unlock_word(s, v);
     return r;
 }
 
@@ -70,10 +53,10 @@ DWORD nsem__excl_release(uint32_t slot, LONG *prev)
     struct nsem_slot *s = nsem__slot(slot);
     uint32_t me = nsem__thread_token();
     if (!me) return ERROR_NOT_OWNER;
-    uint32_t v = lock_word(s, me);
+    uint32_t v = nsem__lock_word(s, me);
     DWORD e = nsem_state_excl_check_release(v, NSEM_TOKEN_CLIENT(me));
     if (e) {
-        unlock_word(s, v);
+        nsem__unlock_word(s, v);
         return e;
     }
     uint32_t rec = atomic_load_explicit(&s->recursion, memory_order_relaxed);
@@ -84,7 +67,7 @@ DWORD nsem__excl_release(uint32_t slot, LONG *prev)
         if ((v & NSEM_TOKEN_MASK) == me) nsem__owned_remove(slot); /* another thread's list it keeps */
         v = 0;                                                    /* free, and no longer abandoned */
     }
-    unlock_word(s, v);
+    nsem__unlock_word(s, v);
     if (prev) *prev = 0; /* while owned the count is 0: a release never reports 1 */
     return 0;
 }
@@ -94,14 +77,14 @@ DWORD nsem__excl_release(uint32_t slot, LONG *prev)
 static void abandon_if(uint32_t slot, uint32_t me, bool whole_process)
 {
     struct nsem_slot *s = nsem__slot(slot);
-    uint32_t v = lock_word(s, me);
+    uint32_t v = nsem__lock_word(s, me);
     uint32_t owner = v & NSEM_TOKEN_MASK;
     if (owner && (owner == me || (whole_process && NSEM_TOKEN_CLIENT(owner) == NSEM_TOKEN_CLIENT(me)))) {
         atomic_store_explicit(&s->last_owner_pid, nsem__pid(), memory_order_relaxed);
         set_owner(s, 0);
         v = nsem_state_mutex_abandon();
     }
-    unlock_word(s, v);
+    nsem__unlock_word(s, v);
 }
 
 void nsem__excl_abandon_if_ours(uint32_t slot)

@@ -69,6 +69,7 @@ static uint64_t pack(uint32_t slot, uint32_t type, uint32_t flags, uint32_t acce
 
 struct lobj {
     uint32_t handles;         /* under the connection lock */
+    _Atomic uint32_t undo;    /* relaxed: the undo record's slot, set before the handle is published */
     _Atomic uint32_t busy;    /* seq_cst: Dekker pair with `pinned` (see nsem__close_needs_pin) */
     _Atomic uint32_t pinned;  /* seq_cst */
 };
@@ -93,6 +94,7 @@ void nsem__handle_install(const struct nsem_rep_handle *rep)
     struct lobj *o = lobj_of(rep->slot, true);
     if (!e || !o) return; /* out of memory: the handle reads as invalid here */
     o->handles++;
+    if (rep->undo_slot) atomic_store_explicit(&o->undo, rep->undo_slot, memory_order_relaxed);
     atomic_store_explicit(e, pack(rep->slot, rep->type, rep->handle_flags, rep->access), memory_order_release);
 }
 
@@ -128,6 +130,7 @@ void nsem__handles_reset(void)
         if (!chunk) continue;
         for (uint32_t j = 0; j < CHUNK; j++) {
             chunk[j].handles = 0;
+            atomic_store(&chunk[j].undo, 0);
             atomic_store(&chunk[j].busy, 0);
             atomic_store(&chunk[j].pinned, 0);
         }
@@ -154,6 +157,12 @@ void nsem__busy_dec(uint32_t slot)
         nsem__request_locked(&req, sizeof req, NULL, 0, &rep, sizeof rep);
     }
     nsem__conn_unlock();
+}
+
+uint32_t nsem__undo_record(uint32_t slot)
+{
+    struct lobj *o = lobj_of(slot, false);
+    return o ? atomic_load_explicit(&o->undo, memory_order_relaxed) : 0;
 }
 
 bool nsem__is_last_handle(uint32_t slot)

@@ -26,6 +26,22 @@ uint64_t nsem__wait_unlocked(struct nsem_slot *s)
     return w;
 }
 
+uint32_t nsem__lock_word(struct nsem_slot *s, uint32_t me)
+{
+    uint64_t w = nsem__wait_unlocked(s);
+    for (;;) {
+        if (nsem_word_locker(w)) w = nsem__wait_unlocked(s);
+        else if (atomic_compare_exchange_weak(&s->state, &w, nsem_word(nsem_word_value(w), me))) /* seq_cst */
+            return nsem_word_value(w);
+    }
+}
+
+void nsem__unlock_word(struct nsem_slot *s, uint32_t value)
+{
+    atomic_store(&s->state, nsem_word(value, 0)); /* seq_cst; we hold the lock */
+    nsem__slot_wake(s);
+}
+
 DWORD nsem__sem_release(uint32_t slot, LONG count, LONG *prev)
 {
     struct nsem_slot *s = nsem__slot(slot);

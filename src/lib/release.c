@@ -2,6 +2,14 @@
  * Windows' order, then the atomic operation of objops.c. No server message. */
 #include "lib/client.h"
 
+DWORD nsem__semaphore_release(uint32_t slot, LONG count, LONG *prev)
+{
+    uint32_t flags = atomic_load_explicit(&nsem__slot(slot)->flags, memory_order_relaxed);
+    if (flags & NSEM_SLOT_EXCLUSIVE) return nsem__excl_release(slot, prev);
+    if (flags & NSEM_SLOT_UNDO) return nsem__undo_release(slot, count, prev);
+    return nsem__sem_release(slot, count, prev);
+}
+
 /* Looks the handle up; on failure sets the last error. */
 static bool lookup(HANDLE h, uint32_t type, uint32_t need, struct nsem_handle *out)
 {
@@ -21,13 +29,10 @@ NSEM_EXTERN BOOL ReleaseSemaphore(HANDLE hSemaphore, LONG lReleaseCount, LPLONG 
     struct nsem_handle h;
     if (lReleaseCount <= 0) return result(ERROR_INVALID_PARAMETER); /* before the handle, as NT */
     if (!lookup(hSemaphore, NSEM_TYPE_SEMAPHORE, 0, &h)) return FALSE;
-    if (atomic_load_explicit(&nsem__slot(h.slot)->flags, memory_order_relaxed) & NSEM_SLOT_EXCLUSIVE) {
-        if (lReleaseCount != 1) return result(ERROR_INVALID_PARAMETER); /* EXCLUSIVE.md's order */
-        if (!(h.access & SEMAPHORE_MODIFY_STATE)) return result(ERROR_ACCESS_DENIED);
-        return result(nsem__excl_release(h.slot, lpPreviousCount));
-    }
+    bool exclusive = atomic_load_explicit(&nsem__slot(h.slot)->flags, memory_order_relaxed) & NSEM_SLOT_EXCLUSIVE;
+    if (exclusive && lReleaseCount != 1) return result(ERROR_INVALID_PARAMETER); /* EXCLUSIVE.md's order */
     if (!(h.access & SEMAPHORE_MODIFY_STATE)) return result(ERROR_ACCESS_DENIED);
-    return result(nsem__sem_release(h.slot, lReleaseCount, lpPreviousCount));
+    return result(nsem__semaphore_release(h.slot, lReleaseCount, lpPreviousCount));
 }
 
 NSEM_EXTERN BOOL ReleaseMutex(HANDLE hMutex)

@@ -44,11 +44,17 @@ static bool is_exclusive(const struct wait_obj *o)
     return o->type == NSEM_TYPE_SEMAPHORE && (o->flags & NSEM_SLOT_EXCLUSIVE);
 }
 
+static bool is_undo(const struct wait_obj *o)
+{
+    return o->type == NSEM_TYPE_SEMAPHORE && (o->flags & NSEM_SLOT_UNDO);
+}
+
 /* One object, wait-any: acquire it with one CAS if it is signalled for us. */
 static enum nsem_take take_one(struct wait *w, struct wait_obj *o, DWORD *error)
 {
     struct nsem_slot *s = o->slot;
     if (is_exclusive(o)) return nsem__excl_take(o->slot_index, s, w->me, error);
+    if (is_undo(o)) return nsem__undo_take(o->slot_index, s, w->me);
     uint64_t word = atomic_load(&s->state); /* seq_cst: the Dekker half after arming */
     for (;;) {
         uint32_t nv, v = nsem_word_value(word);
@@ -153,8 +159,12 @@ static enum attempt try_all(struct wait *w)
             nsem__excl_acquired_locked(o->slot_index, o->slot);
         else if (o->type == NSEM_TYPE_MUTEX)
             nsem__mutex_acquired(o->slot_index, o->slot);
+        else if (is_undo(o))
+            nsem__undo_journal_take(o->slot_index); /* committed by the store below */
     }
     unlock_all(w, nv, w->n);
+    for (DWORD k = 0; k < w->n; k++)
+        if (is_undo(&w->objs[w->order[k]])) nsem__undo_commit(w->objs[w->order[k]].slot_index);
     w->result = abandoned < MAXIMUM_WAIT_OBJECTS ? WAIT_ABANDONED_0 + abandoned : WAIT_OBJECT_0;
     return GOT_IT;
 }
@@ -349,9 +359,7 @@ NSEM_EXTERN DWORD SignalObjectAndWait(HANDLE hObjectToSignal, HANDLE hObjectToWa
     if (!e) {
         switch (sig.type) {
         case NSEM_TYPE_SEMAPHORE:
-            e = (atomic_load_explicit(&nsem__slot(sig.slot)->flags, memory_order_relaxed) & NSEM_SLOT_EXCLUSIVE)
-                    ? nsem__excl_release(sig.slot, NULL)
-                    : nsem__sem_release(sig.slot, 1, NULL);
+            e = nsem__semaphore_release(sig.slot, 1, NULL);
             break;
         case NSEM_TYPE_EVENT:
             e = nsem__event_set(sig.slot);

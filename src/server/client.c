@@ -29,6 +29,7 @@ struct retry {
     struct nsem_obj *obj; /* pinned by the retry */
     uint32_t client_id;
     pid_t pid;
+    uint32_t undo; /* permits to give back, or 0: abandon what the client owned */
     struct retry *next;
 };
 static struct retry *retries;
@@ -85,12 +86,15 @@ static bool release_dead_holds(struct nsem_obj *obj, uint32_t client_id, pid_t p
     return obj->ops->client_gone(obj, client_id, pid);
 }
 
-static void add_retry(struct nsem_obj *obj, uint32_t client_id, pid_t pid)
+void nsem__retry_add(struct nsem_obj *obj, uint32_t client_id, pid_t pid, uint32_t undo)
 {
     struct retry *r = malloc(sizeof *r);
-    if (!r) return; /* cannot happen in practice; the mutex then stays owned by a dead token */
+    if (!r) {
+        nsem__log("out of memory: a cleanup of client %u is lost", client_id);
+        return;
+    }
     nsem__obj_add_pin(obj);
-    *r = (struct retry){obj, client_id, pid, retries};
+    *r = (struct retry){obj, client_id, pid, undo, retries};
     retries = r;
 }
 
@@ -99,7 +103,7 @@ int nsem__retry_pending(void)
     struct retry **p = &retries;
     while (*p) {
         struct retry *r = *p;
-        if (release_dead_holds(r->obj, r->client_id, r->pid)) {
+        if (r->undo ? nsem__undo_give_back(r->obj, r->undo) : release_dead_holds(r->obj, r->client_id, r->pid)) {
             *p = r->next;
             nsem__obj_remove_pin(r->obj);
             free(r);
@@ -114,11 +118,13 @@ static void visit(struct nsem_obj *obj, struct nsem_client *c)
 {
     if (obj->mark == mark_epoch) return;
     obj->mark = mark_epoch;
-    if (!release_dead_holds(obj, c->id, c->pid)) add_retry(obj, c->id, c->pid);
+    if (!release_dead_holds(obj, c->id, c->pid)) nsem__retry_add(obj, c->id, c->pid, 0);
 }
 
 static void client_destroy(struct nsem_client *c)
 {
+    /* Undo first: it must see whether the dead client still held a lock (see undo.c). */
+    nsem__undo_client_gone(c);
     mark_epoch++;
     for (uint32_t i = 0; i < c->handles.size; i++)
         if (c->handles.entries[i].obj) visit(c->handles.entries[i].obj, c);

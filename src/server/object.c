@@ -120,17 +120,18 @@ uint32_t nsem__map_access(const struct nsem_obj_ops *ops, uint32_t access)
     return access & ~(GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL);
 }
 
-void nsem__obj_unlock_dead(struct nsem_obj *obj, uint32_t client_id)
+bool nsem__obj_unlock_dead(struct nsem_obj *obj, uint32_t client_id)
 {
     struct nsem_slot *s = nsem__obj_slot(obj);
     uint64_t w = atomic_load(&s->state); /* seq_cst, as every state access */
     while (nsem_word_locker(w) != 0 && NSEM_TOKEN_CLIENT(nsem_word_locker(w)) == client_id) {
-        /* The dead wait-all stored nothing yet for this object: its value is the one before. */
+        /* The dead client stored nothing yet for this object: its value is the one before. */
         if (atomic_compare_exchange_weak(&s->state, &w, nsem_word(nsem_word_value(w), 0))) {
             nsem__slot_wake(s);
-            break;
+            return true;
         }
     }
+    return false;
 }
 
 bool nsem__obj_abandon_owned(struct nsem_obj *obj, uint32_t client_id, pid_t pid)

@@ -52,6 +52,10 @@ static uint32_t reply_handle(unsigned char *out, DWORD error, struct nsem_client
     memset(rep, 0, sizeof *rep);
     rep->hdr = (struct nsem_rep_hdr){sizeof *rep, error};
     struct nsem_handle_entry *e = nsem__handle_get(&c->handles, handle);
+    if (nsem__is_undo(e->obj) && !(rep->undo_slot = nsem__undo_record_for(c, e->obj))) {
+        nsem__handle_free(&c->handles, handle);
+        return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
+    }
     rep->handle = handle;
     rep->slot = e->obj->slot;
     rep->access = e->access;

@@ -12,7 +12,8 @@ static bool is_exclusive(const struct nsem_slot *s)
 
 static DWORD sem_check_params(const struct nsem_create_params *p)
 {
-    if (p->type_flags & ~NSEM_CREATE_SEM_EXCLUSIVE) return ERROR_INVALID_PARAMETER;
+    const uint32_t known = NSEM_CREATE_SEM_EXCLUSIVE | NSEM_CREATE_SEM_UNDO;
+    if ((p->type_flags & ~known) || (p->type_flags & known) == known) return ERROR_INVALID_PARAMETER;
     if (p->max <= 0 || p->initial < 0 || p->initial > p->max) return ERROR_INVALID_PARAMETER;
     if (p->type_flags & NSEM_CREATE_SEM_EXCLUSIVE) {
         if (p->max != 1) return ERROR_INVALID_PARAMETER;
@@ -25,7 +26,8 @@ static void sem_init(struct nsem_slot *slot, const struct nsem_create_params *p)
 {
     atomic_store_explicit(&slot->max, p->max, memory_order_relaxed);
     if (!(p->type_flags & NSEM_CREATE_SEM_EXCLUSIVE)) {
-        atomic_store_explicit(&slot->flags, 0, memory_order_relaxed);
+        atomic_store_explicit(&slot->flags, (p->type_flags & NSEM_CREATE_SEM_UNDO) ? NSEM_SLOT_UNDO : 0,
+                              memory_order_relaxed);
         atomic_store(&slot->state, nsem_word((uint32_t)p->initial, 0));
         return;
     }
@@ -57,6 +59,7 @@ static void sem_query(const struct nsem_obj *obj, struct nsem_rep_query *rep)
     rep->max = atomic_load_explicit(&s->max, memory_order_relaxed);
     if (!is_exclusive(s)) {
         rep->count = (int32_t)v;
+        if (atomic_load_explicit(&s->flags, memory_order_relaxed) & NSEM_SLOT_UNDO) rep->flags = NSEM_INFO_UNDO;
         return;
     }
     rep->flags = NSEM_INFO_EXCLUSIVE;

@@ -98,8 +98,9 @@ uint32_t nsem__map_access(const struct nsem_obj_ops *ops, uint32_t access);
 /* A mutex or exclusive semaphore owned by a thread of a dead client: abandoned, waiters woken.
  * Returns false when a live wait-all has it locked just now (retry later). */
 bool nsem__obj_abandon_owned(struct nsem_obj *obj, uint32_t client_id, pid_t pid);
-/* A dead client's wait-all locks on the object: released, the object unchanged. */
-void nsem__obj_unlock_dead(struct nsem_obj *obj, uint32_t client_id);
+/* A dead client's wait-all lock on the object: released, the object unchanged. Returns whether
+ * the dead client held it. */
+bool nsem__obj_unlock_dead(struct nsem_obj *obj, uint32_t client_id);
 
 /* ---- namespace (namespace.c) -------------------------------------------------------------- */
 
@@ -151,6 +152,8 @@ struct nsem_pin {
     struct nsem_pin *next;
 };
 
+struct nsem_undo;
+
 struct nsem_client {
     int fd;
     uint32_t id; /* 1..NSEM_TOKEN_MAX_CLIENTS */
@@ -160,6 +163,7 @@ struct nsem_client {
     bool greeted;
     struct nsem_handle_table handles;
     struct nsem_pin *pins;
+    struct nsem_undo *undos; /* undo.c */
     /* input: one frame at a time */
     unsigned char *in;
     uint32_t in_len, in_cap;
@@ -174,6 +178,19 @@ uint32_t nsem__client_count(void);
 void nsem__clients_destroy_all(void);
 /* Retries the cleanups of dead clients that had to wait; returns whether some still wait. */
 int nsem__retry_pending(void);
+
+/* ---- undo records (undo.c) -------------------------------------------------------------- */
+
+bool nsem__is_undo(const struct nsem_obj *obj);
+/* The client's undo record of an undo semaphore, made on first use; 0 when out of memory. */
+uint32_t nsem__undo_record_for(struct nsem_client *c, struct nsem_obj *obj);
+/* Gives n permits back (up to the maximum); false when a live wait-all has it locked now. */
+bool nsem__undo_give_back(struct nsem_obj *obj, uint32_t n);
+/* The client died: gives back what each of its undo records holds, and frees them. */
+void nsem__undo_client_gone(struct nsem_client *c);
+/* Queues a cleanup that must wait for a live wait-all's lock: undo n permits, or (n == 0)
+ * abandon what the dead client owned in obj. */
+void nsem__retry_add(struct nsem_obj *obj, uint32_t client_id, pid_t pid, uint32_t undo);
 
 /* ---- requests (requests.c) ---------------------------------------------------------------- */
 

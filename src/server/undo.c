@@ -1,0 +1,80 @@
+/*
+ * undo.c — undo records of undo semaphores (SEMAPHORE_UNDO): for each client and each undo
+ * semaphore it has had a handle to, one arena slot counting the permits it took and did not give
+ * back (common/shm.h says how the client keeps it). The record pins its semaphore. When the client
+ * dies those permits are given back, never above the maximum.
+ */
+#include <stdlib.h>
+
+#include "server/server.h"
+
+struct nsem_undo {
+    struct nsem_obj *obj; /* pinned */
+    uint32_t slot;
+    struct nsem_undo *next;
+};
+
+static struct nsem_undo_record *record(uint32_t slot)
+{
+    return (struct nsem_undo_record *)nsem__arena_slot(slot);
+}
+
+bool nsem__is_undo(const struct nsem_obj *obj)
+{
+    return obj->ops == &nsem__semaphore_ops &&
+           (atomic_load_explicit(&nsem__obj_slot(obj)->flags, memory_order_relaxed) & NSEM_SLOT_UNDO);
+}
+
+uint32_t nsem__undo_record_for(struct nsem_client *c, struct nsem_obj *obj)
+{
+    for (struct nsem_undo *u = c->undos; u; u = u->next)
+        if (u->obj == obj) return u->slot;
+    struct nsem_undo *u = malloc(sizeof *u);
+    uint32_t slot = u ? nsem__arena_alloc() : 0;
+    if (!slot) {
+        free(u);
+        return 0;
+    }
+    struct nsem_undo_record *r = record(slot);
+    atomic_store_explicit(&r->taken, 0, memory_order_relaxed);
+    atomic_store(&r->journal, 0);
+    atomic_store_explicit(&r->type, NSEM_TYPE_UNDO_RECORD, memory_order_relaxed);
+    nsem__obj_add_pin(obj);
+    *u = (struct nsem_undo){obj, slot, c->undos};
+    c->undos = u;
+    return slot;
+}
+
+bool nsem__undo_give_back(struct nsem_obj *obj, uint32_t n)
+{
+    struct nsem_slot *s = nsem__obj_slot(obj);
+    uint64_t max = (uint64_t)atomic_load_explicit(&s->max, memory_order_relaxed);
+    uint64_t w = atomic_load(&s->state); /* seq_cst */
+    for (;;) {
+        if (nsem_word_locker(w)) return false; /* a live wait-all: later */
+        uint64_t count = nsem_word_value(w) + (uint64_t)n;
+        if (count > max) count = max;
+        if (atomic_compare_exchange_weak(&s->state, &w, nsem_word((uint32_t)count, 0))) {
+            nsem__slot_wake(s);
+            return true;
+        }
+    }
+}
+
+void nsem__undo_client_gone(struct nsem_client *c)
+{
+    while (c->undos) {
+        struct nsem_undo *u = c->undos;
+        c->undos = u->next;
+        /* Still locked by the dead client: nothing it journaled was stored. */
+        bool was_locked = nsem__obj_unlock_dead(u->obj, c->id);
+        struct nsem_undo_record *r = record(u->slot);
+        uint32_t journal = atomic_load(&r->journal); /* seq_cst */
+        uint32_t n = (!was_locked && (journal & NSEM_UNDO_JOURNAL)) ? journal & ~NSEM_UNDO_JOURNAL
+                                                                   : atomic_load_explicit(&r->taken, memory_order_relaxed);
+        if (n && !nsem__undo_give_back(u->obj, n)) nsem__retry_add(u->obj, c->id, c->pid, n);
+        nsem__arena_free(u->slot);
+        nsem__obj_remove_pin(u->obj);
+        free(u);
+    }
+}
