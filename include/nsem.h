@@ -383,6 +383,22 @@ typedef struct _NSEM_OBJECT_INFO {
  * NULL or cbSize smaller than the first version of the struct). */
 NSEM_EXTERN BOOL NsemQueryObject(HANDLE hObject, NSEM_OBJECT_INFO *lpInfo);
 
+/* Called by NsemEnumObjects for each object: lpName is its name within its namespace (UTF-8; ""
+ * for an anonymous object), dwSession its namespace (0: Global\, else the session whose Local\
+ * it is). Return FALSE to stop. */
+typedef BOOL (*NSEM_ENUM_PROC)(const NSEM_OBJECT_INFO *lpInfo, DWORD dwSession, LPCSTR lpName, LPVOID lpContext);
+/* Calls lpEnumFunc for every object of the caller's server, named or anonymous. Objects made or
+ * destroyed meanwhile may or may not be reported. Failure: FALSE with ERROR_INVALID_PARAMETER
+ * (lpEnumFunc NULL). */
+NSEM_EXTERN BOOL NsemEnumObjects(NSEM_ENUM_PROC lpEnumFunc, LPVOID lpContext);
+/* The ids of the processes that hold handles to the object: at most nMax stored in lpPids, their
+ * number in *lpdwCount. Needs the type's QUERY_STATE right. Failure: FALSE with
+ * ERROR_INVALID_HANDLE, ERROR_ACCESS_DENIED, ERROR_INVALID_PARAMETER (lpdwCount NULL, or lpPids NULL
+ * with nMax > 0), ERROR_INSUFFICIENT_BUFFER (more than nMax: the first nMax are stored). */
+NSEM_EXTERN BOOL NsemGetObjectHolders(HANDLE hObject, LPDWORD lpPids, DWORD nMax, LPDWORD lpdwCount);
+/* The session of the caller's Local\ namespace (0: the same as Global\). */
+NSEM_EXTERN DWORD NsemGetSessionId(void);
+
 /* The symbolic name ("ERROR_INVALID_HANDLE") and the message of a Windows error code nsem uses;
  * NULL for a code it does not know. */
 NSEM_EXTERN const char *NsemErrorName(DWORD dwError);

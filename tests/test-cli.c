@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -96,5 +97,83 @@ TEST(cli_info_shows_owner)
     ASSERT_EQ(shell("%s info %s-missing 2>/dev/null", harness_bin("nsem"), uniq("owned")), 1);
     unlink(out);
     ASSERT(CloseHandle(m));
+    return 0;
+}
+
+/* "nsem ls" shows each namespace and object; --json lists exactly what the prefix selects. */
+TEST(cli_ls_tree_and_json)
+{
+    char local[200], global[200];
+    snprintf(local, sizeof local, "Local\\%s", uniq("ls-sem"));
+    snprintf(global, sizeof global, "Global\\%s", uniq("ls-mutex"));
+    HANDLE s = CreateSemaphoreA(NULL, 2, 4, local);
+    HANDLE m = CreateMutexA(NULL, TRUE, global);
+    ASSERT_NOT_NULL(s);
+    ASSERT_NOT_NULL(m);
+    char out[300];
+    snprintf(out, sizeof out, "/tmp/nsem-cli-ls-%d", (int)getpid());
+    ASSERT_EQ(shell("%s ls > %s", harness_bin("nsem"), out), 0);
+    ASSERT_EQ(shell("grep -q '^Global\\\\$' %s && grep -q '^Local\\\\$' %s", out, out), 0);
+    ASSERT_EQ(shell("grep -q '%s .*semaphore 2/4 .*1 handle' %s", uniq("ls-sem"), out), 0);
+    char want[200];
+    snprintf(want, sizeof want, "mutex owned by %d/%u", (int)getpid(), GetCurrentThreadId());
+    ASSERT_EQ(shell("grep -q '%s .*%s' %s", uniq("ls-mutex"), want, out), 0);
+    /* the JSON of a prefix has exactly our Global object */
+    char prefix[220];
+    snprintf(prefix, sizeof prefix, "Global\\%s", uniq("ls-"));
+    ASSERT_EQ(shell("%s ls --json '%s' > %s", harness_bin("nsem"), prefix, out), 0);
+    ASSERT_EQ(shell("python3 -c 'import json,sys; v=json.load(open(\"%s\")); "
+                    "assert len(v)==1 and v[0][\"type\"]==\"mutex\" and v[0][\"owner_pid\"]==%d, v'",
+                    out, (int)getpid()),
+              0);
+    unlink(out);
+    ASSERT(ReleaseMutex(m));
+    ASSERT(CloseHandle(m));
+    ASSERT(CloseHandle(s));
+    return 0;
+}
+
+HELPER(cli_holder)
+{
+    HANDLE h = OpenSemaphoreA(SYNCHRONIZE, FALSE, argv[0]);
+    if (!h) return 10;
+    say("holding");
+    for (;;) pause();
+}
+
+/* "nsem info" names the processes that hold handles, with their command lines. */
+TEST(cli_info_lists_holders)
+{
+    HANDLE s = CreateSemaphoreA(NULL, 0, 1, uniq("held"));
+    ASSERT_NOT_NULL(s);
+    int fd;
+    char line[32];
+    pid_t pid = spawn_helper("cli_holder", &fd, uniq("held"), NULL);
+    read_line(fd, line, sizeof line, 10000);
+    char out[300];
+    snprintf(out, sizeof out, "/tmp/nsem-cli-holders-%d", (int)getpid());
+    ASSERT_EQ(shell("%s info --json %s > %s", harness_bin("nsem"), uniq("held"), out), 0);
+    ASSERT_EQ(shell("python3 -c 'import json; v=json.load(open(\"%s\")); "
+                    "p=sorted(h[\"pid\"] for h in v[\"holders\"]); assert p==sorted([%d,%d]), p; "
+                    "assert any(\"--helper\" in h[\"command\"] for h in v[\"holders\"]); assert v[\"handles\"]==2'",
+                    out, (int)getpid(), (int)pid),
+              0);
+    unlink(out);
+    kill(pid, SIGKILL);
+    ASSERT_EQ(wait_child(pid, 5000), 128 + SIGKILL);
+    DWORD pids[4], n = 99;
+    uint64_t end = now_ms() + 5000;
+    do {
+        ASSERT(NsemGetObjectHolders(s, pids, 4, &n));
+    } while (n != 1 && now_ms() < end && (sleep_ms(5), 1));
+    ASSERT_EQ(n, 1);
+    ASSERT_EQ(pids[0], getpid());
+    SetLastError(POISON);
+    ASSERT(!NsemGetObjectHolders(s, pids, 0, &n));
+    ASSERT_GLE(ERROR_INSUFFICIENT_BUFFER);
+    ASSERT_EQ(n, 1);
+    ASSERT(!NsemGetObjectHolders(s, NULL, 0, NULL));
+    ASSERT_GLE(ERROR_INVALID_PARAMETER);
+    ASSERT(CloseHandle(s));
     return 0;
 }

@@ -7,7 +7,11 @@
  *       Exit status: CMD's; 128+N if CMD was killed by signal N; 124 on timeout; 125 on an nsem
  *       error; 127 if CMD cannot be run.
  *   nsem info [--json] NAME
- *       Shows the type and state of the object NAME. Exit status 0, or 1 if there is none.
+ *       Shows the type and state of the object NAME and the processes holding handles to it.
+ *       Exit status 0, or 1 if there is none.
+ *   nsem ls [--json] [--all] [PREFIX]
+ *       Lists the objects (whose full name starts with PREFIX) as a tree of namespaces: Global\,
+ *       Local\ (this session) and Session\<n>\; --all adds anonymous objects.
  *
  * Errors print the Windows error name and number and what to do.
  */
@@ -30,12 +34,15 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: nsem run NAME [-c PERMITS] [-w TIMEOUT_MS] -- CMD [ARG...]\n"
                "       nsem info [--json] NAME\n"
+               "       nsem ls [--json] [--all] [PREFIX]\n"
                "       nsem --help\n"
                "\n"
                "run   runs CMD holding one permit of the named semaphore NAME, created with\n"
                "      PERMITS permits (default 1) if it does not exist; exits with CMD's status,\n"
                "      124 on timeout, 125 on an nsem error, 127 if CMD cannot be run.\n"
-               "info  shows the type, count, owner, handles and waiters of the object NAME.\n"
+               "info  shows the type, count, owner, holders and waiters of the object NAME.\n"
+               "ls    lists the objects as a tree of namespaces, with type, count, owner, handles\n"
+               "      and waiters; PREFIX keeps those whose full name starts with it.\n"
                "\n"
                "Names: \"name\" or \"Local\\\\name\" (this session), \"Global\\\\name\" (all sessions).\n");
 }
@@ -192,6 +199,12 @@ static int cmd_info(int argc, char **argv)
     DWORD others = info.dwHandleCount - 1;
     char cmd[1024];
     command_line(info.dwOwnerProcessId, cmd, sizeof cmd);
+    /* The other processes holding handles (this one holds one only to look). */
+    DWORD pids[256], npids = 0, holders = 0;
+    if (!NsemGetObjectHolders(h, pids, 256, &npids) && GetLastError() != ERROR_INSUFFICIENT_BUFFER) npids = 0;
+    if (npids > 256) npids = 256;
+    for (DWORD k = 0; k < npids; k++)
+        if (pids[k] != GetCurrentProcessId()) pids[holders++] = pids[k];
     if (json) {
         printf("{\"name\":");
         json_string(name);
@@ -199,9 +212,18 @@ static int cmd_info(int argc, char **argv)
                "\"owner_command\":",
                type_name(&info), info.lCurrentCount, info.lMaximumCount, info.dwOwnerProcessId, info.dwOwnerThreadId);
         json_string(cmd);
-        printf(",\"recursion\":%u,\"abandoned\":%s,\"last_owner_pid\":%u,\"handles\":%u,\"waiters\":%u}\n",
+        printf(",\"recursion\":%u,\"abandoned\":%s,\"last_owner_pid\":%u,\"handles\":%u,\"waiters\":%u,"
+               "\"holders\":[",
                info.dwRecursionCount, info.bAbandoned ? "true" : "false", info.dwLastOwnerProcessId, others,
                info.dwWaiterCount);
+        for (DWORD k = 0; k < holders; k++) {
+            char hc[1024];
+            command_line(pids[k], hc, sizeof hc);
+            printf("%s{\"pid\":%u,\"command\":", k ? "," : "", pids[k]);
+            json_string(hc);
+            putchar('}');
+        }
+        printf("]}\n");
     } else {
         printf("%s: %s", name, type_name(&info));
         bool owned_type = info.dwType == NSEM_TYPE_MUTEX || (info.dwFlags & NSEM_INFO_EXCLUSIVE);
@@ -220,8 +242,125 @@ static int cmd_info(int argc, char **argv)
         }
         printf(", %u handle%s, %u waiter%s\n", others, others == 1 ? "" : "s", info.dwWaiterCount,
                info.dwWaiterCount == 1 ? "" : "s");
+        for (DWORD k = 0; k < holders; k++) {
+            char hc[1024];
+            command_line(pids[k], hc, sizeof hc);
+            printf("  held by pid %u%s%s\n", pids[k], hc[0] ? ": " : "", hc);
+        }
     }
     CloseHandle(h);
+    return 0;
+}
+
+/* ---- ls ---- */
+
+struct ls_entry {
+    char *path; /* full name: Global\x, Local\x, Session\<n>\x, or "" anonymous */
+    NSEM_OBJECT_INFO info;
+};
+
+struct ls_state {
+    struct ls_entry *v;
+    size_t n, cap;
+    DWORD my_session;
+    const char *prefix;
+    int all;
+};
+
+static BOOL ls_collect(const NSEM_OBJECT_INFO *info, DWORD session, LPCSTR name, LPVOID ctx)
+{
+    struct ls_state *st = ctx;
+    char *path;
+    int r;
+    if (!name[0]) r = asprintf(&path, "%s", "");
+    else if (session == 0) r = asprintf(&path, "Global\\%s", name);
+    else if (session == st->my_session) r = asprintf(&path, "Local\\%s", name);
+    else r = asprintf(&path, "Session\\%u\\%s", session, name);
+    if (r < 0) return FALSE;
+    bool keep = name[0] ? (!st->prefix || strncmp(path, st->prefix, strlen(st->prefix)) == 0) : st->all && !st->prefix;
+    if (keep && st->n == st->cap) {
+        st->cap = st->cap ? st->cap * 2 : 64;
+        struct ls_entry *nv = realloc(st->v, st->cap * sizeof *nv);
+        if (!nv) return FALSE;
+        st->v = nv;
+    }
+    if (!keep) {
+        free(path);
+        return TRUE;
+    }
+    st->v[st->n++] = (struct ls_entry){path, *info};
+    return TRUE;
+}
+
+static int ls_order(const void *a, const void *b)
+{
+    return strcmp(((const struct ls_entry *)a)->path, ((const struct ls_entry *)b)->path);
+}
+
+/* "semaphore 2/4", "mutex owned by 12/13", "event set" */
+static void ls_state_text(const NSEM_OBJECT_INFO *i, char *out, size_t size)
+{
+    bool owned_type = i->dwType == NSEM_TYPE_MUTEX || (i->dwFlags & NSEM_INFO_EXCLUSIVE);
+    if (owned_type && i->dwOwnerProcessId)
+        snprintf(out, size, "%s owned by %u/%u", type_name(i), i->dwOwnerProcessId, i->dwOwnerThreadId);
+    else if (owned_type)
+        snprintf(out, size, "%s %s", type_name(i), i->bAbandoned ? "abandoned" : "free");
+    else if (i->dwType == NSEM_TYPE_SEMAPHORE)
+        snprintf(out, size, "%s%s %d/%d", type_name(i), (i->dwFlags & NSEM_INFO_UNDO) ? " (undo)" : "",
+                 i->lCurrentCount, i->lMaximumCount);
+    else
+        snprintf(out, size, "event %s%s", i->lCurrentCount ? "set" : "not set",
+                 (i->dwFlags & NSEM_INFO_MANUAL_RESET) ? " (manual)" : "");
+}
+
+static int cmd_ls(int argc, char **argv)
+{
+    struct ls_state st = {.my_session = NsemGetSessionId()};
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) json = 1;
+        else if (strcmp(argv[i], "--all") == 0) st.all = 1;
+        else if (!st.prefix && argv[i][0] != '-') st.prefix = argv[i];
+        else return usage(stderr), EXIT_NSEM_ERROR;
+    }
+    if (!NsemEnumObjects(ls_collect, &st)) {
+        report("ls", GetLastError());
+        return EXIT_NSEM_ERROR;
+    }
+    qsort(st.v, st.n, sizeof *st.v, ls_order);
+    if (json) printf("[");
+    const char *dir = NULL;
+    size_t dir_len = 0;
+    for (size_t k = 0; k < st.n; k++) {
+        struct ls_entry *e = &st.v[k];
+        const NSEM_OBJECT_INFO *i = &e->info;
+        if (json) {
+            printf("%s{\"name\":", k ? "," : "");
+            json_string(e->path);
+            printf(",\"type\":\"%s\",\"count\":%d,\"maximum\":%d,\"owner_pid\":%u,\"owner_tid\":%u,"
+                   "\"abandoned\":%s,\"handles\":%u,\"waiters\":%u}",
+                   type_name(i), i->lCurrentCount, i->lMaximumCount, i->dwOwnerProcessId, i->dwOwnerThreadId,
+                   i->bAbandoned ? "true" : "false", i->dwHandleCount, i->dwWaiterCount);
+            continue;
+        }
+        /* the namespace: everything up to the last backslash */
+        const char *slash = strrchr(e->path, '\\');
+        size_t len = slash ? (size_t)(slash - e->path + 1) : 0;
+        if (!dir || len != dir_len || strncmp(dir, e->path, len) != 0) {
+            if (len) printf("%.*s\n", (int)len, e->path);
+            else printf("(anonymous)\n");
+            dir = e->path;
+            dir_len = len;
+        }
+        char state[160];
+        ls_state_text(i, state, sizeof state);
+        printf("  %-32s %-36s %u handle%s, %u waiter%s\n", len ? e->path + len : "-", state, i->dwHandleCount,
+               i->dwHandleCount == 1 ? "" : "s", i->dwWaiterCount, i->dwWaiterCount == 1 ? "" : "s");
+    }
+    if (json) printf("]\n");
+    else if (st.n == 0) printf("no objects\n");
+    for (size_t k = 0; k < st.n; k++) free(st.v[k].path);
+    free(st.v);
     return 0;
 }
 
@@ -231,6 +370,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) return usage(stdout), 0;
     if (strcmp(argv[1], "run") == 0) return cmd_run(argc - 1, argv + 1);
     if (strcmp(argv[1], "info") == 0) return cmd_info(argc - 1, argv + 1);
+    if (strcmp(argv[1], "ls") == 0) return cmd_ls(argc - 1, argv + 1);
     fprintf(stderr, "nsem: unknown command \"%s\"\n", argv[1]);
     usage(stderr);
     return EXIT_NSEM_ERROR;

@@ -19,7 +19,7 @@
 #define NSEM_PROTOCOL_VERSION 1u
 #define NSEM_NAME_MAX_UNITS 32766u                    /* UTF-16 units, as Windows' UNICODE_STRING */
 #define NSEM_NAME_MAX_BYTES (NSEM_NAME_MAX_UNITS * 3u) /* UTF-8 of that many units */
-#define NSEM_MSG_MAX (4096u + NSEM_NAME_MAX_BYTES)
+#define NSEM_MSG_MAX (4096u + NSEM_NAME_MAX_BYTES) /* requests and replies */
 
 enum nsem_op {
     NSEM_OP_HELLO = 1,
@@ -30,6 +30,8 @@ enum nsem_op {
     NSEM_OP_DUP,
     NSEM_OP_SET_HANDLE_INFO,
     NSEM_OP_QUERY,
+    NSEM_OP_LIST,
+    NSEM_OP_HOLDERS,
     NSEM_OP_COUNT
 };
 
@@ -142,10 +144,10 @@ struct nsem_req_query {
     uint32_t handle;
     uint32_t pad;
 };
-struct nsem_rep_query {
-    struct nsem_rep_hdr hdr;
+/* What an object is and who holds it (QUERY, LIST). */
+struct nsem_obj_state {
     uint32_t type;
-    uint32_t flags;
+    uint32_t flags; /* NSEM_INFO_* */
     int32_t count;
     int32_t max;
     uint32_t owner_pid;
@@ -156,6 +158,45 @@ struct nsem_rep_query {
     uint32_t handle_count;
     uint32_t waiter_count;
     uint32_t pad;
+};
+struct nsem_rep_query {
+    struct nsem_rep_hdr hdr;
+    struct nsem_obj_state state;
+};
+
+/* LIST: the objects from slot `cursor` on, as many as fit one reply; next_cursor 0 at the end. */
+struct nsem_req_list {
+    struct nsem_req_hdr hdr;
+    uint32_t cursor;
+    uint32_t pad;
+};
+struct nsem_rep_list {
+    struct nsem_rep_hdr hdr;
+    uint32_t next_cursor;
+    uint32_t count;
+    /* count entries follow, each padded to 4 bytes */
+};
+struct nsem_list_entry {
+    uint32_t len;     /* of the entry with its name and padding */
+    uint32_t session; /* namespace of a named object: 0 global, else the session */
+    uint32_t named;
+    uint32_t name_len;
+    struct nsem_obj_state state;
+    /* char name[name_len] */
+};
+
+/* HOLDERS: the processes with a handle (or a pin) on the object of `handle`. */
+#define NSEM_HOLDERS_MAX 1024u
+struct nsem_req_holders {
+    struct nsem_req_hdr hdr;
+    uint32_t handle;
+    uint32_t pad;
+};
+struct nsem_rep_holders {
+    struct nsem_rep_hdr hdr;
+    uint32_t count; /* pids that follow (at most NSEM_HOLDERS_MAX) */
+    uint32_t total; /* holders in all */
+    /* uint32_t pids[count] */
 };
 
 /* A reply that carries nothing but the error. */

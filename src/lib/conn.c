@@ -75,6 +75,7 @@ uint32_t nsem__client_id(void)
     return atomic_load_explicit(&client_id, memory_order_relaxed);
 }
 
+/* The session of Local\ names: $NSEM_SESSION, else the login session, else 0. */
 static uint32_t session_id(void)
 {
     const char *s = getenv("NSEM_SESSION");
@@ -240,4 +241,9 @@ DWORD nsem__request_locked(void *req, uint32_t req_len, const char *name, uint32
     atomic_store_explicit(&client_id, 0, memory_order_relaxed);
     nsem__handles_reset();
     return ERROR_SERVICE_NOT_ACTIVE;
+}
+
+NSEM_EXTERN DWORD NsemGetSessionId(void)
+{
+    return session_id();
 }

@@ -147,6 +147,22 @@ static void client_destroy(struct nsem_client *c)
     free(c);
 }
 
+uint32_t nsem__clients_holding(const struct nsem_obj *obj, uint32_t *pids, uint32_t max)
+{
+    uint32_t n = 0;
+    for (uint32_t id = 1; id <= NSEM_TOKEN_MAX_CLIENTS; id++) {
+        struct nsem_client *c = clients[id];
+        if (!c) continue;
+        bool holds = false;
+        for (uint32_t i = 0; i < c->handles.size && !holds; i++) holds = c->handles.entries[i].obj == obj;
+        for (struct nsem_pin *p = c->pins; p && !holds; p = p->next) holds = p->obj == obj;
+        if (!holds) continue;
+        if (n < max) pids[n] = (uint32_t)c->pid;
+        n++;
+    }
+    return n;
+}
+
 void nsem__clients_destroy_all(void)
 {
     for (uint32_t i = 1; i <= NSEM_TOKEN_MAX_CLIENTS; i++)
@@ -198,7 +214,7 @@ static bool queue_reply(struct nsem_client *c, const unsigned char *rep, uint32_
 /* Handles every whole frame in the input buffer; false when the client must go. */
 static bool process_input(struct nsem_client *c)
 {
-    static unsigned char rep[512];
+    static _Alignas(8) unsigned char rep[NSEM_MSG_MAX];
     uint32_t off = 0;
     while (c->in_len - off >= sizeof(struct nsem_req_hdr)) {
         uint32_t len;

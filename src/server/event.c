@@ -23,7 +23,7 @@ static bool event_client_gone(struct nsem_obj *obj, uint32_t client_id, pid_t pi
     return true;
 }
 
-static void event_query(const struct nsem_obj *obj, struct nsem_rep_query *rep)
+static void event_query(const struct nsem_obj *obj, struct nsem_obj_state *rep)
 {
     assert(obj->ops == &nsem__event_ops);
     struct nsem_slot *s = nsem__obj_slot(obj);

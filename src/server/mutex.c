@@ -30,7 +30,7 @@ static bool mutex_client_gone(struct nsem_obj *obj, uint32_t client_id, pid_t pi
     return nsem__obj_abandon_owned(obj, client_id, pid);
 }
 
-static void mutex_query(const struct nsem_obj *obj, struct nsem_rep_query *rep)
+static void mutex_query(const struct nsem_obj *obj, struct nsem_obj_state *rep)
 {
     assert(obj->ops == &nsem__mutex_ops);
     struct nsem_slot *s = nsem__obj_slot(obj);

@@ -69,6 +69,17 @@ struct nsem_obj *nsem__obj_by_slot(uint32_t slot)
     return slot < by_slot_cap ? by_slot[slot] : NULL;
 }
 
+struct nsem_obj *nsem__obj_next(uint32_t *cursor)
+{
+    for (uint32_t i = *cursor; i < by_slot_cap; i++)
+        if (by_slot[i]) {
+            *cursor = i + 1;
+            return by_slot[i];
+        }
+    *cursor = by_slot_cap;
+    return NULL;
+}
+
 uint32_t nsem__obj_count(void)
 {
     return live_objects;

@@ -232,6 +232,15 @@ static uint32_t do_set_handle_info(struct nsem_client *c, const void *req, unsig
 /* The QUERY_STATE right has the value 1 for every type. */
 #define QUERY_STATE_RIGHT 0x0001u
 
+static void fill_state(const struct nsem_obj *obj, struct nsem_obj_state *st)
+{
+    memset(st, 0, sizeof *st);
+    st->type = obj->ops->type;
+    st->handle_count = obj->handle_count;
+    st->waiter_count = atomic_load_explicit(&nsem__obj_slot(obj)->waiters, memory_order_relaxed);
+    obj->ops->query(obj, st);
+}
+
 static uint32_t do_query(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
 {
     const struct nsem_req_query *r = req;
@@ -239,13 +248,59 @@ static uint32_t do_query(struct nsem_client *c, const void *req, unsigned char *
     if (!e) return reply_status(out, ERROR_INVALID_HANDLE);
     if (!(e->access & QUERY_STATE_RIGHT)) return reply_status(out, ERROR_ACCESS_DENIED);
     struct nsem_rep_query *rep = (struct nsem_rep_query *)out;
-    memset(rep, 0, sizeof *rep);
     rep->hdr = (struct nsem_rep_hdr){sizeof *rep, 0};
-    rep->type = e->obj->ops->type;
-    rep->handle_count = e->obj->handle_count;
-    rep->waiter_count = atomic_load_explicit(&nsem__obj_slot(e->obj)->waiters, memory_order_relaxed);
-    e->obj->ops->query(e->obj, rep);
+    fill_state(e->obj, &rep->state);
     return sizeof *rep;
+}
+
+/* Every object of the server (one user's): named ones with their namespace and leaf. */
+static uint32_t do_list(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
+{
+    const struct nsem_req_list *r = req;
+    struct nsem_rep_list *rep = (struct nsem_rep_list *)out;
+    uint32_t len = sizeof *rep, count = 0, cursor = r->cursor;
+    for (;;) {
+        uint32_t at = cursor;
+        struct nsem_obj *obj = nsem__obj_next(&cursor);
+        if (!obj) {
+            cursor = 0; /* the end */
+            break;
+        }
+        uint32_t elen = (uint32_t)sizeof(struct nsem_list_entry) + ((obj->name_len + 3u) & ~3u);
+        if (len + elen > NSEM_MSG_MAX) { /* the next reply starts with it; one always fits */
+            cursor = at;
+            break;
+        }
+        struct nsem_list_entry *e = (struct nsem_list_entry *)(out + len);
+        memset(e, 0, elen);
+        e->len = elen;
+        e->session = obj->session;
+        e->named = obj->name != NULL;
+        e->name_len = obj->name ? obj->name_len : 0;
+        fill_state(obj, &e->state);
+        if (obj->name) memcpy(e + 1, obj->name, obj->name_len);
+        len += elen;
+        count++;
+    }
+    rep->hdr = (struct nsem_rep_hdr){len, 0};
+    rep->next_cursor = cursor;
+    rep->count = count;
+    return len;
+}
+
+static uint32_t do_holders(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
+{
+    const struct nsem_req_holders *r = req;
+    struct nsem_handle_entry *e = nsem__handle_get(&c->handles, r->handle);
+    if (!e) return reply_status(out, ERROR_INVALID_HANDLE);
+    if (!(e->access & QUERY_STATE_RIGHT)) return reply_status(out, ERROR_ACCESS_DENIED);
+    struct nsem_rep_holders *rep = (struct nsem_rep_holders *)out;
+    uint32_t *pids = (uint32_t *)(rep + 1);
+    rep->total = nsem__clients_holding(e->obj, pids, NSEM_HOLDERS_MAX);
+    rep->count = rep->total < NSEM_HOLDERS_MAX ? rep->total : NSEM_HOLDERS_MAX;
+    uint32_t len = (uint32_t)sizeof *rep + rep->count * 4u;
+    rep->hdr = (struct nsem_rep_hdr){len, 0};
+    return len;
 }
 
 /* ---- dispatch ---------------------------------------------------------------------------- */
@@ -265,6 +320,8 @@ static const struct request_kind kinds[NSEM_OP_COUNT] = {
     [NSEM_OP_DUP] = {sizeof(struct nsem_req_dup), 0, do_dup},
     [NSEM_OP_SET_HANDLE_INFO] = {sizeof(struct nsem_req_set_handle_info), 0, do_set_handle_info},
     [NSEM_OP_QUERY] = {sizeof(struct nsem_req_query), 0, do_query},
+    [NSEM_OP_LIST] = {sizeof(struct nsem_req_list), 0, do_list},
+    [NSEM_OP_HOLDERS] = {sizeof(struct nsem_req_holders), 0, do_holders},
 };
 
 /* Every pad field must be zero, so that they can carry meaning in a later version. */
@@ -283,6 +340,12 @@ static bool pads_are_zero(uint32_t op, const unsigned char *req)
         break;
     case NSEM_OP_QUERY:
         pad = ((const struct nsem_req_query *)req)->pad;
+        break;
+    case NSEM_OP_LIST:
+        pad = ((const struct nsem_req_list *)req)->pad;
+        break;
+    case NSEM_OP_HOLDERS:
+        pad = ((const struct nsem_req_holders *)req)->pad;
         break;
     default:
         break;

@@ -51,7 +51,7 @@ static bool sem_client_gone(struct nsem_obj *obj, uint32_t client_id, pid_t pid)
     return nsem__obj_abandon_owned(obj, client_id, pid);
 }
 
-static void sem_query(const struct nsem_obj *obj, struct nsem_rep_query *rep)
+static void sem_query(const struct nsem_obj *obj, struct nsem_obj_state *rep)
 {
     assert(obj->ops == &nsem__semaphore_ops);
     struct nsem_slot *s = nsem__obj_slot(obj);

@@ -61,8 +61,8 @@ struct nsem_obj_ops {
     /* A client died: free what its threads held (mutex ownership). Returns false when a live
      * wait-all has the object locked just now: the caller retries a moment later. */
     bool (*client_gone)(struct nsem_obj *obj, uint32_t client_id, pid_t pid);
-    /* Fills the type-specific part of a query reply from the slot. */
-    void (*query)(const struct nsem_obj *obj, struct nsem_rep_query *rep);
+    /* Fills the type-specific part of a state report from the slot. */
+    void (*query)(const struct nsem_obj *obj, struct nsem_obj_state *rep);
 };
 
 extern const struct nsem_obj_ops nsem__semaphore_ops;
@@ -92,6 +92,8 @@ void nsem__obj_remove_handle(struct nsem_obj *obj);
 void nsem__obj_add_pin(struct nsem_obj *obj);
 void nsem__obj_remove_pin(struct nsem_obj *obj);
 struct nsem_obj *nsem__obj_by_slot(uint32_t slot); /* NULL if no live object there */
+/* The live object with the lowest slot >= *cursor (NULL: none); *cursor moves past it. */
+struct nsem_obj *nsem__obj_next(uint32_t *cursor);
 uint32_t nsem__obj_count(void);
 /* Maps generic rights and MAXIMUM_ALLOWED (to GENERIC_ALL); keeps other bits as they are. */
 uint32_t nsem__map_access(const struct nsem_obj_ops *ops, uint32_t access);
@@ -176,6 +178,8 @@ void nsem__client_accept(int listen_fd);
 void nsem__client_event(struct nsem_client *c, uint32_t events);
 uint32_t nsem__client_count(void);
 void nsem__clients_destroy_all(void);
+/* The pids of clients with a handle or pin on obj: stores at most max, returns how many in all. */
+uint32_t nsem__clients_holding(const struct nsem_obj *obj, uint32_t *pids, uint32_t max);
 /* Retries the cleanups of dead clients that had to wait; returns whether some still wait. */
 int nsem__retry_pending(void);
 
