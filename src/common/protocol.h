@@ -32,6 +32,8 @@ enum nsem_op {
     NSEM_OP_QUERY,
     NSEM_OP_LIST,
     NSEM_OP_HOLDERS,
+    NSEM_OP_FORK,
+    NSEM_OP_HANDLES,
     NSEM_OP_COUNT
 };
 
@@ -45,17 +47,56 @@ struct nsem_rep_hdr {
     uint32_t error; /* a Windows error code; ERROR_ALREADY_EXISTS is a success of CREATE */
 };
 
+/* HELLO: a fork child gives the ticket its parent got from FORK, and adopts a copy of the parent's
+ * handles. A process that has exec'd finds the inheritable handles of its former image, by pid.
+ * Either way `handles` says how many it has; it reads them with HANDLES. */
 struct nsem_req_hello {
     struct nsem_req_hdr hdr;
     uint32_t version;
     uint32_t session;
+    uint32_t ticket_lo; /* 0, 0: no ticket */
+    uint32_t ticket_hi;
 };
 struct nsem_rep_hello {
     struct nsem_rep_hdr hdr;
     uint32_t client_id; /* the client part of this connection's thread tokens */
     uint32_t server_pid;
     uint32_t arena_slots;
+    uint32_t handles; /* handles this process already has (inherited or adopted) */
+};
+
+/* FORK (sent just before fork()): a ticket for the child, holding a copy of every handle of the
+ * caller with the same values until the child adopts it (or it expires). */
+struct nsem_req_fork {
+    struct nsem_req_hdr hdr;
+    uint32_t pad[2];
+};
+struct nsem_rep_fork {
+    struct nsem_rep_hdr hdr;
+    uint32_t ticket_lo;
+    uint32_t ticket_hi;
+};
+
+/* HANDLES: the caller's handles from index `cursor` on; next_cursor 0 at the end. */
+struct nsem_req_handles {
+    struct nsem_req_hdr hdr;
+    uint32_t cursor;
     uint32_t pad;
+};
+struct nsem_handle_desc {
+    uint32_t handle;
+    uint32_t slot;
+    uint32_t access;
+    uint32_t type;
+    uint32_t handle_flags;
+    uint32_t undo_slot;
+};
+#define NSEM_HANDLES_PER_REPLY 1024u
+struct nsem_rep_handles {
+    struct nsem_rep_hdr hdr;
+    uint32_t next_cursor;
+    uint32_t count;
+    /* struct nsem_handle_desc entries[count] */
 };
 
 /* attributes (CREATE, OPEN, DUP's inherit bit) */

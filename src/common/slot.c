@@ -6,11 +6,15 @@
 void nsem__slot_wake(struct nsem_slot *slot)
 {
     uint32_t s = atomic_load(&slot->seq); /* seq_cst: the Dekker half after the state change */
-    if (!(s & NSEM_SEQ_SLEEPERS)) return;
-    /* seq_cst. A sleeper that armed in between sees a changed word and re-checks; two wakers may
-     * store the same value, and each wakes after its store, so no sleeper is missed. */
-    atomic_store(&slot->seq, (s + 2) & ~NSEM_SEQ_SLEEPERS);
-    nsem__futex_wake_all(&slot->seq);
+    while (s & NSEM_SEQ_SLEEPERS) {
+        /* seq_cst CAS, so that seq only moves forward: a plain store from a waker delayed since its
+         * load could bring back a value a later sleeper armed with, and that sleeper would sleep
+         * through the change. A failed CAS means seq moved: re-check the bit. */
+        if (atomic_compare_exchange_weak(&slot->seq, &s, (s + 2) & ~NSEM_SEQ_SLEEPERS)) {
+            nsem__futex_wake_all(&slot->seq);
+            return;
+        }
+    }
 }
 
 uint32_t nsem__slot_arm(struct nsem_slot *slot)

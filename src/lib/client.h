@@ -70,8 +70,9 @@ void nsem__busy_inc(uint32_t slot);
 void nsem__busy_dec(uint32_t slot);
 /* Whether this is the process's last handle to the object (connection lock held). */
 bool nsem__is_last_handle(uint32_t slot);
-/* Called by CloseHandle (connection lock held): whether to ask the server for a pin. */
-bool nsem__close_needs_pin(uint32_t slot);
+/* Called by CloseHandle (connection lock held): whether to ask the server for a pin; and whether
+ * a pin left from before is no longer needed (CloseHandle then sends UNPIN). */
+bool nsem__close_needs_pin(uint32_t slot, bool *drop_stale_pin);
 
 /* ---- threads (thread.c) ---- */
 uint32_t nsem__thread_token(void); /* connects if needed; 0 if that fails */

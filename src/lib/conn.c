@@ -145,7 +145,7 @@ static int connect_socket(const char *path)
 /* HELLO on a fresh connection; maps the arena. */
 static bool greet(int fd)
 {
-    struct nsem_req_hello req = {{sizeof req, NSEM_OP_HELLO}, NSEM_PROTOCOL_VERSION, session_id()};
+    struct nsem_req_hello req = {{sizeof req, NSEM_OP_HELLO}, NSEM_PROTOCOL_VERSION, session_id(), 0, 0};
     struct nsem_rep_hello rep;
     int memfd = -1;
     if (!write_all(fd, &req, sizeof req) || !read_reply(fd, &rep, sizeof rep, &memfd) || rep.hdr.error ||

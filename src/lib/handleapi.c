@@ -32,7 +32,9 @@ NSEM_EXTERN BOOL CloseHandle(HANDLE hObject)
     DWORD e = nsem__handle_lookup(hObject, 0, 0, &h);
     if (!e && (h.flags & HANDLE_FLAG_PROTECT_FROM_CLOSE)) e = ERROR_INVALID_HANDLE;
     if (!e) {
-        struct nsem_req_close req = {{0, NSEM_OP_CLOSE}, h.value, nsem__close_needs_pin(h.slot) ? NSEM_CLOSE_PIN : 0};
+        bool drop_pin;
+        bool pin = nsem__close_needs_pin(h.slot, &drop_pin);
+        struct nsem_req_close req = {{0, NSEM_OP_CLOSE}, h.value, pin ? NSEM_CLOSE_PIN : 0};
         struct nsem_rep_status rep;
         /* An exclusive semaphore this process owns is abandoned with the process's last handle. */
         if (h.type == NSEM_TYPE_SEMAPHORE && nsem__is_last_handle(h.slot) &&
@@ -41,6 +43,10 @@ NSEM_EXTERN BOOL CloseHandle(HANDLE hObject)
         /* Forget it first: from now on no thread of ours reaches the object through it. */
         nsem__handle_forget(h.value);
         e = nsem__request_locked(&req, sizeof req, NULL, 0, &rep, sizeof rep);
+        if (!e && drop_pin) {
+            struct nsem_req_unpin unpin = {{0, NSEM_OP_UNPIN}, h.slot, 0};
+            nsem__request_locked(&unpin, sizeof unpin, NULL, 0, &rep, sizeof rep);
+        }
         if (e == ERROR_SERVICE_NOT_ACTIVE) e = 0; /* the server, and the handle with it, is gone */
     }
     nsem__conn_unlock();

@@ -147,10 +147,15 @@ void nsem__busy_dec(uint32_t slot)
 {
     struct lobj *o = lobj_of(slot, false);
     if (!o) return;
-    /* seq_cst pair: the last use ends after a close that pinned; one of the two sees the other. */
-    if (atomic_fetch_sub(&o->busy, 1) != 1 || !atomic_load(&o->pinned)) return;
+    /* seq_cst pair: the last use ends after a close that pinned; one of the two sees the other.
+     * Never below 0 (a reset after a lost server may have zeroed it under a running wait). */
+    uint32_t b = atomic_load(&o->busy);
+    while (b && !atomic_compare_exchange_weak(&o->busy, &b, b - 1)) {
+    }
+    if (b != 1 || !atomic_load(&o->pinned)) return;
     nsem__conn_lock();
-    if (atomic_load(&o->busy) == 0 && atomic_load(&o->pinned) && o->handles == 0) {
+    /* The pin goes with the last use, whatever the handles: handles keep the object alive anyway. */
+    if (atomic_load(&o->busy) == 0 && atomic_load(&o->pinned)) {
         atomic_store(&o->pinned, 0);
         struct nsem_req_unpin req = {{0, NSEM_OP_UNPIN}, slot, 0};
         struct nsem_rep_status rep;
@@ -171,14 +176,16 @@ bool nsem__is_last_handle(uint32_t slot)
     return o && o->handles == 1;
 }
 
-bool nsem__close_needs_pin(uint32_t slot)
+bool nsem__close_needs_pin(uint32_t slot, bool *drop_stale_pin)
 {
     struct lobj *o = lobj_of(slot, false);
+    *drop_stale_pin = false;
     if (!o || o->handles != 1) return false; /* not the last handle of this process */
-    /* seq_cst: then read busy (Dekker with busy_dec). A pin already held from an earlier close
-     * stays; the server keeps one pin per process and object. */
-    if (atomic_exchange(&o->pinned, 1)) return true;
+    /* seq_cst: then read busy (Dekker with busy_dec). The server keeps one pin per process and
+     * object; one left from an earlier close is kept if still needed, else dropped. */
+    bool was_pinned = atomic_exchange(&o->pinned, 1);
     if (atomic_load(&o->busy) > 0) return true;
     atomic_store(&o->pinned, 0);
+    *drop_stale_pin = was_pinned;
     return false;
 }

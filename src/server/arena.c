@@ -13,8 +13,12 @@
 static int arena_fd = -1;
 static struct nsem_slot *arena;
 static uint32_t high_water = 1; /* slots [1, high_water) have been handed out at least once */
-static uint32_t *free_list;     /* stack of freed slot indexes */
-static uint32_t free_len, free_cap;
+/* Freed slots wait in a FIFO before reuse: a thread of some client may still be between reading a
+ * handle and touching the slot when another thread closes that handle (a misuse the library does
+ * not pay to exclude on its fast path); it then touches a dead slot, not someone's new object. */
+#define QUARANTINE 4096u
+static uint32_t *free_ring; /* freed slot indexes, oldest at free_head */
+static uint32_t free_head, free_len, free_cap;
 static uint32_t in_use;
 
 int nsem__arena_init(void)
@@ -41,8 +45,10 @@ struct nsem_slot *nsem__arena_slot(uint32_t index)
 uint32_t nsem__arena_alloc(void)
 {
     uint32_t index;
-    if (free_len > 0) {
-        index = free_list[--free_len];
+    if (free_len > QUARANTINE || (free_len > 0 && high_water >= NSEM_ARENA_SLOTS)) {
+        index = free_ring[free_head];
+        free_head = (free_head + 1) % free_cap;
+        free_len--;
     } else {
         if (high_water >= NSEM_ARENA_SLOTS) return 0;
         index = high_water++;
@@ -64,15 +70,19 @@ void nsem__arena_free(uint32_t index)
 {
     struct nsem_slot *s = &arena[index];
     atomic_store_explicit(&s->type, 0, memory_order_relaxed);
+    in_use--;
     if (free_len == free_cap) {
-        uint32_t cap = free_cap ? free_cap * 2 : 1024;
-        uint32_t *n = realloc(free_list, cap * sizeof *n);
+        uint32_t cap = free_cap ? free_cap * 2 : 8192;
+        uint32_t *n = malloc(cap * sizeof *n);
         if (!n) return; /* the slot is lost until restart; never reused while still referenced */
-        free_list = n;
+        for (uint32_t i = 0; i < free_len; i++) n[i] = free_ring[(free_head + i) % free_cap];
+        free(free_ring);
+        free_ring = n;
+        free_head = 0;
         free_cap = cap;
     }
-    free_list[free_len++] = index;
-    in_use--;
+    free_ring[(free_head + free_len) % free_cap] = index;
+    free_len++;
 }
 
 uint32_t nsem__arena_in_use(void)
