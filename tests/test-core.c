@@ -337,7 +337,7 @@ TEST(core_server_rejects_malformed)
     HANDLE keep = CreateSemaphoreA(NULL, 2, 5, uniq("keep"));
     ASSERT_NOT_NULL(keep);
 
-    struct bad_case cases[16];
+    struct bad_case cases[32];
     int n = 0;
     struct nsem_req_hdr h;
     /* request before HELLO */
@@ -352,6 +352,13 @@ TEST(core_server_rejects_malformed)
     h = (struct nsem_req_hdr){sizeof h, 0};
     cases[n] = (struct bad_case){"op 0", true, {0}, sizeof h};
     memcpy(cases[n++].bytes, &h, sizeof h);
+    /* every op number below the count must have a handler or be refused: try each, bare */
+    for (uint32_t op = 1; op < NSEM_OP_COUNT && n < 20; op++) {
+        if (op == NSEM_OP_HELLO) continue;
+        h = (struct nsem_req_hdr){sizeof h, op};
+        cases[n] = (struct bad_case){"bare op", true, {0}, sizeof h};
+        memcpy(cases[n++].bytes, &h, sizeof h);
+    }
     /* short fixed part */
     h = (struct nsem_req_hdr){sizeof h, NSEM_OP_QUERY};
     cases[n] = (struct bad_case){"short query", true, {0}, sizeof h};

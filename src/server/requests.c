@@ -361,7 +361,7 @@ uint32_t nsem__dispatch(struct nsem_client *c, const unsigned char *req, uint32_
     memcpy(&hdr, req, sizeof hdr);
     if (hdr.op == 0 || hdr.op >= NSEM_OP_COUNT || hdr.len != len) return 0;
     const struct request_kind *k = &kinds[hdr.op];
-    if (len < k->size) return 0;
+    if (!k->handler || len < k->size) return 0;
     uint32_t name_len = 0;
     if (k->name_len_offset) {
         memcpy(&name_len, req + k->name_len_offset, sizeof name_len);
