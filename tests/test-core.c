@@ -508,3 +508,72 @@ TEST(core_insecure_directory_refused)
     rmdir(dir);
     return 0;
 }
+
+/* ---- pins: an object kept for a wait after its last close goes when the wait ends ---------- */
+
+HELPER(core_name_keeper)
+{
+    HANDLE h = OpenSemaphoreA(SYNCHRONIZE, FALSE, argv[0]);
+    if (!h) return 10;
+    say("holding");
+    for (;;) pause();
+}
+
+static void *wait_on(void *h)
+{
+    return (void *)(uintptr_t)WaitForSingleObject((HANDLE)h, 10000);
+}
+
+static BOOL count_objects(const NSEM_OBJECT_INFO *info, DWORD session, LPCSTR name, LPVOID n)
+{
+    ++*(int *)n;
+    return TRUE;
+}
+
+static int objects_on_server(void)
+{
+    int n = 0;
+    ASSERT(NsemEnumObjects(count_objects, &n));
+    return n;
+}
+
+/* Close the last handle while a thread waits (a pin), open the object again by name (another
+ * process keeps the name), end the wait, close again: when that other process goes, the object
+ * must go too — the pin must not outlive the wait. */
+TEST(core_pin_dropped_after_reopen)
+{
+    char dir[] = "/tmp/nsem-pin.XXXXXX", sock[200];
+    ASSERT_NOT_NULL(mkdtemp(dir));
+    snprintf(sock, sizeof sock, "%s/s.sock", dir);
+    setenv("NSEM_SERVER", sock, 1); /* a server of our own: we count its objects */
+    setenv("NSEMD_GRACE_MS", "300", 1);
+    HANDLE h1 = CreateSemaphoreA(NULL, 0, 1, uniq("pinned"));
+    ASSERT_NOT_NULL(h1);
+    int fd;
+    char line[32];
+    pid_t keeper = spawn_helper("core_name_keeper", &fd, uniq("pinned"), NULL);
+    read_line(fd, line, sizeof line, 10000);
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, wait_on, h1), 0);
+    NSEM_OBJECT_INFO info = {.cbSize = sizeof info};
+    for (uint64_t end = now_ms() + 5000; now_ms() < end; sleep_ms(1)) {
+        ASSERT(NsemQueryObject(h1, &info));
+        if (info.dwWaiterCount == 1) break;
+    }
+    ASSERT_EQ(info.dwWaiterCount, 1);
+    ASSERT(CloseHandle(h1)); /* last handle of ours, while our thread waits: pinned */
+    HANDLE h2 = OpenSemaphoreA(SEMAPHORE_ALL_ACCESS, FALSE, uniq("pinned"));
+    ASSERT_NOT_NULL(h2);
+    ASSERT(ReleaseSemaphore(h2, 1, NULL));
+    void *r;
+    ASSERT_EQ(pthread_join(t, &r), 0);
+    ASSERT_EQ_U((uintptr_t)r, WAIT_OBJECT_0);
+    ASSERT(CloseHandle(h2));
+    ASSERT_EQ(objects_on_server(), 1); /* the keeper's */
+    kill(keeper, SIGKILL);
+    ASSERT_EQ(wait_child(keeper, 5000), 128 + SIGKILL);
+    uint64_t end = now_ms() + 5000;
+    while (objects_on_server() != 0 && now_ms() < end) sleep_ms(5);
+    ASSERT_EQ(objects_on_server(), 0);
+    return 0;
+}

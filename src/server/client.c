@@ -10,6 +10,7 @@
  * (pinned) on a retry list and tried again on the next turn of the loop, never spun on.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -19,6 +20,7 @@
 #include "server/server.h"
 
 #define OUT_MAX (1u << 20) /* a client that lets this much of its replies pile up is dropped */
+#define FRAMES_PER_TURN 64 /* then other clients get their turn: one client cannot starve the rest */
 
 static struct nsem_client *clients[NSEM_TOKEN_MAX_CLIENTS + 1]; /* by id; [0] unused */
 static uint32_t nclients;
@@ -39,19 +41,46 @@ uint32_t nsem__client_count(void)
     return nclients;
 }
 
+/* An id whose dead client still has a cleanup pending is not given out: the new client's tokens
+ * would match the dead one's. */
+static bool id_in_retries(uint32_t id)
+{
+    for (struct retry *r = retries; r; r = r->next)
+        if (r->client_id == id) return true;
+    return false;
+}
+
 static uint32_t alloc_id(void)
 {
     for (uint32_t n = 0; n < NSEM_TOKEN_MAX_CLIENTS; n++) {
         uint32_t id = next_id;
         next_id = next_id % NSEM_TOKEN_MAX_CLIENTS + 1;
-        if (!clients[id]) return id;
+        if (!clients[id] && !id_in_retries(id)) return id;
     }
     return 0;
+}
+
+/* A descriptor kept in reserve: out of descriptors, the server closes it to accept and refuse the
+ * waiting connection, instead of leaving it in the backlog, where the level-triggered listener would
+ * wake the loop again and again. */
+static int spare_fd = -1;
+
+void nsem__client_init(void)
+{
+    spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
 void nsem__client_accept(int listen_fd)
 {
     int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE) && spare_fd >= 0) {
+        close(spare_fd);
+        fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0) close(fd);
+        spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        nsem__log("out of file descriptors: refused a client");
+        return;
+    }
     if (fd < 0) return;
     struct ucred cred;
     socklen_t cl = sizeof cred;
@@ -121,6 +150,8 @@ static void visit(struct nsem_obj *obj, struct nsem_client *c)
     if (!release_dead_holds(obj, c->id, c->pid)) nsem__retry_add(obj, c->id, c->pid, 0);
 }
 
+static void set_pending(struct nsem_client *c, bool on);
+
 static void client_destroy(struct nsem_client *c)
 {
     /* Undo first: it must see whether the dead client still held a lock (see undo.c). */
@@ -137,6 +168,7 @@ static void client_destroy(struct nsem_client *c)
         nsem__obj_remove_pin(p->obj);
         free(p);
     }
+    set_pending(c, false);
     if (c->greeted) nsem__session_unref(c->session);
     nsem__loop_del(c->fd);
     close(c->fd);
@@ -208,15 +240,39 @@ static bool queue_reply(struct nsem_client *c, const unsigned char *rep, uint32_
     c->out = n;
     memcpy(c->out + c->out_len, rep, len);
     c->out_len += len;
-    return flush_out(c);
+    return true; /* sent by process_input, once per turn */
 }
 
-/* Handles every whole frame in the input buffer; false when the client must go. */
+/* Clients with whole frames left in their input buffer after their turn. */
+static struct nsem_client *pending[NSEM_TOKEN_MAX_CLIENTS + 1];
+static uint32_t npending;
+
+static void set_pending(struct nsem_client *c, bool on)
+{
+    if (on == c->pending) return;
+    c->pending = on;
+    if (on) {
+        pending[npending++] = c;
+        return;
+    }
+    for (uint32_t i = 0; i < npending; i++)
+        if (pending[i] == c) {
+            pending[i] = pending[--npending];
+            return;
+        }
+}
+
+/* Handles up to FRAMES_PER_TURN whole frames of the input buffer; false when the client must go. */
 static bool process_input(struct nsem_client *c)
 {
     static _Alignas(8) unsigned char rep[NSEM_MSG_MAX];
-    uint32_t off = 0;
+    uint32_t off = 0, frames = 0;
+    bool more = false;
     while (c->in_len - off >= sizeof(struct nsem_req_hdr)) {
+        if (frames++ == FRAMES_PER_TURN) {
+            more = true;
+            break;
+        }
         uint32_t len;
         memcpy(&len, c->in + off, sizeof len);
         if (len < sizeof(struct nsem_req_hdr) || len > NSEM_MSG_MAX) return false;
@@ -229,12 +285,30 @@ static bool process_input(struct nsem_client *c)
     }
     memmove(c->in, c->in + off, c->in_len - off);
     c->in_len -= off;
-    return true;
+    set_pending(c, more);
+    return flush_out(c); /* one send for the turn's replies */
 }
 
+bool nsem__clients_pending(void)
+{
+    return npending > 0;
+}
+
+void nsem__clients_run_pending(void)
+{
+    /* Copy: process_input may remove entries, and client_destroy frees clients. */
+    struct nsem_client *turn[64];
+    uint32_t n = npending < 64 ? npending : 64;
+    for (uint32_t i = 0; i < n; i++) turn[i] = pending[i];
+    for (uint32_t i = 0; i < n; i++)
+        if (!process_input(turn[i])) client_destroy(turn[i]);
+}
+
+/* One read per readiness: the level-triggered loop comes back while there is more. */
 static bool read_input(struct nsem_client *c)
 {
     for (;;) {
+        if (c->pending) return true; /* its buffered frames are served first, in turn */
         if (c->in_cap - c->in_len < 4096) {
             uint32_t cap = c->in_cap ? c->in_cap * 2 : 8192;
             if (cap > 2 * NSEM_MSG_MAX) cap = 2 * NSEM_MSG_MAX;
@@ -249,7 +323,7 @@ static bool read_input(struct nsem_client *c)
         if (n < 0 && errno == EAGAIN) return true;
         if (n <= 0) return false;
         c->in_len += (uint32_t)n;
-        if (!process_input(c)) return false;
+        return process_input(c);
     }
 }
 

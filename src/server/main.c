@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -160,6 +161,13 @@ int main(int argc, char **argv)
     }
     if (grace_ms < 0) grace_ms = 0;
     if (!foreground) daemonize();
+    /* A descriptor per client: take all the kernel allows, not the limit of whoever started us. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    nsem__client_init();
 
     int lock_fd = take_lock(sock_path);
     if (lock_fd < 0) return 0; /* another server serves this socket */
@@ -183,7 +191,7 @@ int main(int argc, char **argv)
     uint64_t idle_since = now_ms();
     while (!stop_requested) {
         int retrying = nsem__retry_pending();
-        int timeout = retrying ? 1 : -1;
+        int timeout = nsem__clients_pending() ? 0 : retrying ? 1 : -1;
         if (!retrying && nsem__client_count() == 0) {
             uint64_t idle = now_ms() - idle_since;
             if (idle >= (uint64_t)grace_ms) break;
@@ -196,6 +204,7 @@ int main(int argc, char **argv)
             if (evs[i].data.ptr == &listener_tag) nsem__client_accept(listen_fd);
             else nsem__client_event(evs[i].data.ptr, evs[i].events);
         }
+        nsem__clients_run_pending();
         if (nsem__client_count() > 0) idle_since = now_ms();
     }
     /* Stop accepting before the lock goes, so a client either reaches us or starts a successor.

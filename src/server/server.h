@@ -163,6 +163,7 @@ struct nsem_client {
     uid_t uid;
     uint32_t session;
     bool greeted;
+    bool pending; /* whole frames wait in `in` for the next turn */
     struct nsem_handle_table handles;
     struct nsem_pin *pins;
     struct nsem_undo *undos; /* undo.c */
@@ -174,7 +175,11 @@ struct nsem_client {
     uint32_t out_len, out_off;
 };
 
+void nsem__client_init(void);
 void nsem__client_accept(int listen_fd);
+/* Fairness: clients with frames left after their turn, served on the next turns. */
+bool nsem__clients_pending(void);
+void nsem__clients_run_pending(void);
 void nsem__client_event(struct nsem_client *c, uint32_t events);
 uint32_t nsem__client_count(void);
 void nsem__clients_destroy_all(void);
