@@ -3,7 +3,7 @@
 
 #include "common/futex.h"
 
-void nsem__slot_wake(struct nsem_slot *slot)
+void nsem__slot_wake_sleepers(struct nsem_slot *slot)
 {
     uint32_t s = atomic_load(&slot->seq); /* seq_cst: the Dekker half after the state change */
     while (s & NSEM_SEQ_SLEEPERS) {

@@ -7,8 +7,13 @@
 
 #include "common/shm.h"
 
-/* After a change of slot->state: wakes all sleepers, with no syscall when there are none. */
-void nsem__slot_wake(struct nsem_slot *slot);
+void nsem__slot_wake_sleepers(struct nsem_slot *slot);
+
+/* After a change of slot->state: wakes all sleepers; with none, one load and no call. */
+static inline void nsem__slot_wake(struct nsem_slot *slot)
+{
+    if (atomic_load(&slot->seq) & NSEM_SEQ_SLEEPERS) nsem__slot_wake_sleepers(slot); /* seq_cst: Dekker half */
+}
 /* Before sleeping on slot->seq: sets NSEM_SEQ_SLEEPERS and returns the value to sleep on. The
  * caller must re-read slot->state after this and before sleeping. */
 uint32_t nsem__slot_arm(struct nsem_slot *slot);

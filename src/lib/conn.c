@@ -25,7 +25,9 @@
 
 static pthread_mutex_t conn_mutex = PTHREAD_MUTEX_INITIALIZER;
 static int conn_fd = -1;
-static _Atomic(struct nsem_slot *) arena; /* acquire/release: published after the mmap */
+#include "lib/handle_table.h"
+_Atomic(struct nsem_slot *) nsem__arena_base; /* acquire/release: published after the mmap */
+#define arena nsem__arena_base
 static _Atomic uint32_t client_id;        /* relaxed: read by token computation after connecting */
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 

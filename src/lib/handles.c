@@ -10,18 +10,19 @@
 #include <stdlib.h>
 
 #include "lib/client.h"
+#include "lib/handle_table.h"
 
-#define CHUNK_BITS 10u
-#define CHUNK (1u << CHUNK_BITS)
-#define TOP 1024u /* 1M handles, the server's bound */
+#define CHUNK_BITS NSEM_HT_CHUNK_BITS
+#define CHUNK NSEM_HT_CHUNK
+#define TOP NSEM_HT_TOP
+#define E_VALID NSEM_E_VALID
+#define E_TYPE_SHIFT NSEM_E_TYPE_SHIFT
+#define E_FLAGS_SHIFT NSEM_E_FLAGS_SHIFT
+#define E_SLOT_SHIFT NSEM_E_SLOT_SHIFT
+#define E_SLOT_MASK NSEM_E_SLOT_MASK
 
-#define E_VALID (1ull << 63)
-#define E_TYPE_SHIFT 56
-#define E_FLAGS_SHIFT 54
-#define E_SLOT_SHIFT 32
-#define E_SLOT_MASK 0x3FFFFFull
-
-static _Atomic(_Atomic uint64_t *) table[TOP];
+_Atomic(_Atomic uint64_t *) nsem__handle_chunks[NSEM_HT_TOP];
+#define table nsem__handle_chunks
 
 bool nsem__is_pseudo(HANDLE h)
 {
@@ -61,7 +62,13 @@ DWORD nsem__handle_lookup(HANDLE h, uint32_t type, uint32_t need, struct nsem_ha
 
 static uint64_t pack(uint32_t slot, uint32_t type, uint32_t flags, uint32_t access)
 {
-    return E_VALID | ((uint64_t)(type & 0xF) << E_TYPE_SHIFT) | ((uint64_t)(flags & 3u) << E_FLAGS_SHIFT) |
+    /* The kind of a semaphore, so that the fast path needs no read of the slot to know it. */
+    uint32_t slot_flags = atomic_load_explicit(&nsem__slot(slot)->flags, memory_order_relaxed);
+    uint64_t kind = type != NSEM_TYPE_SEMAPHORE          ? 0
+                    : (slot_flags & NSEM_SLOT_EXCLUSIVE) ? NSEM_E_EXCLUSIVE
+                    : (slot_flags & NSEM_SLOT_UNDO)      ? NSEM_E_UNDO
+                                                         : 0;
+    return E_VALID | kind | ((uint64_t)(type & 0xF) << E_TYPE_SHIFT) | ((uint64_t)(flags & 3u) << E_FLAGS_SHIFT) |
            ((uint64_t)(slot & E_SLOT_MASK) << E_SLOT_SHIFT) | access;
 }
 
@@ -114,7 +121,7 @@ void nsem__handle_set_flags(uint32_t value, uint32_t flags)
     if (!e) return;
     uint64_t v = atomic_load_explicit(e, memory_order_relaxed);
     if (!(v & E_VALID)) return;
-    v = (v & ~(3ull << E_FLAGS_SHIFT)) | ((uint64_t)(flags & 3u) << E_FLAGS_SHIFT);
+    v = (v & ~(3ull << E_FLAGS_SHIFT)) | ((uint64_t)(flags & 3u) << E_FLAGS_SHIFT); /* keeps the kind bits */
     atomic_store_explicit(e, v, memory_order_release);
 }
 

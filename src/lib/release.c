@@ -1,6 +1,7 @@
 /* release.c — ReleaseSemaphore, ReleaseMutex, SetEvent, ResetEvent, PulseEvent: handle checks in
  * Windows' order, then the atomic operation of objops.c. No server message. */
 #include "lib/client.h"
+#include "lib/handle_table.h"
 
 DWORD nsem__semaphore_release(uint32_t slot, LONG count, LONG *prev)
 {
@@ -26,6 +27,20 @@ static BOOL result(DWORD e)
 
 NSEM_EXTERN BOOL ReleaseSemaphore(HANDLE hSemaphore, LONG lReleaseCount, LPLONG lpPreviousCount)
 {
+    /* Fast path: a plain counting semaphore, unlocked, with room: one CAS, and a wake only if
+     * someone sleeps. */
+    uint64_t e = nsem__plain_semaphore(hSemaphore, SEMAPHORE_MODIFY_STATE);
+    if (e && lReleaseCount > 0) {
+        struct nsem_slot *s = nsem__slot_fast(nsem__entry_slot(e));
+        uint64_t word = atomic_load(&s->state); /* seq_cst */
+        uint64_t max = (uint64_t)atomic_load_explicit(&s->max, memory_order_relaxed);
+        if (!nsem_word_locker(word) && nsem_word_value(word) + (uint64_t)lReleaseCount <= max &&
+            atomic_compare_exchange_strong(&s->state, &word, word + (uint64_t)lReleaseCount)) {
+            if (lpPreviousCount) *lpPreviousCount = (LONG)nsem_word_value(word);
+            nsem__slot_wake(s);
+            return TRUE;
+        }
+    }
     struct nsem_handle h;
     if (lReleaseCount <= 0) return result(ERROR_INVALID_PARAMETER); /* before the handle, as NT */
     if (!lookup(hSemaphore, NSEM_TYPE_SEMAPHORE, 0, &h)) return FALSE;

@@ -19,6 +19,7 @@
 
 #include "common/futex.h"
 #include "lib/client.h"
+#include "lib/handle_table.h"
 
 struct wait_obj {
     uint32_t slot_index;
@@ -113,7 +114,7 @@ static void unlock_all(struct wait *w, const uint32_t *values, DWORD count)
 
 static enum attempt try_all(struct wait *w)
 {
-    uint32_t old[MAXIMUM_WAIT_OBJECTS], nv[MAXIMUM_WAIT_OBJECTS];
+    uint32_t old[MAXIMUM_WAIT_OBJECTS], nv[MAXIMUM_WAIT_OBJECTS] = {0}; /* nv: set for every k that is taken */
     enum nsem_take how[MAXIMUM_WAIT_OBJECTS];
     /* lock, in slot order; another wait-all's lock is waited out (a few instructions), with ours
      * given back first */
@@ -317,6 +318,15 @@ DWORD nsem__wait(DWORD n, const HANDLE *handles, bool wait_all, DWORD ms)
 
 NSEM_EXTERN DWORD WaitForSingleObjectEx(HANDLE hHandle, DWORD dwMilliseconds, BOOL bAlertable)
 {
+    /* Fast path: a plain counting semaphore with a permit free is one CAS. */
+    uint64_t e = nsem__plain_semaphore(hHandle, SYNCHRONIZE);
+    if (e) {
+        struct nsem_slot *s = nsem__slot_fast(nsem__entry_slot(e));
+        uint64_t word = atomic_load(&s->state); /* seq_cst, as every access to state */
+        if (!nsem_word_locker(word) && nsem_word_value(word) > 0 &&
+            atomic_compare_exchange_strong(&s->state, &word, word - 1))
+            return WAIT_OBJECT_0;
+    }
     uintptr_t v = (uintptr_t)hHandle;
     if (v == NSEM_PSEUDO_PROCESS || v == NSEM_PSEUDO_THREAD) return wait_forever_pseudo(dwMilliseconds);
     return nsem__wait(1, &hHandle, false, dwMilliseconds);
