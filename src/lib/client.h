@@ -31,6 +31,7 @@ void nsem__set_error(DWORD code);
 /* ---- connection (conn.c) ---- */
 void nsem__conn_lock(void);
 void nsem__conn_unlock(void);
+bool nsem__conn_lock_held(void); /* by the calling thread */
 /* Sends a request and reads its reply, connecting (and starting the server) first if needed.
  * Caller holds the connection lock. `name` (name_len bytes) follows the fixed request.
  * Returns the reply's error code, or ERROR_SERVICE_NOT_ACTIVE when the server cannot be reached. */

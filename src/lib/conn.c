@@ -2,8 +2,11 @@
  * conn.c — the connection to nsemd: made on the first call that needs it (starting the server if
  * none runs), HELLO, the arena mapping, and one request/reply at a time under the connection lock.
  *
- * After fork() the child has no connection (its first call makes its own, as a new process) and,
- * for now, no handles. If the server goes away, the handles it knew are gone with it: the table is
+ * fork(): just before, the parent gets a ticket (FORK) holding a copy of its handles; the child's
+ * atfork handler connects at once and adopts it, so the child has every handle of its parent, with
+ * the same values, from its first instruction on (server/inherit.c). exec: the connection is
+ * close-on-exec; the new image's first call connects and gets the inheritable handles its former
+ * image left it. If the server goes away, the handles it knew are gone with it: the table is
  * emptied and the next call connects afresh. An old arena mapping is never unmapped, since another
  * thread may still be touching it.
  */
@@ -30,25 +33,46 @@ _Atomic(struct nsem_slot *) nsem__arena_base; /* acquire/release: published afte
 #define arena nsem__arena_base
 static _Atomic uint32_t client_id;        /* relaxed: read by token computation after connecting */
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static uint64_t fork_ticket;                              /* under the connection lock */
+static __thread bool holds_lock __attribute__((tls_model("initial-exec")));
+
+static DWORD connect_locked(void);
+static DWORD request_fd(int fd, void *req, uint32_t req_len, void *rep, uint32_t rep_len);
 
 static void before_fork(void)
 {
-    pthread_mutex_lock(&conn_mutex);
+    nsem__conn_lock();
+    fork_ticket = 0;
+    if (conn_fd >= 0) {
+        struct nsem_req_fork req = {{sizeof req, NSEM_OP_FORK}, {0, 0}};
+        struct nsem_rep_fork rep;
+        if (request_fd(conn_fd, &req, sizeof req, &rep, sizeof rep) == 0)
+            fork_ticket = (uint64_t)rep.ticket_hi << 32 | rep.ticket_lo;
+    }
 }
 
 static void after_fork_parent(void)
 {
-    pthread_mutex_unlock(&conn_mutex);
+    fork_ticket = 0; /* the child has adopted it, or it expires */
+    nsem__conn_unlock();
 }
 
+/* The child: a new process, with a copy of every handle of its parent (the ticket's). */
 static void after_fork_child(void)
 {
     pthread_mutex_init(&conn_mutex, NULL);
+    holds_lock = false;
     if (conn_fd >= 0) close(conn_fd);
     conn_fd = -1;
     atomic_store_explicit(&client_id, 0, memory_order_relaxed);
     nsem__handles_reset();
     nsem__thread_after_fork();
+    if (fork_ticket) {
+        nsem__conn_lock();
+        connect_locked(); /* adopts the ticket: no window in which the handles are not counted */
+        fork_ticket = 0;
+        nsem__conn_unlock();
+    }
 }
 
 static void init_process(void)
@@ -60,11 +84,18 @@ void nsem__conn_lock(void)
 {
     pthread_once(&init_once, init_process);
     pthread_mutex_lock(&conn_mutex);
+    holds_lock = true;
 }
 
 void nsem__conn_unlock(void)
 {
+    holds_lock = false;
     pthread_mutex_unlock(&conn_mutex);
+}
+
+bool nsem__conn_lock_held(void)
+{
+    return holds_lock;
 }
 
 struct nsem_slot *nsem__slot(uint32_t index)
@@ -144,10 +175,46 @@ static int connect_socket(const char *path)
     return fd;
 }
 
-/* HELLO on a fresh connection; maps the arena. */
+/* One request and reply on fd: 0, the reply's error, or ERROR_SERVICE_NOT_ACTIVE. */
+static DWORD request_fd(int fd, void *req, uint32_t req_len, void *rep, uint32_t rep_len)
+{
+    ((struct nsem_req_hdr *)req)->len = req_len;
+    if (!write_all(fd, req, req_len) || !read_reply(fd, rep, rep_len, NULL)) return ERROR_SERVICE_NOT_ACTIVE;
+    return ((struct nsem_rep_hdr *)rep)->error;
+}
+
+/* Installs the handles the server says this process has (inherited, or adopted from a ticket). */
+static bool fetch_handles(int fd)
+{
+    size_t size = sizeof(struct nsem_rep_handles) + NSEM_HANDLES_PER_REPLY * sizeof(struct nsem_handle_desc);
+    struct nsem_rep_handles *rep = malloc(size);
+    if (!rep) return false;
+    uint32_t cursor = 0;
+    do {
+        struct nsem_req_handles req = {{0, NSEM_OP_HANDLES}, cursor, 0};
+        if (request_fd(fd, &req, sizeof req, rep, (uint32_t)size) != 0 || rep->count > NSEM_HANDLES_PER_REPLY ||
+            rep->hdr.len != sizeof *rep + rep->count * sizeof(struct nsem_handle_desc)) {
+            free(rep);
+            return false;
+        }
+        const struct nsem_handle_desc *d = (const struct nsem_handle_desc *)(rep + 1);
+        for (uint32_t i = 0; i < rep->count; i++) {
+            struct nsem_rep_handle h = {{sizeof h, 0}, d[i].handle, d[i].slot, d[i].access, d[i].type,
+                                        d[i].handle_flags, d[i].undo_slot};
+            nsem__handle_install(&h);
+        }
+        cursor = rep->next_cursor;
+    } while (cursor);
+    free(rep);
+    return true;
+}
+
+/* HELLO on a fresh connection (with the fork ticket, if any); maps the arena; installs the handles
+ * this process already has. */
 static bool greet(int fd)
 {
-    struct nsem_req_hello req = {{sizeof req, NSEM_OP_HELLO}, NSEM_PROTOCOL_VERSION, session_id(), 0, 0};
+    struct nsem_req_hello req = {{sizeof req, NSEM_OP_HELLO}, NSEM_PROTOCOL_VERSION, session_id(),
+                                 (uint32_t)fork_ticket, (uint32_t)(fork_ticket >> 32)};
     struct nsem_rep_hello rep;
     int memfd = -1;
     if (!write_all(fd, &req, sizeof req) || !read_reply(fd, &rep, sizeof rep, &memfd) || rep.hdr.error ||
@@ -160,7 +227,7 @@ static bool greet(int fd)
     if (p == MAP_FAILED) return false;
     atomic_store_explicit(&arena, (struct nsem_slot *)p, memory_order_release);
     atomic_store_explicit(&client_id, rep.client_id, memory_order_relaxed);
-    return true;
+    return rep.handles == 0 || fetch_handles(fd);
 }
 
 static uint64_t now_ms(void)

@@ -28,6 +28,7 @@ NSEM_EXTERN BOOL CloseHandle(HANDLE hObject)
 {
     if (nsem__is_pseudo(hObject)) return TRUE; /* closing a pseudo handle does nothing */
     struct nsem_handle h;
+    nsem__ensure_connected(); /* an exec'd image's inherited handles come with the connection */
     nsem__conn_lock();
     DWORD e = nsem__handle_lookup(hObject, 0, 0, &h);
     if (!e && (h.flags & HANDLE_FLAG_PROTECT_FROM_CLOSE)) e = ERROR_INVALID_HANDLE;
@@ -70,6 +71,7 @@ NSEM_EXTERN BOOL GetHandleInformation(HANDLE hObject, LPDWORD lpdwFlags)
 NSEM_EXTERN BOOL SetHandleInformation(HANDLE hObject, DWORD dwMask, DWORD dwFlags)
 {
     struct nsem_handle h;
+    nsem__ensure_connected(); /* see CloseHandle */
     nsem__conn_lock();
     DWORD e = nsem__handle_lookup(hObject, 0, 0, &h);
     if (!e) {
@@ -94,6 +96,7 @@ NSEM_EXTERN BOOL DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSourceHand
         return FALSE;
     }
     struct nsem_handle h;
+    nsem__ensure_connected(); /* see CloseHandle */
     nsem__conn_lock();
     DWORD e = nsem__handle_lookup(hSourceHandle, 0, 0, &h);
     if (!e) {

@@ -49,6 +49,12 @@ DWORD nsem__handle_lookup(HANDLE h, uint32_t type, uint32_t need, struct nsem_ha
 {
     _Atomic uint64_t *e = entry_of((uintptr_t)h, false);
     uint64_t v = e ? atomic_load_explicit(e, memory_order_acquire) : 0; /* pairs with install */
+    if (!(v & E_VALID) && !nsem__client_id() && !nsem__conn_lock_held() && nsem__ensure_connected() == 0) {
+        /* A first call with a handle this image never made: one it inherited through exec, which
+         * the connection brings (conn.c). */
+        e = entry_of((uintptr_t)h, false);
+        v = e ? atomic_load_explicit(e, memory_order_acquire) : 0;
+    }
     if (!(v & E_VALID)) return ERROR_INVALID_HANDLE;
     out->value = (uint32_t)(uintptr_t)h & ~3u;
     out->type = (uint32_t)(v >> E_TYPE_SHIFT) & 0xF;

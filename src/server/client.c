@@ -96,6 +96,7 @@ void nsem__client_accept(int listen_fd)
         return;
     }
     c->fd = fd;
+    c->pidfd = -1;
     c->id = id;
     c->pid = cred.pid;
     c->uid = cred.uid;
@@ -151,27 +152,39 @@ static void visit(struct nsem_obj *obj, struct nsem_client *c)
 }
 
 static void set_pending(struct nsem_client *c, bool on);
+static void client_ended(struct nsem_client *c);
 
-static void client_destroy(struct nsem_client *c)
+/* The threads of the client's process image are gone: release what they held in every object the
+ * client can reach, and its pins (their uses are over). */
+static void end_of_threads(struct nsem_client *c)
 {
-    /* Undo first: it must see whether the dead client still held a lock (see undo.c). */
-    nsem__undo_client_gone(c);
     mark_epoch++;
     for (uint32_t i = 0; i < c->handles.size; i++)
         if (c->handles.entries[i].obj) visit(c->handles.entries[i].obj, c);
     for (struct nsem_pin *p = c->pins; p; p = p->next) visit(p->obj, c);
-
-    nsem__handle_table_destroy(&c->handles);
     while (c->pins) {
         struct nsem_pin *p = c->pins;
         c->pins = p->next;
         nsem__obj_remove_pin(p->obj);
         free(p);
     }
+}
+
+static void client_destroy(struct nsem_client *c)
+{
+    /* Undo first: it must see whether the dead client still held a lock (see undo.c). */
+    nsem__undo_client_gone(c);
+    end_of_threads(c);
+    nsem__handle_table_destroy(&c->handles);
     set_pending(c, false);
     if (c->greeted) nsem__session_unref(c->session);
-    nsem__loop_del(c->fd);
-    close(c->fd);
+    if (c->pidfd >= 0) {
+        nsem__loop_del(c->pidfd);
+        close(c->pidfd);
+    } else {
+        nsem__loop_del(c->fd);
+        close(c->fd);
+    }
     clients[c->id] = NULL;
     nclients--;
     free(c->in);
@@ -301,7 +314,7 @@ void nsem__clients_run_pending(void)
     uint32_t n = npending < 64 ? npending : 64;
     for (uint32_t i = 0; i < n; i++) turn[i] = pending[i];
     for (uint32_t i = 0; i < n; i++)
-        if (!process_input(turn[i])) client_destroy(turn[i]);
+        if (!process_input(turn[i])) client_ended(turn[i]);
 }
 
 /* One read per readiness: the level-triggered loop comes back while there is more. */
@@ -327,10 +340,93 @@ static bool read_input(struct nsem_client *c)
     }
 }
 
+/* The connection ended. If the process lives on, it exec'd (inherit.c): keep its inheritable
+ * handles and undo records for its new image, and watch the process; else it is gone. */
+static void client_ended(struct nsem_client *c)
+{
+    int pidfd = c->greeted ? nsem__exec_pidfd(c->pid) : -1;
+    if (pidfd < 0) {
+        client_destroy(c);
+        return;
+    }
+    end_of_threads(c);
+    nsem__handle_table_keep_inheritable(&c->handles);
+    if (c->handles.used == 0 && !c->undos) {
+        close(pidfd);
+        client_destroy(c);
+        return;
+    }
+    set_pending(c, false);
+    nsem__session_unref(c->session);
+    c->greeted = false;
+    nsem__loop_del(c->fd);
+    close(c->fd);
+    c->fd = -1;
+    free(c->in);
+    free(c->out);
+    c->in = c->out = NULL;
+    c->in_len = c->in_cap = c->out_len = c->out_off = 0;
+    c->pidfd = pidfd;
+    if (nsem__loop_add(pidfd, c, EPOLLIN) != 0) client_destroy(c);
+}
+
+/* The client of a process, other than c; NULL if none. */
+static struct nsem_client *client_of_pid(pid_t pid, const struct nsem_client *c)
+{
+    for (uint32_t id = 1; id <= NSEM_TOKEN_MAX_CLIENTS; id++)
+        if (clients[id] && clients[id] != c && clients[id]->pid == pid) return clients[id];
+    return NULL;
+}
+
+/* Copies the inheritable handles of the nearest ancestor of c that the server knows. */
+static void inherit_from_ancestor(struct nsem_client *c)
+{
+    pid_t pid = c->pid;
+    for (int depth = 0; depth < 16; depth++) {
+        pid = nsem__parent_pid(pid);
+        if (pid <= 1) return;
+        struct nsem_client *a = client_of_pid(pid, c);
+        if (!a) continue;
+        struct nsem_handle_table copy;
+        if (nsem__handle_table_copy(&copy, &a->handles, true) == 0) {
+            nsem__handle_table_destroy(&c->handles);
+            c->handles = copy;
+        }
+        return;
+    }
+}
+
+void nsem__client_adopt_inherited(struct nsem_client *c)
+{
+    for (uint32_t id = 1; id <= NSEM_TOKEN_MAX_CLIENTS; id++) {
+        struct nsem_client *o = clients[id];
+        if (!o || o == c || o->pid != c->pid) continue;
+        if (o->pidfd < 0) {
+            /* The old image's connection may have ended without our having seen it yet. */
+            char b;
+            if (recv(o->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != 0) continue; /* a live connection */
+            client_ended(o);
+            if (clients[id] != o || o->pidfd < 0) break; /* it was dead, or had nothing to leave */
+        }
+        nsem__handle_table_destroy(&c->handles);
+        c->handles = o->handles;
+        memset(&o->handles, 0, sizeof o->handles);
+        c->undos = o->undos;
+        o->undos = NULL;
+        client_destroy(o);
+        return;
+    }
+    inherit_from_ancestor(c);
+}
+
 void nsem__client_event(struct nsem_client *c, uint32_t events)
 {
+    if (c->pidfd >= 0) { /* an exec'd client's process has exited */
+        client_destroy(c);
+        return;
+    }
     bool ok = true;
     if (events & EPOLLOUT) ok = flush_out(c);
     if (ok && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) ok = read_input(c);
-    if (!ok) client_destroy(c);
+    if (!ok) client_ended(c);
 }

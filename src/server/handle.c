@@ -55,3 +55,30 @@ void nsem__handle_table_destroy(struct nsem_handle_table *t)
     free(t->entries);
     memset(t, 0, sizeof *t);
 }
+
+int nsem__handle_table_copy(struct nsem_handle_table *dst, const struct nsem_handle_table *src, bool inheritable_only)
+{
+    memset(dst, 0, sizeof *dst);
+    uint32_t size = 0;
+    for (uint32_t i = 0; i < src->size; i++)
+        if (src->entries[i].obj && (!inheritable_only || (src->entries[i].flags & HANDLE_FLAG_INHERIT))) size = i + 1;
+    if (!size) return 0;
+    dst->entries = calloc(size, sizeof *dst->entries);
+    if (!dst->entries) return -1;
+    dst->size = size;
+    for (uint32_t i = 0; i < size; i++) {
+        const struct nsem_handle_entry *e = &src->entries[i];
+        if (!e->obj || (inheritable_only && !(e->flags & HANDLE_FLAG_INHERIT))) continue;
+        dst->entries[i] = *e; /* the same value, access and flags */
+        dst->used++;
+        nsem__obj_add_handle(e->obj);
+    }
+    while (dst->first_free < dst->size && dst->entries[dst->first_free].obj) dst->first_free++;
+    return 0;
+}
+
+void nsem__handle_table_keep_inheritable(struct nsem_handle_table *t)
+{
+    for (uint32_t i = 0; i < t->size; i++)
+        if (t->entries[i].obj && !(t->entries[i].flags & HANDLE_FLAG_INHERIT)) nsem__handle_free(t, (i + 1) << 2);
+}

@@ -191,8 +191,9 @@ int main(int argc, char **argv)
     uint64_t idle_since = now_ms();
     while (!stop_requested) {
         int retrying = nsem__retry_pending();
-        int timeout = nsem__clients_pending() ? 0 : retrying ? 1 : -1;
-        if (!retrying && nsem__client_count() == 0) {
+        int ticket_ms = nsem__tickets_expire();
+        int timeout = nsem__clients_pending() ? 0 : retrying ? 1 : ticket_ms;
+        if (!retrying && ticket_ms < 0 && nsem__client_count() == 0) {
             uint64_t idle = now_ms() - idle_since;
             if (idle >= (uint64_t)grace_ms) break;
             timeout = (int)((uint64_t)grace_ms - idle);

@@ -70,15 +70,20 @@ static uint32_t do_hello(struct nsem_client *c, const void *req, unsigned char *
 {
     const struct nsem_req_hello *r = req;
     if (r->version != NSEM_PROTOCOL_VERSION) return reply_status(out, ERROR_CALL_NOT_IMPLEMENTED);
+    uint64_t ticket = (uint64_t)r->ticket_hi << 32 | r->ticket_lo;
     c->session = r->session;
     c->greeted = true;
     nsem__session_ref(c->session);
+    /* A fork child adopts its parent's handles; an exec'd image takes over its former one's. An
+     * unknown ticket (expired) leaves a fork child with none. */
+    if (!ticket || !nsem__ticket_adopt(ticket, c)) nsem__client_adopt_inherited(c);
     struct nsem_rep_hello *rep = (struct nsem_rep_hello *)out;
     memset(rep, 0, sizeof *rep);
     rep->hdr = (struct nsem_rep_hdr){sizeof *rep, 0};
     rep->client_id = c->id;
     rep->server_pid = (uint32_t)getpid();
     rep->arena_slots = NSEM_ARENA_SLOTS;
+    rep->handles = c->handles.used;
     *pass_fd = nsem__arena_fd();
     return sizeof *rep;
 }
@@ -303,6 +308,41 @@ static uint32_t do_holders(struct nsem_client *c, const void *req, unsigned char
     return len;
 }
 
+static uint32_t do_fork(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
+{
+    const struct nsem_req_fork *r = req;
+    if (r->pad[0] || r->pad[1]) return 0;
+    uint64_t key;
+    DWORD e = nsem__ticket_make(c, &key);
+    if (e) return reply_status(out, e);
+    struct nsem_rep_fork *rep = (struct nsem_rep_fork *)out;
+    rep->hdr = (struct nsem_rep_hdr){sizeof *rep, 0};
+    rep->ticket_lo = (uint32_t)key;
+    rep->ticket_hi = (uint32_t)(key >> 32);
+    return sizeof *rep;
+}
+
+/* The caller's handles, for a process that got them by inheritance rather than by requests. */
+static uint32_t do_handles(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
+{
+    const struct nsem_req_handles *r = req;
+    struct nsem_rep_handles *rep = (struct nsem_rep_handles *)out;
+    struct nsem_handle_desc *d = (struct nsem_handle_desc *)(rep + 1);
+    uint32_t n = 0, i = r->cursor;
+    for (; i < c->handles.size && n < NSEM_HANDLES_PER_REPLY; i++) {
+        struct nsem_handle_entry *e = &c->handles.entries[i];
+        if (!e->obj) continue;
+        uint32_t undo = nsem__is_undo(e->obj) ? nsem__undo_record_for(c, e->obj) : 0;
+        if (nsem__is_undo(e->obj) && !undo) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
+        d[n++] = (struct nsem_handle_desc){(i + 1) << 2, e->obj->slot, e->access, e->obj->ops->type, e->flags, undo};
+    }
+    rep->next_cursor = i < c->handles.size ? i : 0;
+    rep->count = n;
+    uint32_t len = (uint32_t)sizeof *rep + n * (uint32_t)sizeof *d;
+    rep->hdr = (struct nsem_rep_hdr){len, 0};
+    return len;
+}
+
 /* ---- dispatch ---------------------------------------------------------------------------- */
 
 struct request_kind {
@@ -322,6 +362,8 @@ static const struct request_kind kinds[NSEM_OP_COUNT] = {
     [NSEM_OP_QUERY] = {sizeof(struct nsem_req_query), 0, do_query},
     [NSEM_OP_LIST] = {sizeof(struct nsem_req_list), 0, do_list},
     [NSEM_OP_HOLDERS] = {sizeof(struct nsem_req_holders), 0, do_holders},
+    [NSEM_OP_FORK] = {sizeof(struct nsem_req_fork), 0, do_fork},
+    [NSEM_OP_HANDLES] = {sizeof(struct nsem_req_handles), 0, do_handles},
 };
 
 /* Every pad field must be zero, so that they can carry meaning in a later version. */
@@ -346,6 +388,12 @@ static bool pads_are_zero(uint32_t op, const unsigned char *req)
         break;
     case NSEM_OP_HOLDERS:
         pad = ((const struct nsem_req_holders *)req)->pad;
+        break;
+    case NSEM_OP_HANDLES:
+        pad = ((const struct nsem_req_handles *)req)->pad;
+        break;
+    case NSEM_OP_FORK:
+        pad = ((const struct nsem_req_fork *)req)->pad[0] | ((const struct nsem_req_fork *)req)->pad[1];
         break;
     default:
         break;

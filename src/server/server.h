@@ -146,6 +146,10 @@ struct nsem_handle_entry *nsem__handle_get(struct nsem_handle_table *t, uint32_t
 /* Frees the entry and drops its handle reference. */
 void nsem__handle_free(struct nsem_handle_table *t, uint32_t handle);
 void nsem__handle_table_destroy(struct nsem_handle_table *t);
+/* A copy of src (or of its inheritable handles) with the same values; 0, or -1 out of memory. */
+int nsem__handle_table_copy(struct nsem_handle_table *dst, const struct nsem_handle_table *src, bool inheritable_only);
+/* Closes every handle without HANDLE_FLAG_INHERIT (what exec does). */
+void nsem__handle_table_keep_inheritable(struct nsem_handle_table *t);
 
 /* ---- clients (client.c) ------------------------------------------------------------------- */
 
@@ -164,6 +168,7 @@ struct nsem_client {
     uint32_t session;
     bool greeted;
     bool pending; /* whole frames wait in `in` for the next turn */
+    int pidfd;    /* an exec'd client (fd -1): its process, watched for its exit; else -1 */
     struct nsem_handle_table handles;
     struct nsem_pin *pins;
     struct nsem_undo *undos; /* undo.c */
@@ -176,6 +181,10 @@ struct nsem_client {
 };
 
 void nsem__client_init(void);
+/* A new process's first connection: takes over its former image's remaining (inheritable) handles
+ * and undo records if it exec'd; else copies the inheritable handles of its nearest known
+ * ancestor (see inherit.c). */
+void nsem__client_adopt_inherited(struct nsem_client *c);
 void nsem__client_accept(int listen_fd);
 /* Fairness: clients with frames left after their turn, served on the next turns. */
 bool nsem__clients_pending(void);
@@ -187,6 +196,21 @@ void nsem__clients_destroy_all(void);
 uint32_t nsem__clients_holding(const struct nsem_obj *obj, uint32_t *pids, uint32_t max);
 /* Retries the cleanups of dead clients that had to wait; returns whether some still wait. */
 int nsem__retry_pending(void);
+
+/* ---- inheritance (inherit.c) ------------------------------------------------------------- */
+
+/* FORK: a ticket holding a copy of every handle of c, for its child to adopt at HELLO. Returns 0
+ * or a Windows error. */
+DWORD nsem__ticket_make(struct nsem_client *c, uint64_t *key);
+/* Moves the ticket's handles into c (a fork child); false if there is no such ticket. */
+bool nsem__ticket_adopt(uint64_t key, struct nsem_client *c);
+/* Drops tickets no child adopted in time; returns the ms until the next one expires (-1: none). */
+int nsem__tickets_expire(void);
+/* Whether a client whose connection ended has exec'd: its process lives on. Returns a pidfd of it
+ * (the caller watches it) or -1 when it is dead or dying. */
+int nsem__exec_pidfd(pid_t pid);
+/* The parent of a process (from /proc), 0 if unknown. */
+pid_t nsem__parent_pid(pid_t pid);
 
 /* ---- undo records (undo.c) -------------------------------------------------------------- */
 
