@@ -46,6 +46,8 @@
 #define NSEM_MAKE_TOKEN(client, thread) (((uint32_t)(client) << NSEM_TOKEN_THREAD_BITS) | (uint32_t)(thread))
 
 #define NSEM_MUTEX_ABANDONED 0x40000000u
+#define NSEM_EXCL_HANDED 0x80000000u /* exclusive: handed to the owner token by a release, not yet
+                                        claimed by that waiter */
 #define NSEM_MUTEX_MAX_RECURSION 0x7FFFFFFFu
 #define NSEM_EVENT_SET 0x1u
 #define NSEM_EVENT_PULSE_STEP 0x2u
@@ -70,9 +72,27 @@ struct nsem_slot {
     _Atomic uint32_t owner_pid;      /* relaxed: informational, written by the owner after its CAS */
     _Atomic uint32_t owner_tid;      /* relaxed: informational */
     _Atomic uint32_t last_owner_pid; /* relaxed: the owner that abandoned it */
-    uint32_t reserved[5];
+    _Atomic uint32_t aux;            /* relaxed: exclusive semaphore: its waiter queue's slot (set
+                                        by the server before the first handle) */
+    uint32_t reserved[4];
 };
 _Static_assert(sizeof(struct nsem_slot) == NSEM_SLOT_SIZE, "a slot is one cache line");
+
+/*
+ * The waiter queue of an exclusive semaphore ("first come, first served"): tokens of the threads
+ * blocked on it, oldest first. Changed only under the semaphore's state lock. A release hands the
+ * semaphore to the oldest (owner = its token | NSEM_EXCL_HANDED); while waiters are queued, a
+ * newcomer cannot take it, free as it may be.
+ */
+#define NSEM_TYPE_EXCL_QUEUE 0x101u
+#define NSEM_EXCL_QUEUE_CAP 11u
+struct nsem_excl_queue {
+    _Atomic uint32_t head;   /* relaxed: under the semaphore's lock */
+    _Atomic uint32_t len;    /* relaxed: under the semaphore's lock */
+    uint32_t reserved_head[2];
+    _Atomic uint32_t type;   /* NSEM_TYPE_EXCL_QUEUE; at the offset of nsem_slot.type */
+    _Atomic uint32_t tokens[NSEM_EXCL_QUEUE_CAP]; /* relaxed: under the semaphore's lock */
+};
 
 /*
  * An undo record: the permits one process took from one undo semaphore and has not given back.
@@ -94,6 +114,8 @@ struct nsem_undo_record {
 };
 
 _Static_assert(sizeof(struct nsem_undo_record) == NSEM_SLOT_SIZE, "an undo record is one slot");
+_Static_assert(sizeof(struct nsem_excl_queue) == NSEM_SLOT_SIZE, "a waiter queue is one slot");
+_Static_assert(offsetof(struct nsem_excl_queue, type) == offsetof(struct nsem_slot, type), "type where a slot's is");
 _Static_assert(offsetof(struct nsem_undo_record, type) == offsetof(struct nsem_slot, type), "type where a slot's is");
 
 static inline uint32_t nsem_word_value(uint64_t w)

@@ -105,9 +105,14 @@ void nsem__mutex_acquired(uint32_t slot, struct nsem_slot *s);
 void nsem__mutex_abandon_mine(uint32_t slot, uint32_t me);
 
 /* ---- exclusive semaphores (exclusive.c) ---- */
-/* Acquires (or recurses on) an exclusive semaphore for `me` under its lock; BUSY with *error set
- * to ERROR_TOO_MANY_SEM_REQUESTS at the recursion limit. */
-enum nsem_take nsem__excl_take(uint32_t slot, struct nsem_slot *s, uint32_t me, DWORD *error);
+/* Acquires (or recurses on, or claims what a release handed) an exclusive semaphore for `me`
+ * under its lock; BUSY with *error set to ERROR_TOO_MANY_SEM_REQUESTS at the recursion limit.
+ * With may_queue (a blocking wait), a busy caller joins the waiter queue: *queued says so. */
+enum nsem_take nsem__excl_take(uint32_t slot, struct nsem_slot *s, uint32_t me, DWORD *error, bool may_queue,
+                               bool *queued);
+/* A queued waiter leaves (timeout, or another object satisfied it); what was handed to it passes
+ * on to the next. */
+void nsem__excl_leave(uint32_t slot, uint32_t me, bool *queued);
 /* Ownership bookkeeping after an acquisition, the state word locked by the caller (wait-all). */
 void nsem__excl_acquired_locked(uint32_t slot, struct nsem_slot *s);
 DWORD nsem__excl_release(uint32_t slot, LONG *prev);

@@ -7,8 +7,20 @@
  * ownership or recursion happens under the state word's lock (the high half that a wait-all uses),
  * which makes "check the owner, change the recursion, store the value" one atomic step for every
  * other thread and process.
+ *
+ * First come, first served: a thread that must wait joins the semaphore's waiter queue
+ * (common/exclq.h); the last release hands the semaphore to the oldest waiter (owner = its token |
+ * NSEM_EXCL_HANDED), which claims it when it wakes; while waiters are queued, nobody else may take
+ * it even if it is free (after an abandonment: the oldest takes it, and is told).
  */
+#include "common/exclq.h"
 #include "lib/client.h"
+
+static struct nsem_excl_queue *queue_of(struct nsem_slot *s)
+{
+    uint32_t q = atomic_load_explicit(&s->aux, memory_order_relaxed);
+    return q ? (struct nsem_excl_queue *)nsem__slot(q) : NULL;
+}
 
 static void set_owner(struct nsem_slot *s, uint32_t recursion)
 {
@@ -23,14 +35,40 @@ void nsem__excl_acquired_locked(uint32_t slot, struct nsem_slot *s)
     nsem__owned_add(slot); /* abandoned at this thread's exit */
 }
 
-enum nsem_take nsem__excl_take(uint32_t slot, struct nsem_slot *s, uint32_t me, DWORD *error)
+/* Whether `me` may take it now, the state word locked or not (then only a hint): free with no one
+ * queued ahead, handed to me, or mine already. */
+static bool takeable(struct nsem_excl_queue *q, uint32_t v, uint32_t me)
+{
+    uint32_t owner = v & NSEM_TOKEN_MASK;
+    if (owner) return owner == me;
+    return !q || nsem_q_len(q) == 0 || nsem_q_at(q, 0) == me;
+}
+
+enum nsem_take nsem__excl_take(uint32_t slot, struct nsem_slot *s, uint32_t me, DWORD *error, bool may_queue,
+                               bool *queued)
 {
     uint32_t nv;
-    /* Busy for us: say so without locking, since the unlock would wake the very words a waiting
-     * caller has just armed. */
+    struct nsem_excl_queue *q = queue_of(s);
+    /* Busy for us, and nothing to do about it: say so without locking, since the unlock would wake
+     * the very words a waiting caller has just armed. */
     uint32_t v = nsem_word_value(nsem__wait_unlocked(s));
-    if (nsem_state_take(NSEM_TYPE_SEMAPHORE, NSEM_SLOT_EXCLUSIVE, v, me, &nv) == NSEM_TAKE_BUSY) return NSEM_TAKE_BUSY;
+    if (!takeable(q, v, me) && (!may_queue || *queued || !q)) return NSEM_TAKE_BUSY;
     v = nsem__lock_word(s, me);
+    if (!takeable(q, v, me)) {
+        if (may_queue && q && !*queued && nsem_q_push(q, me)) *queued = true; /* first come, first served */
+        nsem__unlock_word(s, v);
+        return NSEM_TAKE_BUSY;
+    }
+    if ((v & NSEM_TOKEN_MASK) == me && (v & NSEM_EXCL_HANDED)) { /* handed to us by a release */
+        *queued = false;
+        nsem__excl_acquired_locked(slot, s);
+        nsem__unlock_word(s, me);
+        return NSEM_TAKE_OK;
+    }
+    if (!(v & NSEM_TOKEN_MASK) && q && nsem_q_len(q) && nsem_q_at(q, 0) == me) { /* our turn */
+        nsem_q_pop(q);
+        *queued = false;
+    }
     enum nsem_take r = nsem_state_take(NSEM_TYPE_SEMAPHORE, NSEM_SLOT_EXCLUSIVE, v, me, &nv);
     if (r == NSEM_TAKE_RECURSE) {
         uint32_t rec = atomic_load_explicit(&s->recursion, memory_order_relaxed);
@@ -48,6 +86,32 @@ enum nsem_take nsem__excl_take(uint32_t slot, struct nsem_slot *s, uint32_t me, 
     return r;
 }
 
+/* The value after the last release (state locked): handed to the oldest waiter, else free. */
+static uint32_t hand_on(struct nsem_slot *s)
+{
+    struct nsem_excl_queue *q = queue_of(s);
+    uint32_t next = q ? nsem_q_pop(q) : 0;
+    if (!next) return 0; /* free, and no longer abandoned */
+    atomic_store_explicit(&s->recursion, 1, memory_order_relaxed);
+    return next | NSEM_EXCL_HANDED; /* its owner pid and thread are filled in when it claims it */
+}
+
+void nsem__excl_leave(uint32_t slot, uint32_t me, bool *queued)
+{
+    struct nsem_slot *s = nsem__slot(slot);
+    struct nsem_excl_queue *q = queue_of(s);
+    if (!*queued || !q) return;
+    uint32_t v = nsem__lock_word(s, me);
+    if ((v & NSEM_TOKEN_MASK) == me && (v & NSEM_EXCL_HANDED)) {
+        set_owner(s, 0);
+        v = hand_on(s); /* handed to us, but we took another object: pass it on */
+    } else {
+        nsem_q_remove_if(q, nsem_q_is_token, me);
+    }
+    *queued = false;
+    nsem__unlock_word(s, v);
+}
+
 DWORD nsem__excl_release(uint32_t slot, LONG *prev)
 {
     struct nsem_slot *s = nsem__slot(slot);
@@ -60,12 +124,12 @@ DWORD nsem__excl_release(uint32_t slot, LONG *prev)
         return e;
     }
     uint32_t rec = atomic_load_explicit(&s->recursion, memory_order_relaxed);
-    if (rec > 1) {
+    if (rec > 1 && !(v & NSEM_EXCL_HANDED)) {
         atomic_store_explicit(&s->recursion, rec - 1, memory_order_relaxed);
     } else {
         set_owner(s, 0);
         if ((v & NSEM_TOKEN_MASK) == me) nsem__owned_remove(slot); /* another thread's list it keeps */
-        v = 0;                                                    /* free, and no longer abandoned */
+        v = hand_on(s);
     }
     nsem__unlock_word(s, v);
     if (prev) *prev = 0; /* while owned the count is 0: a release never reports 1 */

@@ -26,6 +26,7 @@ struct wait_obj {
     struct nsem_slot *slot;
     uint32_t type, flags;
     uint32_t pulses; /* manual event: the pulse number when we began to sleep */
+    bool queued;     /* exclusive semaphore: we are in its waiter queue */
 };
 
 enum attempt { GOT_IT, NOT_YET, FAILED };
@@ -54,7 +55,7 @@ static bool is_undo(const struct wait_obj *o)
 static enum nsem_take take_one(struct wait *w, struct wait_obj *o, DWORD *error)
 {
     struct nsem_slot *s = o->slot;
-    if (is_exclusive(o)) return nsem__excl_take(o->slot_index, s, w->me, error);
+    if (is_exclusive(o)) return nsem__excl_take(o->slot_index, s, w->me, error, w->armed, &o->queued);
     if (is_undo(o)) return nsem__undo_take(o->slot_index, s, w->me);
     uint64_t word = atomic_load(&s->state); /* seq_cst: the Dekker half after arming */
     for (;;) {
@@ -239,6 +240,7 @@ static enum attempt block(struct wait *w, const struct timespec *deadline)
         }
     }
     for (DWORD i = 0; i < w->n; i++) {
+        if (w->objs[i].queued) nsem__excl_leave(w->objs[i].slot_index, w->me, &w->objs[i].queued);
         atomic_fetch_sub_explicit(&w->objs[i].slot->waiters, 1, memory_order_relaxed);
         nsem__busy_dec(w->objs[i].slot_index);
     }
@@ -279,7 +281,7 @@ DWORD nsem__wait(DWORD n, const HANDLE *handles, bool wait_all, DWORD ms)
             return WAIT_FAILED;
         }
         w.objs[i] = (struct wait_obj){h.slot, nsem__slot(h.slot), h.type,
-                                      atomic_load_explicit(&nsem__slot(h.slot)->flags, memory_order_relaxed), 0};
+                                      atomic_load_explicit(&nsem__slot(h.slot)->flags, memory_order_relaxed), 0, false};
         w.order[i] = i;
     }
     w.n = n;

@@ -60,6 +60,7 @@ uint32_t nsem__arena_alloc(void)
     atomic_store_explicit(&s->owner_pid, 0, memory_order_relaxed);
     atomic_store_explicit(&s->owner_tid, 0, memory_order_relaxed);
     atomic_store_explicit(&s->last_owner_pid, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->aux, 0, memory_order_relaxed);
     /* seq keeps counting across reuse, so that a sleeper left from a misused stale handle is woken
      * rather than confused by a repeated value. */
     in_use++;

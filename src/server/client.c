@@ -344,6 +344,7 @@ static bool read_input(struct nsem_client *c)
  * handles and undo records for its new image, and watch the process; else it is gone. */
 static void client_ended(struct nsem_client *c)
 {
+    nsem__undo_settle(c); /* first: it must see which locks the ended image still held */
     int pidfd = c->greeted ? nsem__exec_pidfd(c->pid) : -1;
     if (pidfd < 0) {
         client_destroy(c);

@@ -34,6 +34,12 @@ static void event_query(const struct nsem_obj *obj, struct nsem_obj_state *rep)
                      : 0;
 }
 
+/* Nothing but its slot. */
+static void event_destroy(struct nsem_obj *obj)
+{
+    assert(obj->ops == &nsem__event_ops);
+}
+
 const struct nsem_obj_ops nsem__event_ops = {
     .type = NSEM_TYPE_EVENT,
     .type_name = "Event",
@@ -46,4 +52,5 @@ const struct nsem_obj_ops nsem__event_ops = {
     .init = event_init,
     .client_gone = event_client_gone,
     .query = event_query,
+    .destroy = event_destroy,
 };

@@ -47,6 +47,12 @@ static void mutex_query(const struct nsem_obj *obj, struct nsem_obj_state *rep)
     if (rep->abandoned) rep->last_owner_pid = atomic_load_explicit(&s->last_owner_pid, memory_order_relaxed);
 }
 
+/* Nothing but its slot. */
+static void mutex_destroy(struct nsem_obj *obj)
+{
+    assert(obj->ops == &nsem__mutex_ops);
+}
+
 const struct nsem_obj_ops nsem__mutex_ops = {
     .type = NSEM_TYPE_MUTEX,
     .type_name = "Mutant",
@@ -59,4 +65,5 @@ const struct nsem_obj_ops nsem__mutex_ops = {
     .init = mutex_init,
     .client_gone = mutex_client_gone,
     .query = mutex_query,
+    .destroy = mutex_destroy,
 };

@@ -90,6 +90,7 @@ static void obj_destroy(struct nsem_obj *obj)
 {
     assert(obj->handle_count == 0 && obj->pin_count == 0);
     assert(obj->name == NULL);
+    obj->ops->destroy(obj);
     by_slot[obj->slot] = NULL;
     nsem__arena_free(obj->slot);
     live_objects--;

@@ -32,6 +32,16 @@ static void sem_init(struct nsem_slot *slot, const struct nsem_create_params *p)
         return;
     }
     atomic_store_explicit(&slot->flags, NSEM_SLOT_EXCLUSIVE, memory_order_relaxed);
+    /* Its waiter queue, for first come, first served; without one (arena full) it still works,
+     * in no particular order. */
+    uint32_t queue = nsem__arena_alloc();
+    if (queue) {
+        struct nsem_excl_queue *q = (struct nsem_excl_queue *)nsem__arena_slot(queue);
+        atomic_store_explicit(&q->head, 0, memory_order_relaxed);
+        atomic_store_explicit(&q->len, 0, memory_order_relaxed);
+        atomic_store_explicit(&q->type, NSEM_TYPE_EXCL_QUEUE, memory_order_relaxed);
+    }
+    atomic_store_explicit(&slot->aux, queue, memory_order_relaxed);
     if (p->initial == 0) { /* owned by the creating thread */
         atomic_store_explicit(&slot->recursion, 1, memory_order_relaxed);
         atomic_store_explicit(&slot->owner_pid, p->owner_pid, memory_order_relaxed);
@@ -42,13 +52,46 @@ static void sem_init(struct nsem_slot *slot, const struct nsem_create_params *p)
     }
 }
 
-/* A counting semaphore has no owner: a dead client's permits stay taken, as on Windows. An
- * exclusive one owned by the dead client is abandoned. */
+/* A dead client's threads leave an exclusive semaphore's queue, and what they owned (or were
+ * handed) is abandoned; under the state lock, as every change of an exclusive semaphore. */
+static bool excl_client_gone(struct nsem_obj *obj, uint32_t client_id, pid_t pid)
+{
+    struct nsem_slot *s = nsem__obj_slot(obj);
+    uint32_t qi = atomic_load_explicit(&s->aux, memory_order_relaxed);
+    struct nsem_excl_queue *q = qi ? (struct nsem_excl_queue *)nsem__arena_slot(qi) : NULL;
+    uint64_t w = atomic_load(&s->state); /* seq_cst */
+    for (;;) {
+        if (nsem_word_locker(w)) return false; /* a live client holds the lock: later, never spin */
+        if (atomic_compare_exchange_weak(&s->state, &w, nsem_word(nsem_word_value(w), NSEM_SERVER_TOKEN))) break;
+    }
+    uint32_t v = nsem_word_value(w), owner = v & NSEM_TOKEN_MASK;
+    if (q) nsem_q_remove_if(q, nsem_q_is_client, client_id);
+    if (owner && NSEM_TOKEN_CLIENT(owner) == client_id) {
+        atomic_store_explicit(&s->recursion, 0, memory_order_relaxed);
+        atomic_store_explicit(&s->owner_pid, 0, memory_order_relaxed);
+        atomic_store_explicit(&s->owner_tid, 0, memory_order_relaxed);
+        atomic_store_explicit(&s->last_owner_pid, (uint32_t)pid, memory_order_relaxed);
+        v = nsem_state_mutex_abandon();
+    }
+    atomic_store(&s->state, nsem_word(v, 0)); /* seq_cst: unlock */
+    nsem__slot_wake(s);
+    return true;
+}
+
+/* A counting semaphore has no owner: a dead client's permits stay taken, as on Windows. */
 static bool sem_client_gone(struct nsem_obj *obj, uint32_t client_id, pid_t pid)
 {
     assert(obj->ops == &nsem__semaphore_ops);
-    if (!is_exclusive(nsem__obj_slot(obj))) return true;
-    return nsem__obj_abandon_owned(obj, client_id, pid);
+    return is_exclusive(nsem__obj_slot(obj)) ? excl_client_gone(obj, client_id, pid) : true;
+}
+
+static void sem_destroy(struct nsem_obj *obj)
+{
+    assert(obj->ops == &nsem__semaphore_ops);
+    struct nsem_slot *s = nsem__obj_slot(obj);
+    uint32_t queue = atomic_load_explicit(&s->aux, memory_order_relaxed);
+    if (is_exclusive(s) && queue) nsem__arena_free(queue);
+    atomic_store_explicit(&s->aux, 0, memory_order_relaxed);
 }
 
 static void sem_query(const struct nsem_obj *obj, struct nsem_obj_state *rep)
@@ -85,4 +128,5 @@ const struct nsem_obj_ops nsem__semaphore_ops = {
     .init = sem_init,
     .client_gone = sem_client_gone,
     .query = sem_query,
+    .destroy = sem_destroy,
 };

@@ -21,6 +21,7 @@
 
 #include "common/protocol.h"
 #include "common/shm.h"
+#include "common/exclq.h"
 #include "common/objstate.h"
 #include "common/slot.h"
 
@@ -63,7 +64,12 @@ struct nsem_obj_ops {
     bool (*client_gone)(struct nsem_obj *obj, uint32_t client_id, pid_t pid);
     /* Fills the type-specific part of a state report from the slot. */
     void (*query)(const struct nsem_obj *obj, struct nsem_obj_state *rep);
+    /* Frees what the object has besides its slot (an exclusive semaphore's waiter queue). */
+    void (*destroy)(struct nsem_obj *obj);
 };
+
+/* The token the server locks a state word with: client 0 is never a client's. */
+#define NSEM_SERVER_TOKEN NSEM_MAKE_TOKEN(0, 1)
 
 extern const struct nsem_obj_ops nsem__semaphore_ops;
 extern const struct nsem_obj_ops nsem__mutex_ops;
@@ -219,6 +225,9 @@ bool nsem__is_undo(const struct nsem_obj *obj);
 uint32_t nsem__undo_record_for(struct nsem_client *c, struct nsem_obj *obj);
 /* Gives n permits back (up to the maximum); false when a live wait-all has it locked now. */
 bool nsem__undo_give_back(struct nsem_obj *obj, uint32_t n);
+/* The client's image ended (exec or death): makes each undo record's `taken` true from its journal
+ * and whether the image still held the lock. Must come before anything unlocks its objects. */
+void nsem__undo_settle(struct nsem_client *c);
 /* The client died: gives back what each of its undo records holds, and frees them. */
 void nsem__undo_client_gone(struct nsem_client *c);
 /* Queues a cleanup that must wait for a live wait-all's lock: undo n permits, or (n == 0)

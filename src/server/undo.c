@@ -61,17 +61,28 @@ bool nsem__undo_give_back(struct nsem_obj *obj, uint32_t n)
     }
 }
 
-void nsem__undo_client_gone(struct nsem_client *c)
+void nsem__undo_settle(struct nsem_client *c)
 {
-    while (c->undos) {
-        struct nsem_undo *u = c->undos;
-        c->undos = u->next;
-        /* Still locked by the dead client: nothing it journaled was stored. */
+    for (struct nsem_undo *u = c->undos; u; u = u->next) {
+        /* Still locked by the client's dead image: nothing it journaled was stored. Else a journal
+         * left is a stored change whose `taken` was not yet written. Either way, `taken` is made
+         * true and the journal cleared, before anything else may unlock the object. */
         bool was_locked = nsem__obj_unlock_dead(u->obj, c->id);
         struct nsem_undo_record *r = record(u->slot);
         uint32_t journal = atomic_load(&r->journal); /* seq_cst */
-        uint32_t n = (!was_locked && (journal & NSEM_UNDO_JOURNAL)) ? journal & ~NSEM_UNDO_JOURNAL
-                                                                   : atomic_load_explicit(&r->taken, memory_order_relaxed);
+        if (!was_locked && (journal & NSEM_UNDO_JOURNAL))
+            atomic_store_explicit(&r->taken, journal & ~NSEM_UNDO_JOURNAL, memory_order_relaxed);
+        atomic_store(&r->journal, 0); /* seq_cst */
+    }
+}
+
+void nsem__undo_client_gone(struct nsem_client *c)
+{
+    nsem__undo_settle(c);
+    while (c->undos) {
+        struct nsem_undo *u = c->undos;
+        c->undos = u->next;
+        uint32_t n = atomic_load_explicit(&record(u->slot)->taken, memory_order_relaxed);
         if (n && !nsem__undo_give_back(u->obj, n)) nsem__retry_add(u->obj, c->id, c->pid, n);
         nsem__arena_free(u->slot);
         nsem__obj_remove_pin(u->obj);
