@@ -109,10 +109,13 @@ install: all $(O)/nsem.pc
 	install -m 644 $(O)/nsem.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/nsem.pc
 	install -m 755 $(NSEMD) $(DESTDIR)$(PREFIX)/bin/nsemd
 	install -m 755 $(NSEMCLI) $(DESTDIR)$(PREFIX)/bin/nsem
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 docs/man/nsem.1 $(DESTDIR)$(PREFIX)/share/man/man1/nsem.1
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/nsem.h $(DESTDIR)$(PREFIX)/lib/libnsem.so $(DESTDIR)$(PREFIX)/lib/libnsem.a \
-	      $(DESTDIR)$(PREFIX)/lib/pkgconfig/nsem.pc $(DESTDIR)$(PREFIX)/bin/nsemd $(DESTDIR)$(PREFIX)/bin/nsem
+	      $(DESTDIR)$(PREFIX)/lib/pkgconfig/nsem.pc $(DESTDIR)$(PREFIX)/bin/nsemd $(DESTDIR)$(PREFIX)/bin/nsem \
+	      $(DESTDIR)$(PREFIX)/share/man/man1/nsem.1
 
 format:
 	clang-format -i include/*.h src/*/*.[ch] tests/*.[ch] tools/*.c

@@ -9,7 +9,7 @@ trap 'rm -rf "$tmp"' EXIT
 prefix=$tmp/prefix
 # A plain build: the sanitizer runtime cannot load into an ordinary program.
 make --no-print-directory -s -j2 O="$build/install-check" PREFIX="$prefix" SANITIZE=0 install >/dev/null
-for f in include/nsem.h lib/libnsem.so lib/libnsem.a lib/pkgconfig/nsem.pc bin/nsemd bin/nsem; do
+for f in include/nsem.h lib/libnsem.so lib/libnsem.a lib/pkgconfig/nsem.pc bin/nsemd bin/nsem share/man/man1/nsem.1; do
     [ -e "$prefix/$f" ] || { echo "install-check: $f was not installed" >&2; exit 1; }
 done
 cat > "$tmp/prog.c" <<'C'

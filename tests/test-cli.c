@@ -177,3 +177,88 @@ TEST(cli_info_lists_holders)
     ASSERT(CloseHandle(s));
     return 0;
 }
+
+static LONG sem_count(HANDLE h)
+{
+    NSEM_OBJECT_INFO info = {.cbSize = sizeof info};
+    ASSERT(NsemQueryObject(h, &info));
+    return info.lCurrentCount;
+}
+
+/* "nsem run --undo": even when nsem itself is SIGKILLed, the permit comes back. */
+TEST(cli_run_undo_survives_kill)
+{
+    char pidfile[300];
+    snprintf(pidfile, sizeof pidfile, "/tmp/nsem-cli-undo-%d", (int)getpid());
+    ASSERT_EQ(shell("%s run %s --undo -c 2 -- sh -c 'echo $PPID $$ > %s; exec sleep 30' & sleep 0.3",
+                    harness_bin("nsem"), uniq("undo"), pidfile),
+              0);
+    HANDLE h = OpenSemaphoreA(SEMAPHORE_QUERY_STATE, FALSE, uniq("undo"));
+    ASSERT_NOT_NULL(h);
+    NSEM_OBJECT_INFO info = {.cbSize = sizeof info};
+    ASSERT(NsemQueryObject(h, &info));
+    ASSERT_EQ_U(info.dwFlags, NSEM_INFO_UNDO);
+    ASSERT_EQ(info.lCurrentCount, 1);
+    FILE *f = fopen(pidfile, "r");
+    ASSERT_NOT_NULL(f);
+    int nsem_pid = 0, cmd_pid = 0;
+    ASSERT_EQ(fscanf(f, "%d %d", &nsem_pid, &cmd_pid), 2);
+    fclose(f);
+    unlink(pidfile);
+    ASSERT_EQ(kill(nsem_pid, SIGKILL), 0); /* nsem, not its command */
+    uint64_t end = now_ms() + 5000;
+    while (sem_count(h) != 2 && now_ms() < end) sleep_ms(5);
+    ASSERT_EQ(sem_count(h), 2);
+    kill(cmd_pid, SIGKILL);
+    return 0;
+}
+
+TEST(cli_run_exclusive)
+{
+    char out[300];
+    snprintf(out, sizeof out, "/tmp/nsem-cli-excl-%d", (int)getpid());
+    ASSERT_EQ(shell("%s run %s --exclusive -- %s info --json %s > %s", harness_bin("nsem"), uniq("ex"),
+                    harness_bin("nsem"), uniq("ex"), out),
+              0);
+    ASSERT_EQ(shell("grep -q '\"type\":\"exclusive semaphore\".*\"count\":0' %s", out), 0);
+    ASSERT_EQ(shell("%s run %s --exclusive -c 2 -- true 2>/dev/null", harness_bin("nsem"), uniq("ex2")), 125);
+    unlink(out);
+    return 0;
+}
+
+/* wait, release, set, reset on existing objects; errors and exit codes. */
+TEST(cli_script_operations)
+{
+    HANDLE s = CreateSemaphoreA(NULL, 0, 5, uniq("ops-sem"));
+    HANDLE e = CreateEventA(NULL, TRUE, FALSE, uniq("ops-event"));
+    ASSERT_NOT_NULL(s);
+    ASSERT_NOT_NULL(e);
+    ASSERT_EQ(shell("%s release %s -n 3", harness_bin("nsem"), uniq("ops-sem")), 0);
+    ASSERT_EQ(sem_count(s), 3);
+    ASSERT_EQ(shell("%s wait %s -w 100", harness_bin("nsem"), uniq("ops-sem")), 0);
+    ASSERT_EQ(sem_count(s), 2);
+    ASSERT_EQ(shell("%s release %s -n 4 2>/dev/null", harness_bin("nsem"), uniq("ops-sem")), 125); /* 298 */
+    ASSERT_EQ(sem_count(s), 2);
+    ASSERT_EQ(shell("%s wait %s -w 50 2>/dev/null", harness_bin("nsem"), uniq("ops-event")), 124);
+    ASSERT_EQ(shell("%s set %s", harness_bin("nsem"), uniq("ops-event")), 0);
+    ASSERT_EQ_U(WaitForSingleObject(e, 0), WAIT_OBJECT_0);
+    ASSERT_EQ(shell("%s reset %s", harness_bin("nsem"), uniq("ops-event")), 0);
+    ASSERT_EQ_U(WaitForSingleObject(e, 0), WAIT_TIMEOUT);
+    ASSERT_EQ(shell("%s set %s 2>/dev/null", harness_bin("nsem"), uniq("ops-sem")), 125); /* not an event */
+    ASSERT_EQ(shell("%s set %s-missing 2>/dev/null", harness_bin("nsem"), uniq("ops")), 1);
+    return 0;
+}
+
+/* "nsem repair": a semaphore left short by a dead holder gets its permits back, after a yes. */
+TEST(cli_repair)
+{
+    HANDLE s = CreateSemaphoreA(NULL, 1, 3, uniq("repair"));
+    ASSERT_NOT_NULL(s);
+    ASSERT_EQ(shell("echo n | %s repair %s > /dev/null", harness_bin("nsem"), uniq("repair")), 1);
+    ASSERT_EQ(sem_count(s), 1);
+    ASSERT_EQ(shell("echo y | %s repair %s > /dev/null", harness_bin("nsem"), uniq("repair")), 0);
+    ASSERT_EQ(sem_count(s), 3);
+    ASSERT_EQ(shell("%s repair --yes %s | grep -q 'nothing to repair'", harness_bin("nsem"), uniq("repair")), 0);
+    ASSERT_EQ(sem_count(s), 3);
+    return 0;
+}

@@ -1,11 +1,19 @@
 /*
  * nsem.c — the nsem command.
  *
- *   nsem run NAME [-c PERMITS] [-w TIMEOUT_MS] -- CMD [ARG...]
+ *   nsem run NAME [-c PERMITS] [--exclusive] [--undo] [-w TIMEOUT_MS] -- CMD [ARG...]
  *       Runs CMD holding one permit of the named semaphore NAME (created with PERMITS permits,
- *       default 1, if it does not exist), and gives the permit back when CMD ends.
- *       Exit status: CMD's; 128+N if CMD was killed by signal N; 124 on timeout; 125 on an nsem
- *       error; 127 if CMD cannot be run.
+ *       default 1, if it does not exist; --exclusive: an exclusive semaphore; --undo: an undo
+ *       semaphore, whose permit comes back even if nsem itself is killed), and gives the permit
+ *       back when CMD ends. Exit status: CMD's; 128+N if CMD was killed by signal N; 124 on
+ *       timeout; 125 on an nsem error; 127 if CMD cannot be run.
+ *   nsem wait NAME [-w TIMEOUT_MS] | release NAME [-n COUNT] | set NAME | reset NAME
+ *       For scripts: acquire (and keep, until this process exits: a mutex is then abandoned),
+ *       release, set or reset the existing object NAME. 0 on success, 124 on timeout, 1 if there is
+ *       no such object, 125 on another error.
+ *   nsem repair [--yes] NAME
+ *       A semaphore left short of permits by a process that died holding them: shows the change
+ *       and, once confirmed, gives the missing permits back.
  *   nsem info [--json] NAME
  *       Shows the type and state of the object NAME and the processes holding handles to it.
  *       Exit status 0, or 1 if there is none.
@@ -32,14 +40,21 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: nsem run NAME [-c PERMITS] [-w TIMEOUT_MS] -- CMD [ARG...]\n"
+    fprintf(f, "usage: nsem run NAME [-c PERMITS] [--exclusive] [--undo] [-w TIMEOUT_MS] -- CMD [ARG...]\n"
+               "       nsem wait NAME [-w TIMEOUT_MS]\n"
+               "       nsem release NAME [-n COUNT]\n"
+               "       nsem set NAME | nsem reset NAME\n"
+               "       nsem repair [--yes] NAME\n"
                "       nsem info [--json] NAME\n"
                "       nsem ls [--json] [--all] [PREFIX]\n"
                "       nsem --help\n"
                "\n"
                "run   runs CMD holding one permit of the named semaphore NAME, created with\n"
-               "      PERMITS permits (default 1) if it does not exist; exits with CMD's status,\n"
-               "      124 on timeout, 125 on an nsem error, 127 if CMD cannot be run.\n"
+               "      PERMITS permits (default 1) if it does not exist (--exclusive: exclusive;\n"
+               "      --undo: the permit comes back even if nsem is killed); exits with CMD's\n"
+               "      status, 124 on timeout, 125 on an nsem error, 127 if CMD cannot be run.\n"
+               "wait, release, set, reset   one operation on the existing object NAME.\n"
+               "repair  gives back the permits a dead process never returned to a semaphore.\n"
                "info  shows the type, count, owner, holders and waiters of the object NAME.\n"
                "ls    lists the objects as a tree of namespaces, with type, count, owner, handles\n"
                "      and waiters; PREFIX keeps those whose full name starts with it.\n"
@@ -88,14 +103,20 @@ static long parse_number(const char *s, const char *what, long min, long max)
 static int cmd_run(int argc, char **argv)
 {
     long permits = 1, timeout = -1;
+    DWORD flags = 0;
     const char *name = NULL;
     int opt;
+    static const struct option longs[] = {{"exclusive", no_argument, NULL, 'x'},
+                                          {"undo", no_argument, NULL, 'u'},
+                                          {NULL, 0, NULL, 0}};
     optind = 1;
     /* Options may come before or after NAME; "--" or the first word after NAME starts CMD. */
     for (;;) {
-        while ((opt = getopt(argc, argv, "+c:w:")) != -1) {
+        while ((opt = getopt_long(argc, argv, "+c:w:", longs, NULL)) != -1) {
             if (opt == 'c') permits = parse_number(optarg, "PERMITS", 1, 0x7FFFFFFF);
             else if (opt == 'w') timeout = parse_number(optarg, "TIMEOUT_MS", 0, 0x7FFFFFFE);
+            else if (opt == 'x') flags |= SEMAPHORE_EXCLUSIVE;
+            else if (opt == 'u') flags |= SEMAPHORE_UNDO;
             else return usage(stderr), EXIT_NSEM_ERROR;
         }
         if (name || optind >= argc || strcmp(argv[optind - 1], "--") == 0) break;
@@ -103,7 +124,11 @@ static int cmd_run(int argc, char **argv)
     }
     if (!name || optind >= argc) return usage(stderr), EXIT_NSEM_ERROR;
 
-    HANDLE sem = CreateSemaphoreA(NULL, (LONG)permits, (LONG)permits, name);
+    if ((flags & SEMAPHORE_EXCLUSIVE) && permits != 1) {
+        fprintf(stderr, "nsem: an exclusive semaphore has one permit: drop -c or --exclusive\n");
+        return EXIT_NSEM_ERROR;
+    }
+    HANDLE sem = CreateSemaphoreExA(NULL, (LONG)permits, (LONG)permits, name, flags, SEMAPHORE_ALL_ACCESS);
     if (!sem) {
         report(name, GetLastError());
         return EXIT_NSEM_ERROR;
@@ -252,6 +277,118 @@ static int cmd_info(int argc, char **argv)
     return 0;
 }
 
+/* ---- one operation on an existing object ---- */
+
+/* Opens NAME, whatever its type; NULL (reported) if it cannot. *type is NSEM_TYPE_*. */
+static HANDLE open_any(const char *name, DWORD *type, int *status)
+{
+    HANDLE h = OpenSemaphoreA(SEMAPHORE_ALL_ACCESS, FALSE, name);
+    *type = NSEM_TYPE_SEMAPHORE;
+    if (!h && GetLastError() == ERROR_INVALID_HANDLE) {
+        h = OpenMutexA(MUTEX_ALL_ACCESS, FALSE, name);
+        *type = NSEM_TYPE_MUTEX;
+    }
+    if (!h && GetLastError() == ERROR_INVALID_HANDLE) {
+        h = OpenEventA(EVENT_ALL_ACCESS, FALSE, name);
+        *type = NSEM_TYPE_EVENT;
+    }
+    if (!h) {
+        DWORD e = GetLastError();
+        if (e == ERROR_FILE_NOT_FOUND) fprintf(stderr, "nsem: %s: no such object\n", name);
+        else report(name, e);
+        *status = e == ERROR_FILE_NOT_FOUND ? 1 : EXIT_NSEM_ERROR;
+    }
+    return h;
+}
+
+static int cmd_op(int argc, char **argv)
+{
+    const char *op = argv[0];
+    long timeout = -1, count = 1;
+    int opt;
+    optind = 1;
+    while ((opt = getopt(argc, argv, "w:n:")) != -1) {
+        if (opt == 'w' && strcmp(op, "wait") == 0) timeout = parse_number(optarg, "TIMEOUT_MS", 0, 0x7FFFFFFE);
+        else if (opt == 'n' && strcmp(op, "release") == 0) count = parse_number(optarg, "COUNT", 1, 0x7FFFFFFF);
+        else return usage(stderr), EXIT_NSEM_ERROR;
+    }
+    if (optind != argc - 1) return usage(stderr), EXIT_NSEM_ERROR;
+    const char *name = argv[optind];
+    DWORD type;
+    int status = 0;
+    HANDLE h = open_any(name, &type, &status);
+    if (!h) return status;
+    BOOL ok;
+    if (strcmp(op, "wait") == 0) {
+        DWORD r = WaitForSingleObject(h, timeout < 0 ? INFINITE : (DWORD)timeout);
+        if (r == WAIT_TIMEOUT) {
+            fprintf(stderr, "nsem: %s: not signalled within %ld ms\n", name, timeout);
+            return EXIT_TIMEOUT;
+        }
+        if (r == WAIT_ABANDONED_0) fprintf(stderr, "nsem: %s: its previous owner died (WAIT_ABANDONED)\n", name);
+        ok = r != WAIT_FAILED;
+    } else if (strcmp(op, "release") == 0) {
+        ok = type == NSEM_TYPE_MUTEX ? ReleaseMutex(h) : ReleaseSemaphore(h, (LONG)count, NULL);
+    } else if (strcmp(op, "set") == 0) {
+        ok = SetEvent(h);
+    } else {
+        ok = ResetEvent(h);
+    }
+    if (!ok) {
+        report(name, GetLastError());
+        return EXIT_NSEM_ERROR;
+    }
+    return 0;
+}
+
+static int cmd_repair(int argc, char **argv)
+{
+    int yes = 0, i = 1;
+    if (i < argc && strcmp(argv[i], "--yes") == 0) yes = 1, i++;
+    if (i != argc - 1) return usage(stderr), EXIT_NSEM_ERROR;
+    const char *name = argv[i];
+    DWORD type;
+    int status = 0;
+    HANDLE h = open_any(name, &type, &status);
+    if (!h) return status;
+    NSEM_OBJECT_INFO info = {.cbSize = sizeof info};
+    if (!NsemQueryObject(h, &info)) {
+        report(name, GetLastError());
+        return EXIT_NSEM_ERROR;
+    }
+    if (type != NSEM_TYPE_SEMAPHORE || (info.dwFlags & NSEM_INFO_EXCLUSIVE)) {
+        printf("%s: nothing to repair: a %s's owner is released by nsem itself when it dies\n", name,
+               type_name(&info));
+        return 0;
+    }
+    LONG missing = info.lMaximumCount - info.lCurrentCount;
+    if (missing == 0) {
+        printf("%s: nothing to repair: all %d permits are free\n", name, info.lMaximumCount);
+        return 0;
+    }
+    printf("%s: %d of %d permits free; repair gives back the %d missing.\n"
+           "Only do this if no live process holds them (a live holder would later release too many).\n",
+           name, info.lCurrentCount, info.lMaximumCount, missing);
+    if (!yes) {
+        printf("Repair? [y/N] ");
+        fflush(stdout);
+        char answer[16] = "";
+        if (!fgets(answer, sizeof answer, stdin) || (answer[0] != 'y' && answer[0] != 'Y')) {
+            printf("not repaired\n");
+            return 1;
+        }
+    }
+    /* Count what is free now, not what was: permits released meanwhile are not given twice. */
+    if (!NsemQueryObject(h, &info)) return report(name, GetLastError()), EXIT_NSEM_ERROR;
+    missing = info.lMaximumCount - info.lCurrentCount;
+    if (missing > 0 && !ReleaseSemaphore(h, missing, NULL) && GetLastError() != ERROR_TOO_MANY_POSTS) {
+        report(name, GetLastError());
+        return EXIT_NSEM_ERROR;
+    }
+    printf("%s: repaired: %d of %d permits free\n", name, info.lMaximumCount, info.lMaximumCount);
+    return 0;
+}
+
 /* ---- ls ---- */
 
 struct ls_entry {
@@ -371,6 +508,9 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "run") == 0) return cmd_run(argc - 1, argv + 1);
     if (strcmp(argv[1], "info") == 0) return cmd_info(argc - 1, argv + 1);
     if (strcmp(argv[1], "ls") == 0) return cmd_ls(argc - 1, argv + 1);
+    if (strcmp(argv[1], "repair") == 0) return cmd_repair(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "wait") || !strcmp(argv[1], "release") || !strcmp(argv[1], "set") || !strcmp(argv[1], "reset"))
+        return cmd_op(argc - 1, argv + 1);
     fprintf(stderr, "nsem: unknown command \"%s\"\n", argv[1]);
     usage(stderr);
     return EXIT_NSEM_ERROR;
