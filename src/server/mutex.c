@@ -14,14 +14,7 @@ static void mutex_init(struct nsem_slot *slot, const struct nsem_create_params *
 {
     atomic_store_explicit(&slot->flags, 0, memory_order_relaxed);
     atomic_store_explicit(&slot->max, 1, memory_order_relaxed);
-    if (p->type_flags & NSEM_CREATE_MUTEX_OWNED) {
-        atomic_store_explicit(&slot->recursion, 1, memory_order_relaxed);
-        atomic_store_explicit(&slot->owner_pid, p->owner_pid, memory_order_relaxed);
-        atomic_store_explicit(&slot->owner_tid, p->owner_tid, memory_order_relaxed);
-        atomic_store(&slot->state, nsem_word(p->owner_token & NSEM_TOKEN_MASK, 0));
-    } else {
-        atomic_store(&slot->state, nsem_word(0, 0));
-    }
+    nsem__slot_init_owner(slot, p, p->type_flags & NSEM_CREATE_MUTEX_OWNED);
 }
 
 static bool mutex_client_gone(struct nsem_obj *obj, uint32_t client_id, pid_t pid)

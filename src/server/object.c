@@ -166,3 +166,15 @@ bool nsem__obj_abandon_owned(struct nsem_obj *obj, uint32_t client_id, pid_t pid
         }
     }
 }
+
+void nsem__slot_init_owner(struct nsem_slot *slot, const struct nsem_create_params *p, bool owned)
+{
+    if (!owned) {
+        atomic_store(&slot->state, nsem_word(0, 0)); /* seq_cst: free */
+        return;
+    }
+    atomic_store_explicit(&slot->recursion, 1, memory_order_relaxed);
+    atomic_store_explicit(&slot->owner_pid, p->owner_pid, memory_order_relaxed);
+    atomic_store_explicit(&slot->owner_tid, p->owner_tid, memory_order_relaxed);
+    atomic_store(&slot->state, nsem_word(p->owner_token & NSEM_TOKEN_MASK, 0)); /* seq_cst */
+}

@@ -42,14 +42,7 @@ static void sem_init(struct nsem_slot *slot, const struct nsem_create_params *p)
         atomic_store_explicit(&q->type, NSEM_TYPE_EXCL_QUEUE, memory_order_relaxed);
     }
     atomic_store_explicit(&slot->aux, queue, memory_order_relaxed);
-    if (p->initial == 0) { /* owned by the creating thread */
-        atomic_store_explicit(&slot->recursion, 1, memory_order_relaxed);
-        atomic_store_explicit(&slot->owner_pid, p->owner_pid, memory_order_relaxed);
-        atomic_store_explicit(&slot->owner_tid, p->owner_tid, memory_order_relaxed);
-        atomic_store(&slot->state, nsem_word(p->owner_token & NSEM_TOKEN_MASK, 0));
-    } else {
-        atomic_store(&slot->state, nsem_word(0, 0));
-    }
+    nsem__slot_init_owner(slot, p, p->initial == 0); /* 0: owned by the creating thread */
 }
 
 /* A dead client's threads leave an exclusive semaphore's queue, and what they owned (or were

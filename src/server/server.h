@@ -103,6 +103,8 @@ struct nsem_obj *nsem__obj_next(uint32_t *cursor);
 uint32_t nsem__obj_count(void);
 /* Maps generic rights and MAXIMUM_ALLOWED (to GENERIC_ALL); keeps other bits as they are. */
 uint32_t nsem__map_access(const struct nsem_obj_ops *ops, uint32_t access);
+/* The initial state of a mutex or exclusive semaphore: owned by the creating thread, or free. */
+void nsem__slot_init_owner(struct nsem_slot *slot, const struct nsem_create_params *p, bool owned);
 /* A mutex or exclusive semaphore owned by a thread of a dead client: abandoned, waiters woken.
  * Returns false when a live wait-all has it locked just now (retry later). */
 bool nsem__obj_abandon_owned(struct nsem_obj *obj, uint32_t client_id, pid_t pid);
