@@ -262,3 +262,37 @@ TEST(cli_repair)
     ASSERT_EQ(sem_count(s), 3);
     return 0;
 }
+
+/* "nsem create" leaves a holder: the object outlives the command until "nsem close". */
+TEST(cli_create_open_close)
+{
+    ASSERT_EQ(shell("%s open %s 2>/dev/null", harness_bin("nsem"), uniq("made")), 1);
+    ASSERT_EQ(shell("%s create %s -c 2 -m 3 > /dev/null", harness_bin("nsem"), uniq("made")), 0);
+    ASSERT_EQ(shell("%s open %s", harness_bin("nsem"), uniq("made")), 0);
+    HANDLE h = OpenSemaphoreA(SEMAPHORE_ALL_ACCESS, FALSE, uniq("made"));
+    ASSERT_NOT_NULL(h);
+    NSEM_OBJECT_INFO info = {.cbSize = sizeof info};
+    ASSERT(NsemQueryObject(h, &info));
+    ASSERT_EQ(info.lCurrentCount, 2);
+    ASSERT_EQ(info.lMaximumCount, 3);
+    ASSERT_EQ(info.dwHandleCount, 2); /* the holder's and ours */
+    ASSERT(CloseHandle(h));
+    /* a second create finds it */
+    ASSERT_EQ(shell("%s create %s | grep -q 'already exists'", harness_bin("nsem"), uniq("made")), 0);
+    ASSERT_EQ(shell("%s close %s", harness_bin("nsem"), uniq("made")), 0);
+    uint64_t end = now_ms() + 5000;
+    while (shell("%s open %s 2>/dev/null", harness_bin("nsem"), uniq("made")) == 0 && now_ms() < end) sleep_ms(20);
+    ASSERT_EQ(shell("%s open %s 2>/dev/null", harness_bin("nsem"), uniq("made")), 1);
+    ASSERT_EQ(shell("%s close %s 2>/dev/null", harness_bin("nsem"), uniq("made")), 1);
+    /* an event, set, and an exclusive semaphore that rejects a maximum other than 1 */
+    ASSERT_EQ(shell("%s create %s --event --manual --set > /dev/null", harness_bin("nsem"), uniq("ev")), 0);
+    HANDLE e = OpenEventA(SYNCHRONIZE, FALSE, uniq("ev"));
+    ASSERT_NOT_NULL(e);
+    ASSERT_EQ_U(WaitForSingleObject(e, 0), WAIT_OBJECT_0);
+    ASSERT_EQ_U(WaitForSingleObject(e, 0), WAIT_OBJECT_0); /* manual reset */
+    ASSERT(CloseHandle(e));
+    ASSERT_EQ(shell("%s close %s", harness_bin("nsem"), uniq("ev")), 0);
+    ASSERT_EQ(shell("%s create %s --exclusive -m 2 2>/dev/null", harness_bin("nsem"), uniq("x")), 125);
+    ASSERT_EQ(shell("%s open %s 2>/dev/null", harness_bin("nsem"), uniq("x")), 1);
+    return 0;
+}

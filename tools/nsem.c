@@ -11,6 +11,10 @@
  *       For scripts: acquire (and keep, until this process exits: a mutex is then abandoned),
  *       release, set or reset the existing object NAME. 0 on success, 124 on timeout, 1 if there is
  *       no such object, 125 on another error.
+ *   nsem create NAME [--semaphore -c INITIAL -m MAX [--exclusive|--undo] | --mutex | --event
+ *               [--manual] [--set]]  /  nsem open NAME  /  nsem close NAME
+ *       For scripts: an object lives while a handle is open, so create leaves a holder process
+ *       that keeps one until "nsem close NAME" ends it; open says whether NAME exists.
  *   nsem repair [--yes] NAME
  *       A semaphore left short of permits by a process that died holding them: shows the change
  *       and, once confirmed, gives the missing permits back.
@@ -24,6 +28,7 @@
  * Errors print the Windows error name and number and what to do.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <nsem.h>
 #include <signal.h>
@@ -44,6 +49,9 @@ static void usage(FILE *f)
                "       nsem wait NAME [-w TIMEOUT_MS]\n"
                "       nsem release NAME [-n COUNT]\n"
                "       nsem set NAME | nsem reset NAME\n"
+               "       nsem create NAME [--semaphore [-c INITIAL] [-m MAX] [--exclusive|--undo] |\n"
+               "                         --mutex | --event [--manual] [--set]]\n"
+               "       nsem open NAME | nsem close NAME\n"
                "       nsem repair [--yes] NAME\n"
                "       nsem info [--json] NAME\n"
                "       nsem ls [--json] [--all] [PREFIX]\n"
@@ -54,6 +62,8 @@ static void usage(FILE *f)
                "      --undo: the permit comes back even if nsem is killed); exits with CMD's\n"
                "      status, 124 on timeout, 125 on an nsem error, 127 if CMD cannot be run.\n"
                "wait, release, set, reset   one operation on the existing object NAME.\n"
+               "create  creates NAME (a semaphore by default) and leaves a holder process that keeps\n"
+               "        it until \"nsem close NAME\"; open exits 0 if NAME exists, 1 if not.\n"
                "repair  gives back the permits a dead process never returned to a semaphore.\n"
                "info  shows the type, count, owner, holders and waiters of the object NAME.\n"
                "ls    lists the objects as a tree of namespaces, with type, count, owner, handles\n"
@@ -389,6 +399,124 @@ static int cmd_repair(int argc, char **argv)
     return 0;
 }
 
+/* ---- create, open, close: objects that outlive a script's commands ---- */
+
+static int cmd_create(int argc, char **argv)
+{
+    enum { SEM, MUTEX, EVENT } type = SEM;
+    long initial = 1, max = 1;
+    DWORD flags = 0;
+    bool manual = false, set = false, max_given = false;
+    static const struct option longs[] = {
+        {"semaphore", no_argument, NULL, 'S'}, {"mutex", no_argument, NULL, 'M'}, {"event", no_argument, NULL, 'E'},
+        {"manual", no_argument, NULL, 'a'},    {"set", no_argument, NULL, 's'},   {"exclusive", no_argument, NULL, 'x'},
+        {"undo", no_argument, NULL, 'u'},      {NULL, 0, NULL, 0}};
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "c:m:", longs, NULL)) != -1) {
+        switch (opt) {
+        case 'S': type = SEM; break;
+        case 'M': type = MUTEX; break;
+        case 'E': type = EVENT; break;
+        case 'a': manual = true; break;
+        case 's': set = true; break;
+        case 'x': flags |= SEMAPHORE_EXCLUSIVE; break;
+        case 'u': flags |= SEMAPHORE_UNDO; break;
+        case 'c': initial = parse_number(optarg, "INITIAL", 0, 0x7FFFFFFF); break;
+        case 'm': max = parse_number(optarg, "MAX", 1, 0x7FFFFFFF), max_given = true; break;
+        default: return usage(stderr), EXIT_NSEM_ERROR;
+        }
+    }
+    if (optind != argc - 1) return usage(stderr), EXIT_NSEM_ERROR;
+    const char *name = argv[optind];
+    if (type == SEM && !max_given && initial > max) max = initial;
+    HANDLE h = type == SEM     ? CreateSemaphoreExA(NULL, (LONG)initial, (LONG)max, name, flags, SEMAPHORE_ALL_ACCESS)
+               : type == MUTEX ? CreateMutexA(NULL, FALSE, name)
+                               : CreateEventA(NULL, manual, set, name);
+    if (!h) {
+        report(name, GetLastError());
+        return EXIT_NSEM_ERROR;
+    }
+    if (GetLastError() == ERROR_ALREADY_EXISTS) {
+        printf("%s: already exists (its counts are unchanged)\n", name);
+        return 0;
+    }
+    /* The holder: a child (it inherits the handle at fork), detached, that keeps the object until
+     * nsem close sends it SIGTERM. */
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "nsem: cannot start a holder: %s\n", strerror(errno));
+        return EXIT_NSEM_ERROR;
+    }
+    if (pid == 0) {
+        setsid();
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) {
+            dup2(null, 0), dup2(null, 1), dup2(null, 2);
+            if (null > 2) close(null);
+        }
+        signal(SIGHUP, SIG_IGN);
+        for (;;) pause(); /* SIGTERM ends it, and the object with its last handle */
+    }
+    printf("%s: created; held by process %d until \"nsem close %s\"\n", name, (int)pid, name);
+    return 0;
+}
+
+/* Whether pid is a holder left by "nsem create NAME". */
+static bool is_holder_of(DWORD pid, const char *name)
+{
+    char path[64], buf[4096];
+    snprintf(path, sizeof path, "/proc/%u/cmdline", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return false;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    /* argv as typed (getopt reorders only the pointers): nsem, create, then NAME among options */
+    bool create = false;
+    for (size_t i = 0; i < n; i += strlen(buf + i) + 1) {
+        if (create && strcmp(buf + i, name) == 0) return true;
+        if (strcmp(buf + i, "create") == 0) create = true;
+    }
+    return false;
+}
+
+static int cmd_close(int argc, char **argv)
+{
+    if (argc != 2) return usage(stderr), EXIT_NSEM_ERROR;
+    const char *name = argv[1];
+    DWORD type;
+    int status = 0;
+    HANDLE h = open_any(name, &type, &status);
+    if (!h) return status;
+    DWORD pids[1024], n = 0, ended = 0;
+    if (!NsemGetObjectHolders(h, pids, 1024, &n) && GetLastError() != ERROR_INSUFFICIENT_BUFFER) {
+        report(name, GetLastError());
+        return EXIT_NSEM_ERROR;
+    }
+    for (DWORD i = 0; i < n && i < 1024; i++)
+        if (pids[i] != GetCurrentProcessId() && is_holder_of(pids[i], name) && kill((pid_t)pids[i], SIGTERM) == 0)
+            ended++;
+    CloseHandle(h);
+    if (!ended) {
+        fprintf(stderr, "nsem: %s: no holder left by \"nsem create\"; its other holders keep it\n", name);
+        return 1;
+    }
+    return 0;
+}
+
+static int cmd_open(int argc, char **argv)
+{
+    if (argc != 2) return usage(stderr), EXIT_NSEM_ERROR;
+    DWORD type;
+    int status = 0;
+    HANDLE h = open_any(argv[1], &type, &status);
+    if (!h) return status;
+    CloseHandle(h);
+    return 0;
+}
+
 /* ---- ls ---- */
 
 struct ls_entry {
@@ -509,6 +637,9 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "info") == 0) return cmd_info(argc - 1, argv + 1);
     if (strcmp(argv[1], "ls") == 0) return cmd_ls(argc - 1, argv + 1);
     if (strcmp(argv[1], "repair") == 0) return cmd_repair(argc - 1, argv + 1);
+    if (strcmp(argv[1], "create") == 0) return cmd_create(argc - 1, argv + 1);
+    if (strcmp(argv[1], "open") == 0) return cmd_open(argc - 1, argv + 1);
+    if (strcmp(argv[1], "close") == 0) return cmd_close(argc - 1, argv + 1);
     if (!strcmp(argv[1], "wait") || !strcmp(argv[1], "release") || !strcmp(argv[1], "set") || !strcmp(argv[1], "reset"))
         return cmd_op(argc - 1, argv + 1);
     fprintf(stderr, "nsem: unknown command \"%s\"\n", argv[1]);
