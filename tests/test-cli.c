@@ -56,6 +56,11 @@ TEST(cli_run_exit_status)
     ASSERT_EQ(shell("%s run 'bad\\name' -- true 2>/dev/null", harness_bin("nsem")), 125);
     ASSERT_EQ(shell("%s run %s -c 0 -- true 2>/dev/null", harness_bin("nsem"), uniq("st")), 125);
     ASSERT_EQ(shell("%s run %s -c -3 -- true 2>/dev/null", harness_bin("nsem"), uniq("st")), 125);
+    ASSERT_EQ(shell("%s run %s -c 99999999999 -- true 2>/dev/null", harness_bin("nsem"), uniq("st")), 125);
+    ASSERT_EQ(shell("%s run 'global\\%s' -- true 2>/dev/null", harness_bin("nsem"), uniq("st")), 125); /* 3 */
+    ASSERT_EQ(shell("%s run 'Global\\' -- true 2>/dev/null", harness_bin("nsem")), 125);                /* 123 */
+    /* the error names the Windows code and number */
+    ASSERT_EQ(shell("%s run 'global\\x' -- true 2>&1 | grep -q 'ERROR_PATH_NOT_FOUND (3)'", harness_bin("nsem")), 0);
     ASSERT_EQ(shell("%s frobnicate 2>/dev/null", harness_bin("nsem")), 125);
     ASSERT_EQ(shell("%s --help >/dev/null", harness_bin("nsem")), 0);
     return 0;
