@@ -5,6 +5,8 @@
  * calls nsem holds them until it exits.
  */
 #include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -285,5 +287,86 @@ TEST(inherit_fork_child_owns_nothing)
     }
     ASSERT_EQ(wait_child(pid, 10000), 0);
     ASSERT(ReleaseMutex(m));
+    return 0;
+}
+
+extern const char *harness_argv0;
+
+/* argv: event handle (hex), delay ms. Sets the inherited event after the delay. */
+HELPER(inherit_spawned_sets)
+{
+    sleep_ms((unsigned)atoi(argv[1]));
+    if (!SetEvent(from_hex(argv[0]))) return 10;
+    return 0;
+}
+
+static pid_t spawn_self(const char *helper, const char *a, const char *b)
+{
+    char *argv[] = {(char *)harness_argv0, "--helper", (char *)helper, (char *)a, (char *)b, NULL};
+    extern char **environ;
+    pid_t pid = 0;
+    ASSERT_EQ(posix_spawn(&pid, harness_argv0, NULL, NULL, argv, environ), 0);
+    return pid;
+}
+
+/* issue 4: "parent closes right after posix_spawn and the child still ... uses its inherited value
+ * successfully" — the child's handles count from its birth, not its first call. */
+TEST(inherit_posix_spawn_parent_closes_at_once)
+{
+    SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, TRUE};
+    HANDLE e = CreateEventA(&sa, TRUE, FALSE, uniq("spawned"));
+    ASSERT_NOT_NULL(e);
+    pid_t pid = spawn_self("inherit_spawned_sets", hex(e), "300");
+    ASSERT(CloseHandle(e)); /* before the child has made any call */
+    HANDLE again = OpenEventA(SYNCHRONIZE | EVENT_QUERY_STATE, FALSE, uniq("spawned"));
+    ASSERT_NOT_NULL(again); /* the child's inherited handle keeps it */
+    SetLastError(POISON);
+    ASSERT_EQ_U(WaitForSingleObject(again, 10000), WAIT_OBJECT_0); /* set through the inherited value */
+    ASSERT_GLE(POISON);
+    ASSERT_EQ(wait_child(pid, 10000), 0);
+    ASSERT(CloseHandle(again));
+    return 0;
+}
+
+/* A posix_spawn'd program that never calls nsem holds its inherited handles until it exits. */
+TEST(inherit_posix_spawn_child_without_nsem)
+{
+    SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, TRUE};
+    HANDLE h = CreateSemaphoreA(&sa, 0, 1, uniq("spawn-sleep"));
+    ASSERT_NOT_NULL(h);
+    char *argv[] = {"sleep", "0.3", NULL};
+    extern char **environ;
+    pid_t pid;
+    ASSERT_EQ(posix_spawnp(&pid, "sleep", NULL, NULL, argv, environ), 0);
+    ASSERT(CloseHandle(h));
+    HANDLE again = OpenSemaphoreA(SEMAPHORE_QUERY_STATE, FALSE, uniq("spawn-sleep"));
+    ASSERT_NOT_NULL(again);
+    ASSERT_EQ(handle_count(again), 2);
+    ASSERT(CloseHandle(again));
+    ASSERT_EQ(wait_child(pid, 10000), 0);
+    uint64_t end = now_ms() + 5000;
+    HANDLE gone;
+    while ((gone = OpenSemaphoreA(SYNCHRONIZE, FALSE, uniq("spawn-sleep"))) != NULL && now_ms() < end) {
+        CloseHandle(gone);
+        sleep_ms(5);
+    }
+    ASSERT_NULL(gone);
+    return 0;
+}
+
+/* system(): the command inherits the inheritable handles. */
+TEST(inherit_system)
+{
+    SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, TRUE};
+    HANDLE e = CreateEventA(&sa, TRUE, FALSE, NULL);
+    HANDLE plain = CreateEventA(NULL, TRUE, FALSE, NULL);
+    ASSERT_NOT_NULL(e);
+    char cmd[4300];
+    snprintf(cmd, sizeof cmd, "'%s' --helper inherit_spawned_sets %s 0", harness_argv0, hex(e));
+    ASSERT_EQ(system(cmd), 0);
+    ASSERT_EQ_U(WaitForSingleObject(e, 0), WAIT_OBJECT_0);
+    snprintf(cmd, sizeof cmd, "'%s' --helper inherit_spawned_sets %s 0", harness_argv0, hex(plain));
+    ASSERT_EQ(WEXITSTATUS(system(cmd)), 10); /* not inheritable: ERROR_INVALID_HANDLE there */
+    ASSERT_EQ_U(WaitForSingleObject(plain, 0), WAIT_TIMEOUT);
     return 0;
 }

@@ -34,6 +34,7 @@ enum nsem_op {
     NSEM_OP_HOLDERS,
     NSEM_OP_FORK,
     NSEM_OP_HANDLES,
+    NSEM_OP_SPAWN,
     NSEM_OP_COUNT
 };
 
@@ -73,6 +74,21 @@ struct nsem_req_fork {
 };
 struct nsem_rep_fork {
     struct nsem_rep_hdr hdr;
+    uint32_t ticket_lo;
+    uint32_t ticket_hi;
+};
+
+/* SPAWN, around posix_spawn and system(), which run no atfork handler: PREPARE makes a ticket with
+ * a copy of the caller's inheritable handles, held by the caller's connection (reply as FORK's);
+ * BIND gives it to the child's pid, which holds it until it exits or its first connection takes
+ * it over; CANCEL drops it. */
+#define NSEM_SPAWN_PREPARE 1u
+#define NSEM_SPAWN_BIND 2u
+#define NSEM_SPAWN_CANCEL 3u
+struct nsem_req_spawn {
+    struct nsem_req_hdr hdr;
+    uint32_t action;
+    uint32_t pid; /* BIND */
     uint32_t ticket_lo;
     uint32_t ticket_hi;
 };

@@ -43,6 +43,10 @@ uint32_t nsem__client_id(void); /* 0 while not connected */
 DWORD nsem__ensure_connected(void);
 /* Starts nsemd for sock_path (spawn.c); false when no server binary is found or it cannot run. */
 bool nsem__spawn_server(const char *sock_path);
+/* libc's posix_spawn, not our wrapper of it (spawnhook.c). */
+#include <spawn.h>
+int nsem__real_posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[]);
 
 /* ---- handles (handles.c) ---- */
 struct nsem_handle {

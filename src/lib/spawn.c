@@ -52,7 +52,7 @@ bool nsem__spawn_server(const char *sock_path)
     /* The server must not keep the caller's descriptors (a pipe's write end, say). */
     posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     pid_t pid;
-    int r = posix_spawn(&pid, exe, &fa, NULL, argv, environ);
+    int r = nsem__real_posix_spawn(&pid, exe, &fa, NULL, argv, environ); /* not our wrapper */
     posix_spawn_file_actions_destroy(&fa);
     if (r != 0) return false;
     while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {

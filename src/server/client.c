@@ -174,6 +174,7 @@ static void client_destroy(struct nsem_client *c)
 {
     /* Undo first: it must see whether the dead client still held a lock (see undo.c). */
     nsem__undo_client_gone(c);
+    nsem__tickets_client_gone(c->id);
     end_of_threads(c);
     nsem__handle_table_destroy(&c->handles);
     set_pending(c, false);
@@ -377,6 +378,32 @@ static struct nsem_client *client_of_pid(pid_t pid, const struct nsem_client *c)
     for (uint32_t id = 1; id <= NSEM_TOKEN_MAX_CLIENTS; id++)
         if (clients[id] && clients[id] != c && clients[id]->pid == pid) return clients[id];
     return NULL;
+}
+
+struct nsem_client *nsem__client_of_pid(pid_t pid)
+{
+    return client_of_pid(pid, NULL);
+}
+
+struct nsem_client *nsem__client_orphan(pid_t pid, uid_t uid, struct nsem_handle_table *handles, int pidfd)
+{
+    uint32_t id = alloc_id();
+    struct nsem_client *c = id ? calloc(1, sizeof *c) : NULL;
+    if (!c) return NULL;
+    c->fd = -1;
+    c->pidfd = pidfd;
+    c->id = id;
+    c->pid = pid;
+    c->uid = uid;
+    if (nsem__loop_add(pidfd, c, EPOLLIN) != 0) {
+        free(c);
+        return NULL;
+    }
+    c->handles = *handles;
+    memset(handles, 0, sizeof *handles);
+    clients[id] = c;
+    nclients++;
+    return c;
 }
 
 /* Copies the inheritable handles of the nearest ancestor of c that the server knows. */

@@ -12,11 +12,15 @@
  * keeps the rest, watching the process through a pidfd: its exit releases them, and its new image's
  * first connection takes them over, by pid. No polling anywhere.
  *
- * Descendants the server saw no fork of (the parent had not connected, or used posix_spawn or
- * system(), which run no atfork handler): a process's first connection, with no ticket and no
- * former image, gets a copy of the inheritable handles of its nearest ancestor the server knows.
- * Such a child's handles count from its first call, not its birth; a parent that closes its
- * handle before then takes the object with it. (Issue 4 lists what remains to close this gap.)
+ * posix_spawn and system() run no atfork handler; the library wraps them (lib/spawnhook.c): just
+ * before, a SPAWN ticket copies the caller's inheritable handles, held by the caller; posix_spawn's
+ * child gets it by pid (BIND), as the record of an exec'd image, so its handles count from its
+ * birth; system()'s command, whose pid we never learn, is covered by the ticket while the call
+ * lasts, and its processes take copies at their first connection (below).
+ *
+ * Descendants the server saw no fork or spawn of (a parent that had not connected): a process's
+ * first connection, with no ticket and no former image, gets a copy of the inheritable handles of
+ * its nearest ancestor the server knows. Such a child's handles count from its first call.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -34,7 +38,8 @@
 
 struct ticket {
     uint64_t key;
-    uint64_t expires_ms;
+    uint64_t expires_ms;  /* a fork ticket; 0: a spawn ticket, held by its owner until bound */
+    uint32_t owner;       /* a spawn ticket's client */
     struct nsem_handle_table handles;
     struct ticket *next;
 };
@@ -47,11 +52,11 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-DWORD nsem__ticket_make(struct nsem_client *c, uint64_t *key)
+DWORD nsem__ticket_make(struct nsem_client *c, bool spawn, uint64_t *key)
 {
     struct ticket *t = malloc(sizeof *t);
     if (!t) return ERROR_NOT_ENOUGH_MEMORY;
-    if (nsem__handle_table_copy(&t->handles, &c->handles, false) != 0) {
+    if (nsem__handle_table_copy(&t->handles, &c->handles, spawn) != 0) {
         free(t);
         return ERROR_NOT_ENOUGH_MEMORY;
     }
@@ -59,17 +64,74 @@ DWORD nsem__ticket_make(struct nsem_client *c, uint64_t *key)
     do {
         if (getrandom(&t->key, sizeof t->key, 0) != sizeof t->key) t->key = now_ms() * 2654435761u ^ (uint64_t)c->pid;
     } while (t->key == 0);
-    t->expires_ms = now_ms() + TICKET_MS;
+    t->expires_ms = spawn ? 0 : now_ms() + TICKET_MS;
+    t->owner = spawn ? c->id : 0;
     t->next = tickets;
     tickets = t;
     *key = t->key;
     return 0;
 }
 
+/* Unlinks a ticket: by key (and owner, for spawn tickets), NULL if none. */
+static struct ticket *take_ticket(uint64_t key, uint32_t owner)
+{
+    for (struct ticket **p = &tickets; *p; p = &(*p)->next)
+        if ((*p)->key == key && (*p)->owner == owner) {
+            struct ticket *t = *p;
+            *p = t->next;
+            return t;
+        }
+    return NULL;
+}
+
+static void drop_ticket(struct ticket *t)
+{
+    nsem__handle_table_destroy(&t->handles);
+    free(t);
+}
+
+DWORD nsem__spawn_bind(struct nsem_client *c, uint64_t key, pid_t pid)
+{
+    struct ticket *t = take_ticket(key, c->id);
+    if (!t) return ERROR_INVALID_PARAMETER;
+    /* The child may have connected already (and taken copies from its ancestor, us) */
+    if (pid > 0 && !nsem__client_of_pid(pid)) {
+        int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd >= 0 && nsem__client_orphan(pid, c->uid, &t->handles, pidfd)) {
+            free(t); /* its handles went to the record */
+            return 0;
+        }
+        if (pidfd >= 0) close(pidfd);
+    }
+    drop_ticket(t);
+    return 0;
+}
+
+DWORD nsem__spawn_cancel(struct nsem_client *c, uint64_t key)
+{
+    struct ticket *t = take_ticket(key, c->id);
+    if (!t) return ERROR_INVALID_PARAMETER;
+    drop_ticket(t);
+    return 0;
+}
+
+void nsem__tickets_client_gone(uint32_t client_id)
+{
+    for (struct ticket **p = &tickets; *p;) {
+        if ((*p)->owner == client_id && (*p)->expires_ms == 0) {
+            struct ticket *t = *p;
+            *p = t->next;
+            drop_ticket(t);
+        } else {
+            p = &(*p)->next;
+        }
+    }
+}
+
 bool nsem__ticket_adopt(uint64_t key, struct nsem_client *c)
 {
     for (struct ticket **p = &tickets; *p; p = &(*p)->next)
-        if ((*p)->key == key) {
+        if ((*p)->key == key && (*p)->expires_ms != 0) { /* fork tickets only */
             struct ticket *t = *p;
             *p = t->next;
             nsem__handle_table_destroy(&c->handles);
@@ -85,12 +147,12 @@ int nsem__tickets_expire(void)
     uint64_t now = now_ms(), next = UINT64_MAX;
     for (struct ticket **p = &tickets; *p;) {
         struct ticket *t = *p;
-        if (t->expires_ms <= now) {
+        if (t->expires_ms && t->expires_ms <= now) {
             *p = t->next;
             nsem__handle_table_destroy(&t->handles);
             free(t);
         } else {
-            if (t->expires_ms < next) next = t->expires_ms;
+            if (t->expires_ms && t->expires_ms < next) next = t->expires_ms;
             p = &t->next;
         }
     }

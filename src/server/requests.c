@@ -313,13 +313,31 @@ static uint32_t do_fork(struct nsem_client *c, const void *req, unsigned char *o
     const struct nsem_req_fork *r = req;
     if (r->pad[0] || r->pad[1]) return 0;
     uint64_t key;
-    DWORD e = nsem__ticket_make(c, &key);
+    DWORD e = nsem__ticket_make(c, false, &key);
     if (e) return reply_status(out, e);
     struct nsem_rep_fork *rep = (struct nsem_rep_fork *)out;
     rep->hdr = (struct nsem_rep_hdr){sizeof *rep, 0};
     rep->ticket_lo = (uint32_t)key;
     rep->ticket_hi = (uint32_t)(key >> 32);
     return sizeof *rep;
+}
+
+static uint32_t do_spawn(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
+{
+    const struct nsem_req_spawn *r = req;
+    uint64_t key = (uint64_t)r->ticket_hi << 32 | r->ticket_lo;
+    if (r->action == NSEM_SPAWN_PREPARE) {
+        DWORD e = nsem__ticket_make(c, true, &key);
+        if (e) return reply_status(out, e);
+        struct nsem_rep_fork *rep = (struct nsem_rep_fork *)out;
+        rep->hdr = (struct nsem_rep_hdr){sizeof *rep, 0};
+        rep->ticket_lo = (uint32_t)key;
+        rep->ticket_hi = (uint32_t)(key >> 32);
+        return sizeof *rep;
+    }
+    if (r->action == NSEM_SPAWN_BIND) return reply_status(out, nsem__spawn_bind(c, key, (pid_t)r->pid));
+    if (r->action == NSEM_SPAWN_CANCEL) return reply_status(out, nsem__spawn_cancel(c, key));
+    return reply_status(out, ERROR_INVALID_PARAMETER);
 }
 
 /* The caller's handles, for a process that got them by inheritance rather than by requests. */
@@ -364,6 +382,7 @@ static const struct request_kind kinds[NSEM_OP_COUNT] = {
     [NSEM_OP_HOLDERS] = {sizeof(struct nsem_req_holders), 0, do_holders},
     [NSEM_OP_FORK] = {sizeof(struct nsem_req_fork), 0, do_fork},
     [NSEM_OP_HANDLES] = {sizeof(struct nsem_req_handles), 0, do_handles},
+    [NSEM_OP_SPAWN] = {sizeof(struct nsem_req_spawn), 0, do_spawn},
 };
 
 /* Every pad field must be zero, so that they can carry meaning in a later version. */

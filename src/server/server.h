@@ -193,6 +193,11 @@ void nsem__client_init(void);
  * and undo records if it exec'd; else copies the inheritable handles of its nearest known
  * ancestor (see inherit.c). */
 void nsem__client_adopt_inherited(struct nsem_client *c);
+/* The client of a process, NULL if none. */
+struct nsem_client *nsem__client_of_pid(pid_t pid);
+/* A record for a process with no connection yet: it holds `handles` (taken over) until the process
+ * exits (pidfd) or connects. NULL if it cannot be made. */
+struct nsem_client *nsem__client_orphan(pid_t pid, uid_t uid, struct nsem_handle_table *handles, int pidfd);
 void nsem__client_accept(int listen_fd);
 /* Fairness: clients with frames left after their turn, served on the next turns. */
 bool nsem__clients_pending(void);
@@ -207,9 +212,14 @@ int nsem__retry_pending(void);
 
 /* ---- inheritance (inherit.c) ------------------------------------------------------------- */
 
-/* FORK: a ticket holding a copy of every handle of c, for its child to adopt at HELLO. Returns 0
- * or a Windows error. */
-DWORD nsem__ticket_make(struct nsem_client *c, uint64_t *key);
+/* FORK: a ticket holding a copy of every handle of c, for its child to adopt at HELLO; or, with
+ * spawn, of its inheritable handles, held by c until bound or cancelled. 0 or a Windows error. */
+DWORD nsem__ticket_make(struct nsem_client *c, bool spawn, uint64_t *key);
+/* SPAWN BIND: the spawn ticket goes to the child pid (a record, as an exec'd image's). */
+DWORD nsem__spawn_bind(struct nsem_client *c, uint64_t key, pid_t pid);
+DWORD nsem__spawn_cancel(struct nsem_client *c, uint64_t key);
+/* A client is gone: its spawn tickets go too. */
+void nsem__tickets_client_gone(uint32_t client_id);
 /* Moves the ticket's handles into c (a fork child); false if there is no such ticket. */
 bool nsem__ticket_adopt(uint64_t key, struct nsem_client *c);
 /* Drops tickets no child adopted in time; returns the ms until the next one expires (-1: none). */
