@@ -25,7 +25,7 @@ COMMON_SRC := $(wildcard src/common/*.c)
 LIB_SRC    := $(wildcard src/lib/*.c) $(COMMON_SRC)
 SERVER_SRC := $(wildcard src/server/*.c) $(COMMON_SRC)
 TEST_SRC   := $(wildcard tests/test-*.c)
-HARNESS_SRC:= tests/runner.c tests/harness.c
+HARNESS_SRC:= tests/runner.c tests/harness.c tests/checks.c
 
 LIB_OBJ    := $(LIB_SRC:%.c=$(O)/obj/%.o)
 SERVER_OBJ := $(SERVER_SRC:%.c=$(O)/obj/%.o)
