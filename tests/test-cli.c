@@ -1,26 +1,11 @@
 /* test-cli.c — the nsem command, driven as a user would: from a shell. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness.h"
-
-static int shell(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int shell(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    fflush(NULL);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
+#include "checks.h"
 
 /* Eight jobs under "nsem run NAME -c 2": never more than two inside at once, and all ran. */
 TEST(cli_run_limits_concurrency)

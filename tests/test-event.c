@@ -2,7 +2,7 @@
  * test-event.c — events: names, manual and auto reset, SetEvent/ResetEvent/PulseEvent and their
  * access right, wrong-type handles, CreateEventEx flags (SPEC 1.I rows 81-83).
  */
-#include "harness.h"
+#include "checks.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -14,63 +14,19 @@
 
 #define BAD_HANDLE ((HANDLE)(uintptr_t)0xdeadbee0u)
 
-#define CHECK_EQ_AT(line, what, a, b) \
-    do { \
-        long long a_ = (long long)(a), b_ = (long long)(b); \
-        if (a_ != b_) harness_fail_eq(__FILE__, (line), (what), #b, a_, b_, 0); \
-    } while (0)
-
 /* ---------------------------------------------------------------------------------------------
  * State checks (they keep GetLastError() as it was)
  * ------------------------------------------------------------------------------------------- */
 
-static NSEM_OBJECT_INFO query_at(int line, HANDLE h)
-{
-    NSEM_OBJECT_INFO info;
-    DWORD saved = GetLastError();
-    memset(&info, 0xcc, sizeof info);
-    info.cbSize = sizeof info;
-    SetLastError(POISON);
-    if (!NsemQueryObject(h, &info)) {
-        char detail[80];
-        snprintf(detail, sizeof detail, "NsemQueryObject failed with error %u", GetLastError());
-        harness_fail(__FILE__, line, "NsemQueryObject(h, &info)", detail);
-    }
-    SetLastError(saved);
-    return info;
-}
-#define query(h) query_at(__LINE__, (h))
-
 static void check_event_at(int line, HANDLE h, int manual, int signaled)
 {
-    NSEM_OBJECT_INFO info = query_at(line, h);
+    NSEM_OBJECT_INFO info = query_at(__FILE__, line, h);
     CHECK_EQ_AT(line, "dwType", info.dwType, NSEM_TYPE_EVENT);
     CHECK_EQ_AT(line, "manual reset", (info.dwFlags & NSEM_INFO_MANUAL_RESET) != 0, manual != 0);
     CHECK_EQ_AT(line, "event state (lCurrentCount)", info.lCurrentCount, signaled);
     CHECK_EQ_AT(line, "event lMaximumCount", info.lMaximumCount, 1);
 }
 #define check_event(h, manual, signaled) check_event_at(__LINE__, (h), (manual), (signaled))
-
-static void check_sem_at(int line, HANDLE h, LONG count, LONG max)
-{
-    NSEM_OBJECT_INFO info = query_at(line, h);
-    CHECK_EQ_AT(line, "dwType", info.dwType, NSEM_TYPE_SEMAPHORE);
-    CHECK_EQ_AT(line, "semaphore lCurrentCount", info.lCurrentCount, count);
-    CHECK_EQ_AT(line, "semaphore lMaximumCount", info.lMaximumCount, max);
-}
-#define check_sem(h, count, max) check_sem_at(__LINE__, (h), (count), (max))
-
-static void wait_waiters_at(int line, HANDLE h, DWORD n)
-{
-    uint64_t end = now_ms() + 5000;
-    for (;;) {
-        NSEM_OBJECT_INFO info = query_at(line, h);
-        if (info.dwWaiterCount == n) return;
-        if (now_ms() > end) CHECK_EQ_AT(line, "dwWaiterCount (after 5 s)", info.dwWaiterCount, n);
-        sleep_ms(1);
-    }
-}
-#define wait_waiters(h, n) wait_waiters_at(__LINE__, (h), (n))
 
 static HANDLE new_event(BOOL manual, BOOL initial)
 {

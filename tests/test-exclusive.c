@@ -4,26 +4,18 @@
  * (SIGKILL, exit, last close), fork(), NsemQueryObject after a death, the nsem command, and undo
  * semaphores. Each test names the EXCLUSIVE.md line it covers in a comment above it.
  */
-#include "harness.h"
+#include "checks.h"
 
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define BAD_HANDLE ((HANDLE)(uintptr_t)0xdeadbee0u)
 #define MAX_REC 65535u
 #define REQ_FMT "r=%u gle=%u mine=%d rec=%u ab=%d"
-
-#define CHECK_EQ_AT(line, what, a, b) \
-    do { \
-        long long a_ = (long long)(a), b_ = (long long)(b); \
-        if (a_ != b_) harness_fail_eq(__FILE__, (line), (what), #b, a_, b_, 0); \
-    } while (0)
 
 /* Asserts the exact code returned by NsemRequestSemaphore and that it is also the last error. */
 #define ASSERT_REQ(h, ms, code) \
@@ -37,28 +29,11 @@
  * State checks (they keep GetLastError() as it was)
  * ------------------------------------------------------------------------------------------- */
 
-static NSEM_OBJECT_INFO query_at(int line, HANDLE h)
-{
-    NSEM_OBJECT_INFO info;
-    DWORD saved = GetLastError();
-    memset(&info, 0xcc, sizeof info);
-    info.cbSize = sizeof info;
-    SetLastError(POISON);
-    if (!NsemQueryObject(h, &info)) {
-        char detail[80];
-        snprintf(detail, sizeof detail, "NsemQueryObject failed with error %u", GetLastError());
-        harness_fail(__FILE__, line, "NsemQueryObject(h, &info)", detail);
-    }
-    SetLastError(saved);
-    return info;
-}
-#define query(h) query_at(__LINE__, (h))
-
 /* An exclusive semaphore, not abandoned: free (pid 0) or owned by thread tid of process pid with
  * rec levels. */
 static void check_excl_at(int line, HANDLE h, DWORD pid, DWORD tid, DWORD rec)
 {
-    NSEM_OBJECT_INFO info = query_at(line, h);
+    NSEM_OBJECT_INFO info = query_at(__FILE__, line, h);
     CHECK_EQ_AT(line, "dwType", info.dwType, NSEM_TYPE_SEMAPHORE);
     CHECK_EQ_AT(line, "dwFlags & NSEM_INFO_EXCLUSIVE", info.dwFlags & NSEM_INFO_EXCLUSIVE, NSEM_INFO_EXCLUSIVE);
     CHECK_EQ_AT(line, "dwFlags & NSEM_INFO_UNDO", info.dwFlags & NSEM_INFO_UNDO, 0);
@@ -75,44 +50,9 @@ static void check_excl_at(int line, HANDLE h, DWORD pid, DWORD tid, DWORD rec)
 
 static void check_waiters_at(int line, HANDLE h, DWORD n)
 {
-    CHECK_EQ_AT(line, "dwWaiterCount", query_at(line, h).dwWaiterCount, n);
+    CHECK_EQ_AT(line, "dwWaiterCount", query_at(__FILE__, line, h).dwWaiterCount, n);
 }
 #define check_waiters(h, n) check_waiters_at(__LINE__, (h), (n))
-
-static void check_sem_at(int line, HANDLE h, LONG count, LONG max)
-{
-    NSEM_OBJECT_INFO info = query_at(line, h);
-    CHECK_EQ_AT(line, "dwType", info.dwType, NSEM_TYPE_SEMAPHORE);
-    CHECK_EQ_AT(line, "lCurrentCount", info.lCurrentCount, count);
-    CHECK_EQ_AT(line, "lMaximumCount", info.lMaximumCount, max);
-}
-#define check_sem(h, count, max) check_sem_at(__LINE__, (h), (count), (max))
-
-/* Waits (bounded) until exactly n threads are blocked on the object. */
-static void wait_waiters_at(int line, HANDLE h, DWORD n)
-{
-    uint64_t end = now_ms() + 5000;
-    for (;;) {
-        NSEM_OBJECT_INFO info = query_at(line, h);
-        if (info.dwWaiterCount == n) return;
-        if (now_ms() > end) CHECK_EQ_AT(line, "dwWaiterCount (after 5 s)", info.dwWaiterCount, n);
-        sleep_ms(1);
-    }
-}
-#define wait_waiters(h, n) wait_waiters_at(__LINE__, (h), (n))
-
-/* Waits (bounded) until the object has exactly n handles in all processes. */
-static void wait_handles_at(int line, HANDLE h, DWORD n)
-{
-    uint64_t end = now_ms() + 5000;
-    for (;;) {
-        NSEM_OBJECT_INFO info = query_at(line, h);
-        if (info.dwHandleCount == n) return;
-        if (now_ms() > end) CHECK_EQ_AT(line, "dwHandleCount (after 5 s)", info.dwHandleCount, n);
-        sleep_ms(1);
-    }
-}
-#define wait_handles(h, n) wait_handles_at(__LINE__, (h), (n))
 
 /* Waits (bounded: the owner's end must be noticed promptly) until the semaphore reports abandoned,
  * then checks all of what an abandoned exclusive semaphore reports. */
@@ -121,7 +61,7 @@ static void wait_abandoned_at(int line, HANDLE h, DWORD last_owner_pid)
     uint64_t end = now_ms() + 5000;
     NSEM_OBJECT_INFO info;
     for (;;) {
-        info = query_at(line, h);
+        info = query_at(__FILE__, line, h);
         if (info.bAbandoned) break;
         if (now_ms() > end) CHECK_EQ_AT(line, "bAbandoned (after 5 s)", info.bAbandoned, TRUE);
         sleep_ms(1);
@@ -137,24 +77,6 @@ static void wait_abandoned_at(int line, HANDLE h, DWORD last_owner_pid)
     CHECK_EQ_AT(line, "lMaximumCount", info.lMaximumCount, 1);
 }
 #define wait_abandoned(h, pid) wait_abandoned_at(__LINE__, (h), (DWORD)(pid))
-
-static void join_at(int line, pthread_t t)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += 15;
-    int r = pthread_timedjoin_np(t, NULL, &ts);
-    if (r != 0) harness_fail(__FILE__, line, "pthread_timedjoin_np", strerror(r));
-}
-#define join(t) join_at(__LINE__, (t))
-
-/* Runs fn(arg) in another thread and waits for it. */
-static void in_thread(void *(*fn)(void *), void *arg)
-{
-    pthread_t t;
-    ASSERT_EQ(pthread_create(&t, NULL, fn, arg), 0);
-    join(t);
-}
 
 /* A new exclusive semaphore (name may be NULL): initial 1 free, 0 owned by this thread. */
 static HANDLE create_excl(const char *name, LONG initial)
@@ -196,18 +118,6 @@ static void release_fails_at(int line, HANDLE h, LONG count, DWORD code)
     CHECK_EQ_AT(line, "GetLastError() after ReleaseSemaphore", GetLastError(), code);
 }
 #define release_fails(h, count, code) release_fails_at(__LINE__, (h), (count), (code))
-
-/* Reads one line from a helper and compares it with the expected text. */
-static void expect_line_at(int line, int fd, const char *expected)
-{
-    char buf[256];
-    read_line(fd, buf, sizeof buf, 10000);
-    if (strcmp(buf, expected) != 0) {
-        fprintf(stderr, "helper said:   \"%s\"\nexpected:      \"%s\"\n", buf, expected);
-        harness_fail(__FILE__, line, "helper output", "mismatch");
-    }
-}
-#define expect_line(fd, expected) expect_line_at(__LINE__, (fd), (expected))
 
 /* Reads "owned <tid>" from an owner helper; returns the tid. */
 static DWORD read_owned_at(int line, int fd)
@@ -1851,19 +1761,6 @@ TEST(excl_fork_child_death_does_not_abandon)
  * The nsem command
  * =========================================================================================== */
 
-static int shell(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static int shell(const char *f, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, f);
-    vsnprintf(cmd, sizeof cmd, f, ap);
-    va_end(ap);
-    fflush(NULL);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 static void read_file(const char *path, char *buf, size_t size)
 {
     FILE *f = fopen(path, "r");
@@ -1958,13 +1855,13 @@ static void wait_count_at(int line, HANDLE h, LONG count)
 {
     uint64_t end = now_ms() + 5000;
     for (;;) {
-        NSEM_OBJECT_INFO info = query_at(line, h);
+        NSEM_OBJECT_INFO info = query_at(__FILE__, line, h);
         if (info.lCurrentCount == count) break;
         if (now_ms() > end) CHECK_EQ_AT(line, "lCurrentCount (after 5 s)", info.lCurrentCount, count);
         sleep_ms(1);
     }
     sleep_ms(20);
-    CHECK_EQ_AT(line, "lCurrentCount", query_at(line, h).lCurrentCount, count);
+    CHECK_EQ_AT(line, "lCurrentCount", query_at(__FILE__, line, h).lCurrentCount, count);
 }
 #define wait_count(h, count) wait_count_at(__LINE__, (h), (count))
 

@@ -6,7 +6,7 @@
  * The access a handle was granted is checked by what it can and cannot do: wait (SYNCHRONIZE),
  * NsemQueryObject (QUERY_STATE, value 1), release or set (the type's MODIFY_STATE).
  */
-#include "harness.h"
+#include "checks.h"
 
 #include <string.h>
 
@@ -15,41 +15,9 @@
 #define PSEUDO(n) ((HANDLE)(intptr_t)(n))
 #define SELF GetCurrentProcess()
 
-#define CHECK_EQ_AT(line, what, a, b) \
-    do { \
-        long long a_ = (long long)(a), b_ = (long long)(b); \
-        if (a_ != b_) harness_fail_eq(__FILE__, (line), (what), #b, a_, b_, 0); \
-    } while (0)
-
 /* ---------------------------------------------------------------------------------------------
  * Helpers (they keep GetLastError() as it was unless they say otherwise)
  * ------------------------------------------------------------------------------------------- */
-
-static NSEM_OBJECT_INFO query_at(int line, HANDLE h)
-{
-    NSEM_OBJECT_INFO info;
-    DWORD saved = GetLastError();
-    memset(&info, 0xcc, sizeof info);
-    info.cbSize = sizeof info;
-    SetLastError(POISON);
-    if (!NsemQueryObject(h, &info)) {
-        char detail[80];
-        snprintf(detail, sizeof detail, "NsemQueryObject failed with error %u", GetLastError());
-        harness_fail(__FILE__, line, "NsemQueryObject(h, &info)", detail);
-    }
-    SetLastError(saved);
-    return info;
-}
-#define query(h) query_at(__LINE__, (h))
-
-static void check_sem_at(int line, HANDLE h, LONG count, LONG max)
-{
-    NSEM_OBJECT_INFO info = query_at(line, h);
-    CHECK_EQ_AT(line, "dwType", info.dwType, NSEM_TYPE_SEMAPHORE);
-    CHECK_EQ_AT(line, "semaphore lCurrentCount", info.lCurrentCount, count);
-    CHECK_EQ_AT(line, "semaphore lMaximumCount", info.lMaximumCount, max);
-}
-#define check_sem(h, count, max) check_sem_at(__LINE__, (h), (count), (max))
 
 /* The handle's flags; GetHandleInformation must succeed without touching GetLastError(). */
 static DWORD flags_at(int line, HANDLE h)
@@ -96,15 +64,6 @@ static HANDLE dup_at(int line, HANDLE h, DWORD access, BOOL inherit, DWORD optio
     return out;
 }
 #define dup_h(h, access, inherit, options) dup_at(__LINE__, (h), (access), (inherit), (options))
-
-static HANDLE new_sem(LONG initial, LONG max)
-{
-    SetLastError(POISON);
-    HANDLE h = CreateSemaphoreA(NULL, initial, max, NULL);
-    ASSERT_NOT_NULL(h);
-    ASSERT_GLE(0);
-    return h;
-}
 
 /* What a handle can do. */
 #define CAN_WAIT 1

@@ -7,71 +7,12 @@
  * seen the process end; those checks poll with a generous bound (a process end is not a call that
  * returns), while a CloseHandle() that has returned must have removed the name at once.
  */
-#include "harness.h"
+#include "checks.h"
 
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-/* Fills *info for h; fails the test at the caller's line if NsemQueryObject fails. */
-static void query_at(const char *file, int line, HANDLE h, NSEM_OBJECT_INFO *info)
-{
-    memset(info, 0xcc, sizeof *info);
-    info->cbSize = sizeof *info;
-    if (!NsemQueryObject(h, info)) {
-        char d[120];
-        snprintf(d, sizeof d, "NsemQueryObject(%p) failed with error %u", h, (unsigned)GetLastError());
-        harness_fail(file, line, "query", d);
-    }
-}
-
-/* The semaphore behind h has exactly this count and maximum. */
-static void check_sem_at(const char *file, int line, HANDLE h, LONG count, LONG max)
-{
-    NSEM_OBJECT_INFO info;
-    query_at(file, line, h, &info);
-    if (info.dwType != NSEM_TYPE_SEMAPHORE || info.lCurrentCount != count || info.lMaximumCount != max) {
-        char d[200];
-        snprintf(d, sizeof d, "type %u count %d max %d; expected a semaphore (type %u) with count %d max %d",
-                 (unsigned)info.dwType, (int)info.lCurrentCount, (int)info.lMaximumCount, NSEM_TYPE_SEMAPHORE,
-                 (int)count, (int)max);
-        harness_fail(file, line, "check_sem", d);
-    }
-}
-#define check_sem(h, count, max) check_sem_at(__FILE__, __LINE__, (h), (count), (max))
-
-/* The object behind h has exactly n open handles (in all processes). */
-static void check_handles_at(const char *file, int line, HANDLE h, DWORD n)
-{
-    NSEM_OBJECT_INFO info;
-    query_at(file, line, h, &info);
-    if (info.dwHandleCount != n) {
-        char d[120];
-        snprintf(d, sizeof d, "handle count %u, expected %u", (unsigned)info.dwHandleCount, (unsigned)n);
-        harness_fail(file, line, "check_handles", d);
-    }
-}
-#define check_handles(h, n) check_handles_at(__FILE__, __LINE__, (h), (n))
-
-/* Polls (up to 5 s) until the object behind h has n handles: for handles closed by a process end. */
-static void wait_handles_at(const char *file, int line, HANDLE h, DWORD n)
-{
-    uint64_t end = now_ms() + 5000;
-    NSEM_OBJECT_INFO info;
-    for (;;) {
-        query_at(file, line, h, &info);
-        if (info.dwHandleCount == n) return;
-        if (now_ms() > end) {
-            char d[120];
-            snprintf(d, sizeof d, "handle count still %u after 5 s, expected %u", (unsigned)info.dwHandleCount,
-                     (unsigned)n);
-            harness_fail(file, line, "wait_handles", d);
-        }
-        sleep_ms(2);
-    }
-}
-#define wait_handles(h, n) wait_handles_at(__FILE__, __LINE__, (h), (n))
 
 /* Opens `name` as an object of type `kind` ('s', 'm' or 'e') with all access. */
 static HANDLE open_kind(char kind, DWORD access, const char *name)
@@ -508,7 +449,7 @@ TEST(lifetime_sigkill_blocked_last_holder)
     uint64_t end = now_ms() + 5000;
     NSEM_OBJECT_INFO info;
     for (;;) {
-        query_at(__FILE__, __LINE__, h, &info);
+        info = query(h);
         if (info.dwWaiterCount == 1) break;
         ASSERT(now_ms() < end);
         sleep_ms(2);

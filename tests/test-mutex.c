@@ -2,7 +2,7 @@
  * test-mutex.c — mutexes: recursion, ownership, access, abandonment by a thread or a process
  * (SPEC 1.H rows 71-80, and 61 for WAIT_ABANDONED_0 + i).
  */
-#include "harness.h"
+#include "checks.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -10,43 +10,19 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define BAD_HANDLE ((HANDLE)(uintptr_t)0xdeadbee0u)
 #define WITH_BITS(h, bits) ((HANDLE)((uintptr_t)(h) | (bits)))
 
-#define CHECK_EQ_AT(line, what, a, b) \
-    do { \
-        long long a_ = (long long)(a), b_ = (long long)(b); \
-        if (a_ != b_) harness_fail_eq(__FILE__, (line), (what), #b, a_, b_, 0); \
-    } while (0)
-
 /* ---------------------------------------------------------------------------------------------
  * State checks (they keep GetLastError() as it was)
  * ------------------------------------------------------------------------------------------- */
 
-static NSEM_OBJECT_INFO query_at(int line, HANDLE h)
-{
-    NSEM_OBJECT_INFO info;
-    DWORD saved = GetLastError();
-    memset(&info, 0xcc, sizeof info);
-    info.cbSize = sizeof info;
-    SetLastError(POISON);
-    if (!NsemQueryObject(h, &info)) {
-        char detail[80];
-        snprintf(detail, sizeof detail, "NsemQueryObject failed with error %u", GetLastError());
-        harness_fail(__FILE__, line, "NsemQueryObject(h, &info)", detail);
-    }
-    SetLastError(saved);
-    return info;
-}
-#define query(h) query_at(__LINE__, (h))
-
 /* owner_tid 0: free. Otherwise owned by that thread of this process with `recursion` levels. */
 static void check_mutex_at(int line, HANDLE h, DWORD owner_tid, DWORD recursion)
 {
-    NSEM_OBJECT_INFO info = query_at(line, h);
+    NSEM_OBJECT_INFO info = query_at(__FILE__, line, h);
     CHECK_EQ_AT(line, "dwType", info.dwType, NSEM_TYPE_MUTEX);
     CHECK_EQ_AT(line, "dwOwnerThreadId", info.dwOwnerThreadId, owner_tid);
     CHECK_EQ_AT(line, "dwOwnerProcessId", info.dwOwnerProcessId, owner_tid ? GetCurrentProcessId() : 0);
@@ -56,28 +32,6 @@ static void check_mutex_at(int line, HANDLE h, DWORD owner_tid, DWORD recursion)
 }
 #define check_mutex(h, owner_tid, recursion) check_mutex_at(__LINE__, (h), (owner_tid), (recursion))
 
-static void check_sem_at(int line, HANDLE h, LONG count, LONG max)
-{
-    NSEM_OBJECT_INFO info = query_at(line, h);
-    CHECK_EQ_AT(line, "dwType", info.dwType, NSEM_TYPE_SEMAPHORE);
-    CHECK_EQ_AT(line, "semaphore lCurrentCount", info.lCurrentCount, count);
-    CHECK_EQ_AT(line, "semaphore lMaximumCount", info.lMaximumCount, max);
-}
-#define check_sem(h, count, max) check_sem_at(__LINE__, (h), (count), (max))
-
-/* Waits (bounded) until exactly n threads are blocked on the object. */
-static void wait_waiters_at(int line, HANDLE h, DWORD n)
-{
-    uint64_t end = now_ms() + 5000;
-    for (;;) {
-        NSEM_OBJECT_INFO info = query_at(line, h);
-        if (info.dwWaiterCount == n) return;
-        if (now_ms() > end) CHECK_EQ_AT(line, "dwWaiterCount (after 5 s)", info.dwWaiterCount, n);
-        sleep_ms(1);
-    }
-}
-#define wait_waiters(h, n) wait_waiters_at(__LINE__, (h), (n))
-
 /* Waits (bounded: the owner's end must be noticed promptly) until the mutex is abandoned, then
  * checks what an abandoned mutex reports: free, CurrentCount 1, the last owner's process. */
 static void wait_abandoned_at(int line, HANDLE h, DWORD last_owner_pid)
@@ -85,7 +39,7 @@ static void wait_abandoned_at(int line, HANDLE h, DWORD last_owner_pid)
     uint64_t end = now_ms() + 5000;
     NSEM_OBJECT_INFO info;
     for (;;) {
-        info = query_at(line, h);
+        info = query_at(__FILE__, line, h);
         if (info.bAbandoned) break;
         if (now_ms() > end) CHECK_EQ_AT(line, "bAbandoned (after 5 s)", info.bAbandoned, TRUE);
         sleep_ms(1);
@@ -98,16 +52,6 @@ static void wait_abandoned_at(int line, HANDLE h, DWORD last_owner_pid)
     CHECK_EQ_AT(line, "dwLastOwnerProcessId", info.dwLastOwnerProcessId, last_owner_pid);
 }
 #define wait_abandoned(h, pid) wait_abandoned_at(__LINE__, (h), (pid))
-
-static void join_at(int line, pthread_t t)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += 15;
-    int r = pthread_timedjoin_np(t, NULL, &ts);
-    if (r != 0) harness_fail(__FILE__, line, "pthread_timedjoin_np", strerror(r));
-}
-#define join(t) join_at(__LINE__, (t))
 
 static HANDLE new_event(BOOL manual, BOOL initial)
 {
@@ -124,18 +68,6 @@ static HANDLE create_named(const char *name, BOOL owned)
     ASSERT_GLE(0);
     return h;
 }
-
-/* Reads one line from a helper and compares it with the expected text. */
-static void expect_line_at(int line, int fd, const char *expected)
-{
-    char buf[256];
-    read_line(fd, buf, sizeof buf, 10000);
-    if (strcmp(buf, expected) != 0) {
-        fprintf(stderr, "helper said:   \"%s\"\nexpected:      \"%s\"\n", buf, expected);
-        harness_fail(__FILE__, line, "helper output", "mismatch");
-    }
-}
-#define expect_line(fd, expected) expect_line_at(__LINE__, (fd), (expected))
 
 /* ---------------------------------------------------------------------------------------------
  * Threads
@@ -208,14 +140,6 @@ static void start_mwaiter(struct mwaiter *w)
 {
     atomic_store(&w->done, 0);
     ASSERT_EQ(pthread_create(&w->thread, NULL, mwaiter_main, w), 0);
-}
-
-/* Runs fn(arg) in another thread and waits for it. */
-static void in_thread(void *(*fn)(void *), void *arg)
-{
-    pthread_t t;
-    ASSERT_EQ(pthread_create(&t, NULL, fn, arg), 0);
-    join(t);
 }
 
 /* =============================================================================================

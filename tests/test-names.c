@@ -5,56 +5,16 @@
  *
  * The runner puts the tests in session 1, so "Global\x" and "x" are different objects.
  */
-#include "harness.h"
+#include "checks.h"
 
 #include <signal.h>
 #include <string.h>
-
-/* Fills *info for h; fails the test at the caller's line if NsemQueryObject fails. */
-static void query_at(const char *file, int line, HANDLE h, NSEM_OBJECT_INFO *info)
-{
-    memset(info, 0xcc, sizeof *info);
-    info->cbSize = sizeof *info;
-    if (!NsemQueryObject(h, info)) {
-        char d[120];
-        snprintf(d, sizeof d, "NsemQueryObject(%p) failed with error %u", h, (unsigned)GetLastError());
-        harness_fail(file, line, "query", d);
-    }
-}
-
-/* The semaphore behind h has exactly this count and maximum. */
-static void check_sem_at(const char *file, int line, HANDLE h, LONG count, LONG max)
-{
-    NSEM_OBJECT_INFO info;
-    query_at(file, line, h, &info);
-    if (info.dwType != NSEM_TYPE_SEMAPHORE || info.lCurrentCount != count || info.lMaximumCount != max) {
-        char d[300];
-        snprintf(d, sizeof d, "type %u count %d max %d; expected a semaphore (type %u) with count %d max %d",
-                 (unsigned)info.dwType, (int)info.lCurrentCount, (int)info.lMaximumCount, NSEM_TYPE_SEMAPHORE,
-                 (int)count, (int)max);
-        harness_fail(file, line, "check_sem", d);
-    }
-}
-#define check_sem(h, count, max) check_sem_at(__FILE__, __LINE__, (h), (count), (max))
-
-/* The object behind h has exactly n open handles (in all processes). */
-static void check_handles_at(const char *file, int line, HANDLE h, DWORD n)
-{
-    NSEM_OBJECT_INFO info;
-    query_at(file, line, h, &info);
-    if (info.dwHandleCount != n) {
-        char d[120];
-        snprintf(d, sizeof d, "handle count %u, expected %u", (unsigned)info.dwHandleCount, (unsigned)n);
-        harness_fail(file, line, "check_handles", d);
-    }
-}
-#define check_handles(h, n) check_handles_at(__FILE__, __LINE__, (h), (n))
 
 /* The mutex behind h is free and not abandoned. */
 static void check_mutex_free_at(const char *file, int line, HANDLE h)
 {
     NSEM_OBJECT_INFO info;
-    query_at(file, line, h, &info);
+    info = query_at(file, line, h);
     if (info.dwType != NSEM_TYPE_MUTEX || info.lCurrentCount != 1 || info.dwOwnerThreadId != 0 ||
         info.dwRecursionCount != 0) {
         char d[300];
@@ -70,7 +30,7 @@ static void check_mutex_free_at(const char *file, int line, HANDLE h)
 static void check_event_at(const char *file, int line, HANDLE h, LONG state)
 {
     NSEM_OBJECT_INFO info;
-    query_at(file, line, h, &info);
+    info = query_at(file, line, h);
     if (info.dwType != NSEM_TYPE_EVENT || info.lCurrentCount != state) {
         char d[300];
         snprintf(d, sizeof d, "type %u state %d; expected an event with state %d", (unsigned)info.dwType,
@@ -79,14 +39,6 @@ static void check_event_at(const char *file, int line, HANDLE h, LONG state)
     }
 }
 #define check_event(h, state) check_event_at(__FILE__, __LINE__, (h), (state))
-
-/* Copies an ASCII string into a wide buffer. */
-static void to_wide(wchar_t *dst, size_t size, const char *src)
-{
-    size_t i;
-    for (i = 0; src[i] && i + 1 < size; i++) dst[i] = (unsigned char)src[i];
-    dst[i] = 0;
-}
 
 /* Reports a call that did not fail with the expected code. */
 static void expect_fail_at(const char *file, int line, const char *call, const char *name, HANDLE h, DWORD err,

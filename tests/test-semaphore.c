@@ -5,7 +5,7 @@
  * Every failing call is followed by a re-read of the object's state (NsemQueryObject) to prove
  * that nothing changed, as ntsync's selftests do with check_sem_state().
  */
-#include "harness.h"
+#include "checks.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -19,46 +19,6 @@
 static const DWORD sem_rights[] = {
     SEMAPHORE_QUERY_STATE, SEMAPHORE_MODIFY_STATE, DELETE, READ_CONTROL, WRITE_DAC, WRITE_OWNER, SYNCHRONIZE,
 };
-
-/* Fills *info for h; fails the test at the caller's line if NsemQueryObject fails. */
-static void query_at(const char *file, int line, HANDLE h, NSEM_OBJECT_INFO *info)
-{
-    memset(info, 0xcc, sizeof *info);
-    info->cbSize = sizeof *info;
-    if (!NsemQueryObject(h, info)) {
-        char d[120];
-        snprintf(d, sizeof d, "NsemQueryObject(%p) failed with error %u", h, (unsigned)GetLastError());
-        harness_fail(file, line, "query", d);
-    }
-}
-
-/* The semaphore behind h has exactly this count and maximum. */
-static void check_sem_at(const char *file, int line, HANDLE h, LONG count, LONG max)
-{
-    NSEM_OBJECT_INFO info;
-    query_at(file, line, h, &info);
-    if (info.dwType != NSEM_TYPE_SEMAPHORE || info.lCurrentCount != count || info.lMaximumCount != max) {
-        char d[200];
-        snprintf(d, sizeof d, "type %u count %d max %d; expected a semaphore (type %u) with count %d max %d",
-                 (unsigned)info.dwType, (int)info.lCurrentCount, (int)info.lMaximumCount, NSEM_TYPE_SEMAPHORE,
-                 (int)count, (int)max);
-        harness_fail(file, line, "check_sem", d);
-    }
-}
-#define check_sem(h, count, max) check_sem_at(__FILE__, __LINE__, (h), (count), (max))
-
-/* The object behind h has exactly n open handles (in all processes). */
-static void check_handles_at(const char *file, int line, HANDLE h, DWORD n)
-{
-    NSEM_OBJECT_INFO info;
-    query_at(file, line, h, &info);
-    if (info.dwHandleCount != n) {
-        char d[120];
-        snprintf(d, sizeof d, "handle count %u, expected %u", (unsigned)info.dwHandleCount, (unsigned)n);
-        harness_fail(file, line, "check_handles", d);
-    }
-}
-#define check_handles(h, n) check_handles_at(__FILE__, __LINE__, (h), (n))
 
 /*
  * The handle h has exactly the semaphore rights in `mask`: duplicating it with any one right it has
@@ -103,14 +63,6 @@ static void check_no_sem_at(const char *file, int line, const char *name)
     }
 }
 #define check_no_sem(name) check_no_sem_at(__FILE__, __LINE__, (name))
-
-/* Copies an ASCII string into a wide buffer. */
-static void to_wide(wchar_t *dst, size_t size, const char *src)
-{
-    size_t i;
-    for (i = 0; src[i] && i + 1 < size; i++) dst[i] = (unsigned char)src[i];
-    dst[i] = 0;
-}
 
 /* ---------------------------------------------------------------------------------------------
  * 1.A Creation and parameters
@@ -1255,10 +1207,10 @@ TEST(sem_release_bad_or_wrong_type_handle)
 
     /* The event and mutex are untouched: the event is still reset, the mutex still free. */
     NSEM_OBJECT_INFO info;
-    query_at(__FILE__, __LINE__, ev, &info);
+    info = query(ev);
     ASSERT_EQ_U(info.dwType, NSEM_TYPE_EVENT);
     ASSERT_EQ(info.lCurrentCount, 0);
-    query_at(__FILE__, __LINE__, mx, &info);
+    info = query(mx);
     ASSERT_EQ_U(info.dwType, NSEM_TYPE_MUTEX);
     ASSERT_EQ(info.lCurrentCount, 1);
     ASSERT_EQ_U(info.dwOwnerThreadId, 0);
@@ -1373,24 +1325,6 @@ static void *waiter_thread(void *arg)
     return NULL;
 }
 
-/* Polls until the object has n waiters (a generous bound, no timing assertion). */
-static void wait_for_waiters_at(const char *file, int line, HANDLE h, DWORD n)
-{
-    uint64_t end = now_ms() + 5000;
-    NSEM_OBJECT_INFO info;
-    for (;;) {
-        query_at(file, line, h, &info);
-        if (info.dwWaiterCount == n) return;
-        if (now_ms() > end) {
-            char d[100];
-            snprintf(d, sizeof d, "waiter count %u, expected %u", (unsigned)info.dwWaiterCount, (unsigned)n);
-            harness_fail(file, line, "wait_for_waiters", d);
-        }
-        sleep_ms(2);
-    }
-}
-#define wait_for_waiters(h, n) wait_for_waiters_at(__FILE__, __LINE__, (h), (n))
-
 /* SPEC 40 (release of n wakes exactly n waiters; SPEC 47 each takes one) */
 TEST(sem_release_wakes_n_waiters)
 {
@@ -1403,7 +1337,7 @@ TEST(sem_release_wakes_n_waiters)
         w[i] = (struct waiter){.h = h, .result = 0x1234, .gle = 0, .done = &done};
         ASSERT_EQ(pthread_create(&t[i], NULL, waiter_thread, &w[i]), 0);
     }
-    wait_for_waiters(h, 3);
+    wait_waiters(h, 3);
     check_sem(h, 0, 10);
 
     LONG prev = 0x5a5a;
@@ -1417,7 +1351,7 @@ TEST(sem_release_wakes_n_waiters)
         sleep_ms(2);
     }
     /* Two took a permit each; the third still waits. */
-    wait_for_waiters(h, 1);
+    wait_waiters(h, 1);
     check_sem(h, 0, 10);
     ASSERT_EQ(atomic_load(&done), 2);
 
@@ -1430,7 +1364,7 @@ TEST(sem_release_wakes_n_waiters)
         ASSERT_EQ_U(w[i].gle, POISON);
     }
     check_sem(h, 0, 10);
-    wait_for_waiters(h, 0);
+    wait_waiters(h, 0);
     CloseHandle(h);
     return 0;
 }
@@ -1468,7 +1402,7 @@ TEST(sem_release_cross_process)
     char line[100];
     read_line(fd, line, sizeof line, 10000);
     ASSERT(strcmp(line, "ready") == 0);
-    wait_for_waiters(h, 1);
+    wait_waiters(h, 1);
     check_handles(h, 2);
     LONG prev = 0x5a5a;
     ASSERT_EQ(ReleaseSemaphore(h, 1, &prev), TRUE);

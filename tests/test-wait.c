@@ -5,58 +5,25 @@
  * Every call is made with GetLastError() poisoned first; a failing call is followed by a re-read
  * of the objects (NsemQueryObject) to prove that nothing was consumed or signalled.
  */
-#include "harness.h"
+#include "checks.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define BAD_HANDLE ((HANDLE)(uintptr_t)0xdeadbee0u)
 #define WITH_BITS(h, bits) ((HANDLE)((uintptr_t)(h) | (bits)))
 
-#define CHECK_EQ_AT(line, what, a, b) \
-    do { \
-        long long a_ = (long long)(a), b_ = (long long)(b); \
-        if (a_ != b_) harness_fail_eq(__FILE__, (line), (what), #b, a_, b_, 0); \
-    } while (0)
-
 /* ---------------------------------------------------------------------------------------------
  * State checks (they keep GetLastError() as it was)
  * ------------------------------------------------------------------------------------------- */
 
-static NSEM_OBJECT_INFO query_at(int line, HANDLE h)
-{
-    NSEM_OBJECT_INFO info;
-    DWORD saved = GetLastError();
-    memset(&info, 0xcc, sizeof info);
-    info.cbSize = sizeof info;
-    SetLastError(POISON);
-    if (!NsemQueryObject(h, &info)) {
-        char detail[80];
-        snprintf(detail, sizeof detail, "NsemQueryObject failed with error %u", GetLastError());
-        harness_fail(__FILE__, line, "NsemQueryObject(h, &info)", detail);
-    }
-    SetLastError(saved);
-    return info;
-}
-#define query(h) query_at(__LINE__, (h))
-
-static void check_sem_at(int line, HANDLE h, LONG count, LONG max)
-{
-    NSEM_OBJECT_INFO info = query_at(line, h);
-    CHECK_EQ_AT(line, "dwType", info.dwType, NSEM_TYPE_SEMAPHORE);
-    CHECK_EQ_AT(line, "semaphore lCurrentCount", info.lCurrentCount, count);
-    CHECK_EQ_AT(line, "semaphore lMaximumCount", info.lMaximumCount, max);
-}
-#define check_sem(h, count, max) check_sem_at(__LINE__, (h), (count), (max))
-
 static void check_event_at(int line, HANDLE h, int manual, int signaled)
 {
-    NSEM_OBJECT_INFO info = query_at(line, h);
+    NSEM_OBJECT_INFO info = query_at(__FILE__, line, h);
     CHECK_EQ_AT(line, "dwType", info.dwType, NSEM_TYPE_EVENT);
     CHECK_EQ_AT(line, "manual reset", (info.dwFlags & NSEM_INFO_MANUAL_RESET) != 0, manual != 0);
     CHECK_EQ_AT(line, "event state (lCurrentCount)", info.lCurrentCount, signaled);
@@ -66,7 +33,7 @@ static void check_event_at(int line, HANDLE h, int manual, int signaled)
 /* owner_tid 0: free. Otherwise owned by that thread of this process with `recursion` levels. */
 static void check_mutex_at(int line, HANDLE h, DWORD owner_tid, DWORD recursion)
 {
-    NSEM_OBJECT_INFO info = query_at(line, h);
+    NSEM_OBJECT_INFO info = query_at(__FILE__, line, h);
     CHECK_EQ_AT(line, "dwType", info.dwType, NSEM_TYPE_MUTEX);
     CHECK_EQ_AT(line, "dwOwnerThreadId", info.dwOwnerThreadId, owner_tid);
     CHECK_EQ_AT(line, "dwOwnerProcessId", info.dwOwnerProcessId, owner_tid ? GetCurrentProcessId() : 0);
@@ -74,28 +41,6 @@ static void check_mutex_at(int line, HANDLE h, DWORD owner_tid, DWORD recursion)
     CHECK_EQ_AT(line, "mutex lCurrentCount", info.lCurrentCount, 1 - (LONG)recursion);
 }
 #define check_mutex(h, owner_tid, recursion) check_mutex_at(__LINE__, (h), (owner_tid), (recursion))
-
-/* Waits (bounded) until exactly n threads are blocked on the object. */
-static void wait_waiters_at(int line, HANDLE h, DWORD n)
-{
-    uint64_t end = now_ms() + 5000;
-    for (;;) {
-        NSEM_OBJECT_INFO info = query_at(line, h);
-        if (info.dwWaiterCount == n) return;
-        if (now_ms() > end) CHECK_EQ_AT(line, "dwWaiterCount (after 5 s)", info.dwWaiterCount, n);
-        sleep_ms(1);
-    }
-}
-#define wait_waiters(h, n) wait_waiters_at(__LINE__, (h), (n))
-
-static HANDLE new_sem(LONG initial, LONG max)
-{
-    SetLastError(POISON);
-    HANDLE h = CreateSemaphoreA(NULL, initial, max, NULL);
-    ASSERT_NOT_NULL(h);
-    ASSERT_GLE(0);
-    return h;
-}
 
 static HANDLE new_event(BOOL manual, BOOL initial)
 {
@@ -172,16 +117,6 @@ static void start_waiter(struct waiter *w)
     int r = pthread_create(&w->thread, NULL, waiter_main, w);
     ASSERT_EQ(r, 0);
 }
-
-static void join_at(int line, pthread_t t)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += 15;
-    int r = pthread_timedjoin_np(t, NULL, &ts);
-    if (r != 0) harness_fail(__FILE__, line, "pthread_timedjoin_np", strerror(r));
-}
-#define join(t) join_at(__LINE__, (t))
 
 static int count_done(struct waiter *w, int n)
 {

@@ -1,0 +1,120 @@
+/* checks.c — state checks and helpers shared by the test files (see checks.h). */
+#include "checks.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+/* CHECK_EQ_AT at the caller's file and line (the `file` and `line` parameters in scope). */
+#define EQ(what, a, b) check_eq_at(file, line, (what), #b, (long long)(a), (long long)(b))
+
+void check_eq_at(const char *file, int line, const char *what, const char *b_text, long long a, long long b)
+{
+    if (a != b) harness_fail_eq(file, line, what, b_text, a, b, 0);
+}
+
+NSEM_OBJECT_INFO query_at(const char *file, int line, HANDLE h)
+{
+    NSEM_OBJECT_INFO info;
+    DWORD saved = GetLastError();
+    memset(&info, 0xcc, sizeof info);
+    info.cbSize = sizeof info;
+    SetLastError(POISON);
+    if (!NsemQueryObject(h, &info)) {
+        char detail[80];
+        snprintf(detail, sizeof detail, "NsemQueryObject(%p) failed with error %u", h, GetLastError());
+        harness_fail(file, line, "NsemQueryObject(h, &info)", detail);
+    }
+    SetLastError(saved);
+    return info;
+}
+
+void check_sem_at(const char *file, int line, HANDLE h, LONG count, LONG max)
+{
+    NSEM_OBJECT_INFO info = query_at(file, line, h);
+    EQ("dwType", info.dwType, NSEM_TYPE_SEMAPHORE);
+    EQ("semaphore lCurrentCount", info.lCurrentCount, count);
+    EQ("semaphore lMaximumCount", info.lMaximumCount, max);
+}
+
+void check_handles_at(const char *file, int line, HANDLE h, DWORD n)
+{
+    EQ("dwHandleCount", query_at(file, line, h).dwHandleCount, n);
+}
+
+void wait_handles_at(const char *file, int line, HANDLE h, DWORD n)
+{
+    uint64_t end = now_ms() + 5000;
+    for (;;) {
+        NSEM_OBJECT_INFO info = query_at(file, line, h);
+        if (info.dwHandleCount == n) return;
+        if (now_ms() > end) EQ("dwHandleCount (after 5 s)", info.dwHandleCount, n);
+        sleep_ms(1);
+    }
+}
+
+void wait_waiters_at(const char *file, int line, HANDLE h, DWORD n)
+{
+    uint64_t end = now_ms() + 5000;
+    for (;;) {
+        NSEM_OBJECT_INFO info = query_at(file, line, h);
+        if (info.dwWaiterCount == n) return;
+        if (now_ms() > end) EQ("dwWaiterCount (after 5 s)", info.dwWaiterCount, n);
+        sleep_ms(1);
+    }
+}
+
+HANDLE new_sem(LONG initial, LONG max)
+{
+    SetLastError(POISON);
+    HANDLE h = CreateSemaphoreA(NULL, initial, max, NULL);
+    ASSERT_NOT_NULL(h);
+    ASSERT_GLE(0);
+    return h;
+}
+
+void join_at(const char *file, int line, pthread_t t)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 15;
+    int r = pthread_timedjoin_np(t, NULL, &ts);
+    if (r != 0) harness_fail(file, line, "pthread_timedjoin_np", strerror(r));
+}
+
+void in_thread(void *(*fn)(void *), void *arg)
+{
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, fn, arg), 0);
+    join(t);
+}
+
+void expect_line_at(const char *file, int line, int fd, const char *expected)
+{
+    char buf[256];
+    read_line(fd, buf, sizeof buf, 10000);
+    if (strcmp(buf, expected) != 0) {
+        fprintf(stderr, "helper said:   \"%s\"\nexpected:      \"%s\"\n", buf, expected);
+        harness_fail(file, line, "helper output", "mismatch");
+    }
+}
+
+void to_wide(wchar_t *dst, size_t size, const char *src)
+{
+    size_t i;
+    for (i = 0; src[i] && i + 1 < size; i++) dst[i] = (unsigned char)src[i];
+    dst[i] = 0;
+}
+
+int shell(const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    fflush(NULL);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
