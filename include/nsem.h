@@ -102,6 +102,11 @@ typedef struct _SECURITY_ATTRIBUTES {
 #define EVENT_QUERY_STATE 0x0001u
 #define EVENT_MODIFY_STATE 0x0002u
 #define EVENT_ALL_ACCESS 0x001F0003u
+#define PROCESS_TERMINATE 0x0001u
+#define PROCESS_DUP_HANDLE 0x0040u
+#define PROCESS_QUERY_INFORMATION 0x0400u
+#define PROCESS_QUERY_LIMITED_INFORMATION 0x1000u
+#define PROCESS_ALL_ACCESS 0x001FFFFFu
 
 /* ---------------------------------------------------------------------------------------------
  * Waits, handles, creation flags
@@ -303,16 +308,25 @@ NSEM_EXTERN BOOL GetHandleInformation(HANDLE hObject, LPDWORD lpdwFlags);
 /* Changes the flags in dwMask (HANDLE_FLAG_INHERIT, HANDLE_FLAG_PROTECT_FROM_CLOSE) to those in
  * dwFlags. Failure: FALSE with ERROR_INVALID_HANDLE. */
 NSEM_EXTERN BOOL SetHandleInformation(HANDLE hObject, DWORD dwMask, DWORD dwFlags);
-/* Duplicates a handle within the calling process (both process handles GetCurrentProcess()).
- * dwOptions: DUPLICATE_SAME_ACCESS (else dwDesiredAccess, generic rights mapped; 0 is allowed),
- * DUPLICATE_CLOSE_SOURCE, DUPLICATE_SAME_ATTRIBUTES.
- * Process handles other than GetCurrentProcess() (and so duplication into another process) are
- * not available yet: they fail with ERROR_INVALID_HANDLE.
- * Failure: FALSE with ERROR_INVALID_HANDLE (bad source or process handle), ERROR_ACCESS_DENIED
- * (more access than the source handle has), ERROR_INVALID_PARAMETER (unknown option bits). */
+/* Duplicates hSourceHandle, a handle of the source process, into the target process; each process
+ * handle is GetCurrentProcess() or a handle from OpenProcess with PROCESS_DUP_HANDLE. The new value
+ * (*lpTargetHandle) is valid in the target, which the caller tells it out of band; a target that
+ * has not called nsem yet holds it from now on. hSourceHandle GetCurrentProcess() duplicates the
+ * source process's own process handle. dwOptions: DUPLICATE_SAME_ACCESS (else dwDesiredAccess,
+ * generic rights mapped; 0 is allowed), DUPLICATE_CLOSE_SOURCE (in the source process; within one
+ * process the duplicate keeps the value), DUPLICATE_SAME_ATTRIBUTES.
+ * Failure: FALSE with ERROR_INVALID_HANDLE (bad source handle; bad process handle, or one of a
+ * process that has ended or, as a source, never called nsem), ERROR_ACCESS_DENIED (more access than
+ * the source handle has, or a process handle without PROCESS_DUP_HANDLE), ERROR_INVALID_PARAMETER
+ * (unknown option bits). */
 NSEM_EXTERN BOOL DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSourceHandle, HANDLE hTargetProcessHandle,
                                  LPHANDLE lpTargetHandle, DWORD dwDesiredAccess, BOOL bInheritHandle,
                                  DWORD dwOptions);
+/* A handle to a process: signalled (for the wait functions) when it has ended; with
+ * PROCESS_DUP_HANDLE, a source or target of DuplicateHandle. Failure: NULL with
+ * ERROR_INVALID_PARAMETER (no such process, or 0), ERROR_ACCESS_DENIED (another user's process, or
+ * no valid right requested). */
+NSEM_EXTERN HANDLE OpenProcess(DWORD dwDesiredAccess, BOOL bInheritHandle, DWORD dwProcessId);
 NSEM_EXTERN HANDLE GetCurrentProcess(void); /* (HANDLE)-1 */
 NSEM_EXTERN HANDLE GetCurrentThread(void);  /* (HANDLE)-2 */
 NSEM_EXTERN DWORD GetCurrentProcessId(void);
@@ -325,6 +339,7 @@ NSEM_EXTERN DWORD GetCurrentThreadId(void); /* the Linux thread id */
 #define NSEM_TYPE_SEMAPHORE 1u
 #define NSEM_TYPE_MUTEX 2u
 #define NSEM_TYPE_EVENT 3u
+#define NSEM_TYPE_PROCESS 4u
 
 #define NSEM_INFO_MANUAL_RESET 0x00000001u /* dwFlags of an event */
 #define NSEM_INFO_EXCLUSIVE 0x00000002u    /* dwFlags of an exclusive semaphore */

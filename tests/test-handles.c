@@ -568,15 +568,9 @@ TEST(handles_dup_close_source_protected)
     return 0;
 }
 
-/* SPEC 96, 97: duplicating GetCurrentProcess() gives a real handle. Process handles come with
- * issue 4 (OpenProcess, duplication into other processes); until then this test is skipped. */
+/* SPEC 96, 97: duplicating GetCurrentProcess() gives a real handle. */
 TEST(handles_dup_current_process)
 {
-    if (getenv("NSEM_TEST_PROCESS_HANDLES") == NULL) {
-        printf("skipped: process handles are not implemented yet (issue 4); "
-               "NSEM_TEST_PROCESS_HANDLES=1 runs it\n");
-        return TEST_SKIP;
-    }
     HANDLE out = NULL;
     SetLastError(POISON);
     ASSERT(DuplicateHandle(SELF, GetCurrentProcess(), SELF, &out, 0, FALSE,

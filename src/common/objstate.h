@@ -40,6 +40,10 @@ static inline enum nsem_take nsem_state_take(uint32_t type, uint32_t slot_flags,
         *nv = me;
         return (v & NSEM_MUTEX_ABANDONED) ? NSEM_TAKE_ABANDONED : NSEM_TAKE_OK;
     }
+    case NSEM_TYPE_PROCESS: /* signalled for good once it has ended: a wait takes nothing */
+        if (!(v & 1u)) return NSEM_TAKE_BUSY;
+        *nv = v;
+        return NSEM_TAKE_OK;
     case NSEM_TYPE_EVENT:
         if (!(v & NSEM_EVENT_SET)) return NSEM_TAKE_BUSY;
         *nv = (slot_flags & NSEM_SLOT_MANUAL_RESET) ? v : (v & ~NSEM_EVENT_SET);

@@ -35,6 +35,7 @@ enum nsem_op {
     NSEM_OP_FORK,
     NSEM_OP_HANDLES,
     NSEM_OP_SPAWN,
+    NSEM_OP_OPEN_PROCESS,
     NSEM_OP_COUNT
 };
 
@@ -175,12 +176,28 @@ struct nsem_req_unpin {
     uint32_t pad;
 };
 
+/* DUP: src_process and dst_process are process handles of the caller, or NSEM_SELF for the caller;
+ * handle is a handle of the source process, or NSEM_PSEUDO_PROCESS_HANDLE (the source's own
+ * GetCurrentProcess()). The reply's handle is valid in the target process. */
+#define NSEM_SELF 0u
+#define NSEM_PSEUDO_PROCESS_HANDLE 0xFFFFFFFFu
 struct nsem_req_dup {
     struct nsem_req_hdr hdr;
     uint32_t handle;
     uint32_t access;
     uint32_t options; /* DUPLICATE_* */
     uint32_t attributes;
+    uint32_t src_process;
+    uint32_t dst_process;
+};
+
+/* OPEN_PROCESS: a handle to the process pid. */
+struct nsem_req_open_process {
+    struct nsem_req_hdr hdr;
+    uint32_t pid;
+    uint32_t access;
+    uint32_t attributes;
+    uint32_t pad;
 };
 
 struct nsem_req_set_handle_info {

@@ -67,6 +67,9 @@ void nsem__handle_install(const struct nsem_rep_handle *rep);
 /* Forgets a handle the server has closed (caller holds the connection lock). */
 void nsem__handle_forget(uint32_t value);
 void nsem__handle_set_flags(uint32_t value, uint32_t flags);
+/* Asks the server whether this process has the handle `value` (one another process duplicated into
+ * it) and records it if so (conn.c). */
+void nsem__handle_refresh(uint32_t value);
 void nsem__handles_reset(void); /* after fork, or when the server is gone */
 
 /* Per-object bookkeeping of this process, by slot: handles it holds, and "busy" uses (blocking

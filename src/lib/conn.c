@@ -316,3 +316,23 @@ NSEM_EXTERN DWORD NsemGetSessionId(void)
 {
     return session_id();
 }
+
+void nsem__handle_refresh(uint32_t value)
+{
+    if (value < 4) return;
+    struct {
+        struct nsem_rep_handles rep;
+        struct nsem_handle_desc d[NSEM_HANDLES_PER_REPLY];
+    } *r = malloc(sizeof *r);
+    if (!r) return;
+    nsem__conn_lock();
+    struct nsem_req_handles req = {{0, NSEM_OP_HANDLES}, (value >> 2) - 1, 0};
+    if (conn_fd >= 0 && nsem__request_locked(&req, sizeof req, NULL, 0, r, sizeof *r) == 0 && r->rep.count > 0 &&
+        r->d[0].handle == value) {
+        struct nsem_rep_handle h = {{sizeof h, 0}, r->d[0].handle, r->d[0].slot, r->d[0].access, r->d[0].type,
+                                    r->d[0].handle_flags, r->d[0].undo_slot};
+        nsem__handle_install(&h);
+    }
+    nsem__conn_unlock();
+    free(r);
+}

@@ -29,6 +29,8 @@ NSEM_EXTERN BOOL CloseHandle(HANDLE hObject)
     if (nsem__is_pseudo(hObject)) return TRUE; /* closing a pseudo handle does nothing */
     struct nsem_handle h;
     nsem__ensure_connected(); /* an exec'd image's inherited handles come with the connection */
+    struct nsem_handle known;
+    nsem__handle_lookup(hObject, 0, 0, &known); /* one duplicated into us by another process, too */
     nsem__conn_lock();
     DWORD e = nsem__handle_lookup(hObject, 0, 0, &h);
     if (!e && (h.flags & HANDLE_FLAG_PROTECT_FROM_CLOSE)) e = ERROR_INVALID_HANDLE;
@@ -72,6 +74,7 @@ NSEM_EXTERN BOOL SetHandleInformation(HANDLE hObject, DWORD dwMask, DWORD dwFlag
 {
     struct nsem_handle h;
     nsem__ensure_connected(); /* see CloseHandle */
+    nsem__handle_lookup(hObject, 0, 0, &h);
     nsem__conn_lock();
     DWORD e = nsem__handle_lookup(hObject, 0, 0, &h);
     if (!e) {
@@ -85,32 +88,61 @@ NSEM_EXTERN BOOL SetHandleInformation(HANDLE hObject, DWORD dwMask, DWORD dwFlag
     return e == 0;
 }
 
+/* A process handle argument: NSEM_SELF for GetCurrentProcess(), else the value; false if it is
+ * another pseudo handle (a thread, a token: not a process). */
+static bool process_arg(HANDLE h, uint32_t *out)
+{
+    if ((uintptr_t)h == NSEM_PSEUDO_PROCESS) {
+        *out = NSEM_SELF;
+        return true;
+    }
+    if (nsem__is_pseudo(h) || (uintptr_t)h > 0xFFFFFFFFu || !h) return false;
+    *out = (uint32_t)(uintptr_t)h & ~3u;
+    return true;
+}
+
 NSEM_EXTERN BOOL DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSourceHandle, HANDLE hTargetProcessHandle,
                                  LPHANDLE lpTargetHandle, DWORD dwDesiredAccess, BOOL bInheritHandle,
                                  DWORD dwOptions)
 {
-    /* Only the calling process, for now: another process handle is not a valid handle here. */
-    if ((uintptr_t)hSourceProcessHandle != NSEM_PSEUDO_PROCESS ||
-        (uintptr_t)hTargetProcessHandle != NSEM_PSEUDO_PROCESS) {
+    uint32_t from, to;
+    if (!process_arg(hSourceProcessHandle, &from) || !process_arg(hTargetProcessHandle, &to)) {
         nsem__set_error(ERROR_INVALID_HANDLE);
         return FALSE;
     }
-    struct nsem_handle h;
-    nsem__ensure_connected(); /* see CloseHandle */
+    struct nsem_handle h = {0};
+    DWORD e = 0;
+    uint32_t source;
+    if ((uintptr_t)hSourceHandle == NSEM_PSEUDO_PROCESS) {
+        source = NSEM_PSEUDO_PROCESS_HANDLE; /* the source process's own GetCurrentProcess() */
+    } else if (from == NSEM_SELF) {
+        e = nsem__handle_lookup(hSourceHandle, 0, 0, &h); /* also brings one duplicated into us */
+        source = h.value;
+    } else if (nsem__is_pseudo(hSourceHandle) || (uintptr_t)hSourceHandle > 0xFFFFFFFFu) {
+        e = ERROR_INVALID_HANDLE;
+        source = 0;
+    } else {
+        source = (uint32_t)(uintptr_t)hSourceHandle & ~3u; /* another process's: the server checks */
+    }
+    nsem__ensure_connected();
     nsem__conn_lock();
-    DWORD e = nsem__handle_lookup(hSourceHandle, 0, 0, &h);
+    if (!e && from == NSEM_SELF && source != NSEM_PSEUDO_PROCESS_HANDLE)
+        e = nsem__handle_lookup(hSourceHandle, 0, 0, &h); /* still there, now that we hold the lock */
     if (!e) {
-        struct nsem_req_dup req = {{0, NSEM_OP_DUP}, h.value, dwDesiredAccess, dwOptions,
-                                   bInheritHandle ? NSEM_ATTR_INHERIT : 0};
+        struct nsem_req_dup req = {{0, NSEM_OP_DUP}, source, dwDesiredAccess, dwOptions,
+                                   bInheritHandle ? NSEM_ATTR_INHERIT : 0, from, to};
         struct nsem_rep_handle rep;
         /* The server closes an unprotected source with DUPLICATE_CLOSE_SOURCE, whatever happens. */
-        bool source_goes = (dwOptions & DUPLICATE_CLOSE_SOURCE) && !(h.flags & HANDLE_FLAG_PROTECT_FROM_CLOSE);
+        bool ours_goes = from == NSEM_SELF && source != NSEM_PSEUDO_PROCESS_HANDLE &&
+                         (dwOptions & DUPLICATE_CLOSE_SOURCE) && !(h.flags & HANDLE_FLAG_PROTECT_FROM_CLOSE);
         e = nsem__request_locked(&req, sizeof req, NULL, 0, &rep, sizeof rep);
-        if (source_goes && (e || rep.handle != h.value)) nsem__handle_forget(h.value);
+        if (ours_goes && (e || to != NSEM_SELF || rep.handle != h.value)) nsem__handle_forget(h.value);
         if (!e) {
-            if (rep.handle == h.value) nsem__handle_forget(h.value); /* re-installed as the duplicate */
-            nsem__handle_install(&rep);
-            if (lpTargetHandle) *lpTargetHandle = (HANDLE)(uintptr_t)rep.handle;
+            if (to == NSEM_SELF) {
+                if (ours_goes && rep.handle == h.value) nsem__handle_forget(h.value); /* re-installed */
+                nsem__handle_install(&rep);
+            }
+            if (lpTargetHandle) *lpTargetHandle = (HANDLE)(uintptr_t)rep.handle; /* valid in the target */
         }
     }
     nsem__conn_unlock();
@@ -119,4 +151,20 @@ NSEM_EXTERN BOOL DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSourceHand
         nsem__set_error(e);
     }
     return e == 0;
+}
+
+NSEM_EXTERN HANDLE OpenProcess(DWORD dwDesiredAccess, BOOL bInheritHandle, DWORD dwProcessId)
+{
+    struct nsem_req_open_process req = {{0, NSEM_OP_OPEN_PROCESS}, dwProcessId, dwDesiredAccess,
+                                        bInheritHandle ? NSEM_ATTR_INHERIT : 0, 0};
+    struct nsem_rep_handle rep;
+    nsem__conn_lock();
+    DWORD e = nsem__request_locked(&req, sizeof req, NULL, 0, &rep, sizeof rep);
+    if (!e) nsem__handle_install(&rep);
+    nsem__conn_unlock();
+    if (e) {
+        nsem__set_error(e);
+        return NULL;
+    }
+    return (HANDLE)(uintptr_t)rep.handle;
 }

@@ -49,9 +49,14 @@ DWORD nsem__handle_lookup(HANDLE h, uint32_t type, uint32_t need, struct nsem_ha
 {
     _Atomic uint64_t *e = entry_of((uintptr_t)h, false);
     uint64_t v = e ? atomic_load_explicit(e, memory_order_acquire) : 0; /* pairs with install */
-    if (!(v & E_VALID) && !nsem__client_id() && !nsem__conn_lock_held() && nsem__ensure_connected() == 0) {
-        /* A first call with a handle this image never made: one it inherited through exec, which
-         * the connection brings (conn.c). */
+    if (!(v & E_VALID) && !nsem__conn_lock_held() && (uintptr_t)h && (uintptr_t)h <= 0xFFFFFFFFu &&
+        !nsem__is_pseudo(h)) {
+        /* A handle this process never made: inherited through exec (the first connection brings
+         * it, conn.c), or duplicated into us by another process (ask the server). Only a miss
+         * pays for this. */
+        if (nsem__client_id() || nsem__ensure_connected() != 0 || (e = entry_of((uintptr_t)h, false)) == NULL ||
+            !(atomic_load_explicit(e, memory_order_acquire) & E_VALID))
+            nsem__handle_refresh((uint32_t)(uintptr_t)h & ~3u);
         e = entry_of((uintptr_t)h, false);
         v = e ? atomic_load_explicit(e, memory_order_acquire) : 0;
     }

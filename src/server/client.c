@@ -41,6 +41,11 @@ uint32_t nsem__client_count(void)
     return nclients;
 }
 
+static void on_client_event(struct nsem_loop_item *item, uint32_t events)
+{
+    nsem__client_event((struct nsem_client *)item, events);
+}
+
 /* An id whose dead client still has a cleanup pending is not given out: the new client's tokens
  * would match the dead one's. */
 static bool id_in_retries(uint32_t id)
@@ -95,6 +100,7 @@ void nsem__client_accept(int listen_fd)
         close(fd);
         return;
     }
+    c->item.on_event = on_client_event;
     c->fd = fd;
     c->pidfd = -1;
     c->id = id;
@@ -382,7 +388,15 @@ static struct nsem_client *client_of_pid(pid_t pid, const struct nsem_client *c)
 
 struct nsem_client *nsem__client_of_pid(pid_t pid)
 {
-    return client_of_pid(pid, NULL);
+    struct nsem_client *c = client_of_pid(pid, NULL);
+    char b;
+    /* Its connection may have ended (an exec) without the loop having seen it yet: see to it now,
+     * so that what is given to the process goes to the record its new image will take over. */
+    if (c && c->fd >= 0 && recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
+        client_ended(c);
+        c = client_of_pid(pid, NULL);
+    }
+    return c;
 }
 
 struct nsem_client *nsem__client_orphan(pid_t pid, uid_t uid, struct nsem_handle_table *handles, int pidfd)
@@ -390,6 +404,7 @@ struct nsem_client *nsem__client_orphan(pid_t pid, uid_t uid, struct nsem_handle
     uint32_t id = alloc_id();
     struct nsem_client *c = id ? calloc(1, sizeof *c) : NULL;
     if (!c) return NULL;
+    c->item.on_event = on_client_event;
     c->fd = -1;
     c->pidfd = pidfd;
     c->id = id;

@@ -203,7 +203,7 @@ int main(int argc, char **argv)
         if (n < 0 && errno != EINTR) break;
         for (int i = 0; i < n; i++) {
             if (evs[i].data.ptr == &listener_tag) nsem__client_accept(listen_fd);
-            else nsem__client_event(evs[i].data.ptr, evs[i].events);
+            else ((struct nsem_loop_item *)evs[i].data.ptr)->on_event(evs[i].data.ptr, evs[i].events);
         }
         nsem__clients_run_pending();
         if (nsem__client_count() > 0) idle_since = now_ms();

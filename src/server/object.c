@@ -22,6 +22,8 @@ const struct nsem_obj_ops *nsem__ops_for_type(uint32_t type)
         return &nsem__mutex_ops;
     case NSEM_TYPE_EVENT:
         return &nsem__event_ops;
+    case NSEM_TYPE_PROCESS:
+        return &nsem__process_ops;
     default:
         return NULL;
     }

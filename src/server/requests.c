@@ -188,34 +188,86 @@ static uint32_t do_unpin(struct nsem_client *c, const void *req, unsigned char *
     return reply_status(out, 0);
 }
 
+/* The client behind a process handle of c (NSEM_SELF: c). With make, a process that is not a
+ * client yet gets a record that holds handles for it until it connects or exits. */
+static DWORD process_client(struct nsem_client *c, uint32_t process, bool make, struct nsem_client **out)
+{
+    if (process == NSEM_SELF) {
+        *out = c;
+        return 0;
+    }
+    struct nsem_handle_entry *e = nsem__handle_get(&c->handles, process);
+    if (!e || e->obj->ops != &nsem__process_ops) return ERROR_INVALID_HANDLE;
+    if (!(e->access & PROCESS_DUP_HANDLE)) return ERROR_ACCESS_DENIED;
+    pid_t pid = nsem__process_pid(e->obj);
+    *out = nsem__client_of_pid(pid);
+    if (*out) return 0;
+    if (!make) return ERROR_INVALID_HANDLE; /* a process without nsem has no handle to duplicate */
+    int pidfd = nsem__exec_pidfd(pid);
+    struct nsem_handle_table none = {0};
+    *out = pidfd >= 0 ? nsem__client_orphan(pid, c->uid, &none, pidfd) : NULL;
+    if (!*out && pidfd >= 0) close(pidfd);
+    return *out ? 0 : ERROR_INVALID_HANDLE; /* it has ended */
+}
+
 static uint32_t do_dup(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
 {
     const struct nsem_req_dup *r = req;
     const uint32_t known = DUPLICATE_CLOSE_SOURCE | DUPLICATE_SAME_ACCESS | DUPLICATE_SAME_ATTRIBUTES;
-    struct nsem_handle_entry *src = nsem__handle_get(&c->handles, r->handle);
-    if (!src) return reply_status(out, ERROR_INVALID_HANDLE);
-    bool close_source = (r->options & DUPLICATE_CLOSE_SOURCE) && !(src->flags & HANDLE_FLAG_PROTECT_FROM_CLOSE);
-    DWORD e = 0;
+    struct nsem_client *from, *to;
+    DWORD e = process_client(c, r->src_process, false, &from);
+    if (!e) e = process_client(c, r->dst_process, true, &to);
+    if (e) return reply_status(out, e);
+    /* The source: a handle of `from`, or its own GetCurrentProcess() (all rights, no flags; its
+     * object is made only once the request has passed every check). */
+    struct nsem_handle_entry pseudo = {NULL, PROCESS_ALL_ACCESS, 0}, *src = &pseudo;
+    bool is_pseudo = r->handle == NSEM_PSEUDO_PROCESS_HANDLE;
+    if (!is_pseudo && !(src = nsem__handle_get(&from->handles, r->handle))) return reply_status(out, ERROR_INVALID_HANDLE);
+    const struct nsem_obj_ops *ops = is_pseudo ? &nsem__process_ops : src->obj->ops;
+    bool close_source = !is_pseudo && (r->options & DUPLICATE_CLOSE_SOURCE) &&
+                        !(src->flags & HANDLE_FLAG_PROTECT_FROM_CLOSE);
     uint32_t access = src->access;
     if ((r->options & ~known) || (r->attributes & ~NSEM_ATTR_ALL)) e = ERROR_INVALID_PARAMETER;
     else if (!(r->options & DUPLICATE_SAME_ACCESS)) {
         /* Duplication may keep or drop rights (even to none), never add any. */
-        access = nsem__map_access(src->obj->ops, r->access);
+        access = nsem__map_access(ops, r->access);
         if (access & ~src->access) e = ERROR_ACCESS_DENIED;
     }
+    if (!e && is_pseudo) e = nsem__process_object(from->pid, c->uid, &pseudo.obj);
     if (e) {
         /* Windows closes the source whatever happened to the duplicate. */
-        if (close_source) nsem__handle_free(&c->handles, r->handle & ~3u);
+        if (close_source) nsem__handle_free(&from->handles, r->handle & ~3u);
         return reply_status(out, e);
     }
     uint32_t flags = (r->options & DUPLICATE_SAME_ATTRIBUTES) ? src->flags : attr_flags(r->attributes);
-    if (close_source) {
+    if (close_source && from == to) {
         /* Closing the source and making the duplicate in one step keeps the handle value. */
         src->access = access;
         src->flags = flags;
-        return reply_handle(out, 0, c, r->handle & ~3u);
+        return reply_handle(out, 0, to, r->handle & ~3u);
     }
-    uint32_t h = nsem__handle_alloc(&c->handles, src->obj, access, flags);
+    struct nsem_obj *obj = src->obj;
+    nsem__obj_add_pin(obj); /* closing the source must not free what we are duplicating */
+    if (close_source) nsem__handle_free(&from->handles, r->handle & ~3u);
+    uint32_t h = nsem__handle_alloc(&to->handles, obj, access, flags);
+    nsem__obj_remove_pin(obj);
+    if (!h) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
+    return reply_handle(out, 0, to, h);
+}
+
+static uint32_t do_open_process(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
+{
+    const struct nsem_req_open_process *r = req;
+    if (r->attributes & ~NSEM_ATTR_ALL) return reply_status(out, ERROR_INVALID_PARAMETER);
+    struct nsem_obj *obj;
+    DWORD e = nsem__process_object((pid_t)r->pid, c->uid, &obj);
+    if (e) return reply_status(out, e);
+    nsem__obj_add_pin(obj); /* a new process object lives by its handles: hold it until one exists */
+    uint32_t granted;
+    e = grant_open_access(&nsem__process_ops, r->access, &granted);
+    uint32_t h = e ? 0 : nsem__handle_alloc(&c->handles, obj, granted, attr_flags(r->attributes));
+    nsem__obj_remove_pin(obj);
+    if (e) return reply_status(out, e);
     if (!h) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
     return reply_handle(out, 0, c, h);
 }
@@ -383,6 +435,7 @@ static const struct request_kind kinds[NSEM_OP_COUNT] = {
     [NSEM_OP_FORK] = {sizeof(struct nsem_req_fork), 0, do_fork},
     [NSEM_OP_HANDLES] = {sizeof(struct nsem_req_handles), 0, do_handles},
     [NSEM_OP_SPAWN] = {sizeof(struct nsem_req_spawn), 0, do_spawn},
+    [NSEM_OP_OPEN_PROCESS] = {sizeof(struct nsem_req_open_process), 0, do_open_process},
 };
 
 /* Every pad field must be zero, so that they can carry meaning in a later version. */
@@ -410,6 +463,9 @@ static bool pads_are_zero(uint32_t op, const unsigned char *req)
         break;
     case NSEM_OP_HANDLES:
         pad = ((const struct nsem_req_handles *)req)->pad;
+        break;
+    case NSEM_OP_OPEN_PROCESS:
+        pad = ((const struct nsem_req_open_process *)req)->pad;
         break;
     case NSEM_OP_FORK:
         pad = ((const struct nsem_req_fork *)req)->pad[0] | ((const struct nsem_req_fork *)req)->pad[1];

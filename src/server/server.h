@@ -28,6 +28,11 @@
 struct nsem_obj;
 struct nsem_client;
 
+/* Anything the epoll loop watches (a client, a process): data.ptr points at it. */
+struct nsem_loop_item {
+    void (*on_event)(struct nsem_loop_item *item, uint32_t events);
+};
+
 /* ---- arena (arena.c) ---------------------------------------------------------------------- */
 
 int nsem__arena_init(void);               /* creates the memfd; 0 or -errno */
@@ -74,6 +79,11 @@ struct nsem_obj_ops {
 extern const struct nsem_obj_ops nsem__semaphore_ops;
 extern const struct nsem_obj_ops nsem__mutex_ops;
 extern const struct nsem_obj_ops nsem__event_ops;
+extern const struct nsem_obj_ops nsem__process_ops;
+/* The process object of pid (one per process, made on first use): 0 or ERROR_INVALID_PARAMETER (no
+ * such process), ERROR_ACCESS_DENIED (another user's), ERROR_NOT_ENOUGH_MEMORY. */
+DWORD nsem__process_object(pid_t pid, uid_t uid, struct nsem_obj **out);
+pid_t nsem__process_pid(const struct nsem_obj *obj);
 const struct nsem_obj_ops *nsem__ops_for_type(uint32_t type); /* NULL for an unknown type */
 
 /* ---- objects (object.c) ------------------------------------------------------------------- */
@@ -84,6 +94,7 @@ struct nsem_obj {
     uint32_t handle_count; /* handles in all clients */
     uint32_t pin_count;    /* pins of clients without a handle */
     uint32_t mark;         /* cleanup pass that last visited it (see client.c) */
+    void *priv;            /* the type's own data (a process's pid and pidfd), freed by destroy */
     /* name: in the namespace hash table while linked (name != NULL) */
     uint32_t session; /* namespace: 0 global, else the session */
     uint32_t name_len;
@@ -169,6 +180,7 @@ struct nsem_pin {
 struct nsem_undo;
 
 struct nsem_client {
+    struct nsem_loop_item item; /* first: the loop's data.ptr */
     int fd;
     uint32_t id; /* 1..NSEM_TOKEN_MAX_CLIENTS */
     pid_t pid;

@@ -1,0 +1,145 @@
+/*
+ * process.c — process objects: one per process, made when a handle to it is first asked for
+ * (OpenProcess, or duplication of a process's own GetCurrentProcess()). Signalled — for good —
+ * when the process ends, which a pidfd in the loop reports at once. A process handle with
+ * PROCESS_DUP_HANDLE lets DuplicateHandle reach that process's handle table (requests.c).
+ */
+#include <assert.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "server/server.h"
+
+#define PROCESS_EXITED 0x1u
+
+struct process {
+    struct nsem_loop_item item; /* first: the loop's data.ptr */
+    struct nsem_obj *obj;
+    pid_t pid;
+    int pidfd; /* -1 once the process has ended */
+    struct process *next;
+};
+static struct process *processes;
+
+static struct process *priv_of(const struct nsem_obj *obj)
+{
+    assert(obj->ops == &nsem__process_ops);
+    return obj->priv;
+}
+
+/* The process ended: signalled, and no more need of its pidfd. */
+static void on_exit_event(struct nsem_loop_item *item, uint32_t events)
+{
+    struct process *p = (struct process *)item;
+    nsem__loop_del(p->pidfd);
+    close(p->pidfd);
+    p->pidfd = -1;
+    struct nsem_slot *s = nsem__obj_slot(p->obj);
+    atomic_store(&s->state, nsem_word(PROCESS_EXITED, 0)); /* seq_cst; nobody else changes it */
+    nsem__slot_wake(s);
+}
+
+DWORD nsem__process_object(pid_t pid, uid_t uid, struct nsem_obj **out)
+{
+    for (struct process *p = processes; p; p = p->next)
+        if (p->pid == pid) {
+            *out = p->obj;
+            return 0;
+        }
+    if (pid <= 0) return ERROR_INVALID_PARAMETER;
+    if (kill(pid, 0) != 0) return errno == EPERM ? ERROR_ACCESS_DENIED : ERROR_INVALID_PARAMETER;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d", (int)pid);
+    struct stat st;
+    if (stat(path, &st) != 0) return ERROR_INVALID_PARAMETER;
+    if (st.st_uid != uid) return ERROR_ACCESS_DENIED; /* another user's process */
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0) return ERROR_INVALID_PARAMETER;
+    struct process *p = calloc(1, sizeof *p);
+    struct nsem_create_params params = {0};
+    struct nsem_obj *obj = p ? nsem__obj_create(&nsem__process_ops, &params) : NULL;
+    if (!obj) {
+        free(p);
+        close(pidfd);
+        return ERROR_NOT_ENOUGH_MEMORY;
+    }
+    *p = (struct process){{on_exit_event}, obj, pid, pidfd, processes};
+    obj->priv = p;
+    if (nsem__loop_add(pidfd, &p->item, EPOLLIN) != 0) { /* cannot watch: it reads as ended */
+        close(pidfd);
+        p->pidfd = -1;
+        atomic_store(&nsem__obj_slot(obj)->state, nsem_word(PROCESS_EXITED, 0));
+    }
+    processes = p;
+    *out = obj;
+    return 0;
+}
+
+pid_t nsem__process_pid(const struct nsem_obj *obj)
+{
+    return priv_of(obj)->pid;
+}
+
+static DWORD process_check_params(const struct nsem_create_params *p)
+{
+    return 0; /* made only by nsem__process_object */
+}
+
+static void process_init(struct nsem_slot *slot, const struct nsem_create_params *p)
+{
+    atomic_store_explicit(&slot->flags, 0, memory_order_relaxed);
+    atomic_store_explicit(&slot->max, 1, memory_order_relaxed);
+    atomic_store(&slot->state, nsem_word(0, 0)); /* running */
+}
+
+/* A process owns nothing in a process object. */
+static bool process_client_gone(struct nsem_obj *obj, uint32_t client_id, pid_t pid)
+{
+    assert(obj->ops == &nsem__process_ops);
+    return true;
+}
+
+static void process_query(const struct nsem_obj *obj, struct nsem_obj_state *rep)
+{
+    struct process *p = priv_of(obj);
+    rep->count = (nsem_word_value(atomic_load(&nsem__obj_slot(obj)->state)) & PROCESS_EXITED) ? 1 : 0;
+    rep->max = 1;
+    rep->owner_pid = (uint32_t)p->pid; /* the process itself */
+}
+
+static void process_destroy(struct nsem_obj *obj)
+{
+    struct process *p = priv_of(obj);
+    for (struct process **q = &processes; *q; q = &(*q)->next)
+        if (*q == p) {
+            *q = p->next;
+            break;
+        }
+    if (p->pidfd >= 0) {
+        nsem__loop_del(p->pidfd);
+        close(p->pidfd);
+    }
+    free(p);
+    obj->priv = NULL;
+}
+
+const struct nsem_obj_ops nsem__process_ops = {
+    .type = NSEM_TYPE_PROCESS,
+    .type_name = "Process",
+    .valid_access = PROCESS_ALL_ACCESS,
+    .mapping = {.read = STANDARD_RIGHTS_READ | 0x0410u,                         /* VM_READ | QUERY_INFORMATION */
+                .write = STANDARD_RIGHTS_WRITE | 0x0BEAu,                       /* the writing rights */
+                .execute = STANDARD_RIGHTS_EXECUTE | SYNCHRONIZE | 0x1001u,     /* QUERY_LIMITED | TERMINATE */
+                .all = PROCESS_ALL_ACCESS},
+    .check_params = process_check_params,
+    .init = process_init,
+    .client_gone = process_client_gone,
+    .query = process_query,
+    .destroy = process_destroy,
+};

@@ -1,0 +1,234 @@
+/*
+ * test-process.c — process handles and DuplicateHandle across processes (issue 4, SPEC 1.K):
+ * OpenProcess, a process handle signalled when the process ends, handles duplicated into a process
+ * (connected to nsem or not yet) and out of one, lifetime across both, and the bad-input codes.
+ */
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "checks.h"
+#include "harness.h"
+
+static const char *hex(HANDLE h)
+{
+    static char bufs[4][24];
+    static unsigned next;
+    char *b = bufs[next++ % 4];
+    snprintf(b, sizeof bufs[0], "%lx", (unsigned long)(uintptr_t)h);
+    return b;
+}
+
+/* Reads a handle value the test wrote into path (waiting for it, without any nsem call). */
+static HANDLE value_from_file(const char *path)
+{
+    for (int i = 0; i < 5000; i++) {
+        FILE *f = fopen(path, "r");
+        unsigned long v = 0;
+        if (f && fscanf(f, "%lx", &v) == 1) {
+            fclose(f);
+            return (HANDLE)(uintptr_t)v;
+        }
+        if (f) fclose(f);
+        sleep_ms(1);
+    }
+    return NULL;
+}
+
+static void value_to_file(const char *path, HANDLE h)
+{
+    char tmp[300];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    ASSERT_NOT_NULL(f);
+    fprintf(f, "%s\n", hex(h));
+    fclose(f);
+    ASSERT_EQ(rename(tmp, path), 0);
+}
+
+/* argv: file to read a handle value from; "connect" to call nsem first. Releases the semaphore
+ * behind the value it is given. */
+HELPER(process_receiver)
+{
+    if (strcmp(argv[1], "connect") == 0) {
+        HANDLE e = CreateEventA(NULL, FALSE, FALSE, NULL); /* connected before the duplication */
+        if (!e) return 9;
+    }
+    say("running"); /* this image runs (it has exec'd); in "wait" mode it has made no nsem call */
+    HANDLE h = value_from_file(argv[0]);
+    if (!h) return 10;
+    SetLastError(POISON);
+    if (!ReleaseSemaphore(h, 1, NULL)) return 11;
+    say("released");
+    return 0;
+}
+
+static void dup_into_child(bool child_connects)
+{
+    char path[200];
+    snprintf(path, sizeof path, "/tmp/%s", uniq(child_connects ? "dup-conn" : "dup-new"));
+    unlink(path);
+    HANDLE s = CreateSemaphoreA(NULL, 0, 1, NULL);
+    ASSERT_NOT_NULL(s);
+    int fd;
+    char line[32];
+    pid_t pid = spawn_helper("process_receiver", &fd, path, child_connects ? "connect" : "wait", NULL);
+    read_line(fd, line, sizeof line, 10000);
+    HANDLE proc = OpenProcess(PROCESS_DUP_HANDLE, FALSE, (DWORD)pid);
+    ASSERT_NOT_NULL(proc);
+    HANDLE theirs = NULL;
+    SetLastError(POISON);
+    ASSERT(DuplicateHandle(GetCurrentProcess(), s, proc, &theirs, 0, FALSE, DUPLICATE_SAME_ACCESS));
+    ASSERT_GLE(POISON);
+    ASSERT_NOT_NULL(theirs);
+    /* counted from now on, in the target, whether it has connected or not (polled: until the child
+     * has exec'd it also holds its fork copy of s) */
+    wait_handles(s, 2);
+    value_to_file(path, theirs);
+    read_line(fd, line, sizeof line, 10000);
+    ASSERT(strcmp(line, "released") == 0);
+    ASSERT_EQ_U(WaitForSingleObject(s, 5000), WAIT_OBJECT_0);
+    ASSERT_EQ(wait_child(pid, 10000), 0);
+    wait_handles(s, 1); /* its copy went with it */
+    unlink(path);
+    ASSERT(CloseHandle(proc));
+    ASSERT(CloseHandle(s));
+}
+
+/* issue 4: into another process, whose new handle value the caller passes out of band and which
+ * works there on first use. */
+TEST(process_dup_into_connected_child)
+{
+    dup_into_child(true);
+    return 0;
+}
+
+/* ... also into a process that has not called nsem yet: it holds the handle from now on. */
+TEST(process_dup_into_child_before_it_connects)
+{
+    dup_into_child(false);
+    return 0;
+}
+
+/* argv: the name of an event to wait for before exiting. Makes a semaphore (count 3) and says its
+ * handle value. */
+HELPER(process_giver)
+{
+    HANDLE s = CreateSemaphoreA(NULL, 3, 5, NULL);
+    HANDLE done = OpenEventA(SYNCHRONIZE, FALSE, argv[0]);
+    if (!s || !done) return 10;
+    say("%s", hex(s));
+    return WaitForSingleObject(done, 10000) == WAIT_OBJECT_0 ? 0 : 11;
+}
+
+/* issue 4: from another process into ours. */
+TEST(process_dup_from_child)
+{
+    HANDLE done = CreateEventA(NULL, TRUE, FALSE, uniq("giver-done"));
+    ASSERT_NOT_NULL(done);
+    int fd;
+    char line[32];
+    pid_t pid = spawn_helper("process_giver", &fd, uniq("giver-done"), NULL);
+    read_line(fd, line, sizeof line, 10000);
+    HANDLE theirs = (HANDLE)(uintptr_t)strtoul(line, NULL, 16);
+    HANDLE proc = OpenProcess(PROCESS_DUP_HANDLE | SYNCHRONIZE, FALSE, (DWORD)pid);
+    ASSERT_NOT_NULL(proc);
+    HANDLE mine = NULL;
+    ASSERT(DuplicateHandle(proc, theirs, GetCurrentProcess(), &mine, SEMAPHORE_QUERY_STATE | SYNCHRONIZE, FALSE, 0));
+    check_sem(mine, 3, 5);
+    ASSERT_EQ_U(WaitForSingleObject(mine, 0), WAIT_OBJECT_0);
+    SetLastError(POISON);
+    ASSERT(!ReleaseSemaphore(mine, 1, NULL)); /* the access asked for, not the source's */
+    ASSERT_GLE(ERROR_ACCESS_DENIED);
+    /* a handle it does not have */
+    HANDLE none = (HANDLE)(uintptr_t)0x7ffc;
+    SetLastError(POISON);
+    ASSERT(!DuplicateHandle(proc, none, GetCurrentProcess(), &mine, 0, FALSE, DUPLICATE_SAME_ACCESS));
+    ASSERT_GLE(ERROR_INVALID_HANDLE);
+    ASSERT(SetEvent(done));
+    ASSERT_EQ(wait_child(pid, 10000), 0);
+    /* the process handle is signalled now that it has ended */
+    ASSERT_EQ_U(WaitForSingleObject(proc, 5000), WAIT_OBJECT_0);
+    ASSERT(CloseHandle(proc));
+    return 0;
+}
+
+/* issue 4: the parent closes its own handle after duplicating into a process that then exits: the
+ * object goes with that process's copy — no reference leaks. */
+TEST(process_dup_into_exiting_process)
+{
+    HANDLE s = CreateSemaphoreA(NULL, 0, 1, uniq("leak"));
+    ASSERT_NOT_NULL(s);
+    int fd;
+    char line[32];
+    pid_t pid = spawn_helper("process_giver", &fd, uniq("never-set"), NULL); /* it will fail to open */
+    HANDLE proc = OpenProcess(PROCESS_DUP_HANDLE, FALSE, (DWORD)pid);
+    ASSERT_NOT_NULL(proc);
+    HANDLE theirs;
+    ASSERT(DuplicateHandle(GetCurrentProcess(), s, proc, &theirs, 0, FALSE, DUPLICATE_SAME_ACCESS | DUPLICATE_CLOSE_SOURCE));
+    ASSERT_NE(wait_child(pid, 10000), 0);
+    (void)fd;
+    (void)line;
+    uint64_t end = now_ms() + 5000;
+    HANDLE h;
+    while ((h = OpenSemaphoreA(SYNCHRONIZE, FALSE, uniq("leak"))) != NULL && now_ms() < end) {
+        CloseHandle(h);
+        sleep_ms(5);
+    }
+    ASSERT_NULL(h); /* gone with the target's copy */
+    SetLastError(POISON);
+    ASSERT(!DuplicateHandle(GetCurrentProcess(), GetCurrentProcess(), proc, &theirs, 0, FALSE, DUPLICATE_SAME_ACCESS));
+    ASSERT_GLE(ERROR_INVALID_HANDLE); /* it has ended */
+    ASSERT(CloseHandle(proc));
+    return 0;
+}
+
+TEST(process_open_errors)
+{
+    SetLastError(POISON);
+    ASSERT_NULL(OpenProcess(PROCESS_DUP_HANDLE, FALSE, 0));
+    ASSERT_GLE(ERROR_INVALID_PARAMETER);
+    SetLastError(POISON);
+    ASSERT_NULL(OpenProcess(PROCESS_DUP_HANDLE, FALSE, 0x3FFFFFF0u)); /* no such process */
+    ASSERT_GLE(ERROR_INVALID_PARAMETER);
+    SetLastError(POISON);
+    ASSERT_NULL(OpenProcess(0, FALSE, GetCurrentProcessId()));
+    ASSERT_GLE(ERROR_ACCESS_DENIED);
+    HANDLE self = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, GetCurrentProcessId());
+    ASSERT_NOT_NULL(self);
+    SetLastError(POISON);
+    ASSERT_EQ_U(WaitForSingleObject(self, 0), WAIT_FAILED); /* no SYNCHRONIZE */
+    ASSERT_GLE(ERROR_ACCESS_DENIED);
+    HANDLE waitable = OpenProcess(SYNCHRONIZE, FALSE, GetCurrentProcessId());
+    ASSERT_EQ_U(WaitForSingleObject(waitable, 0), WAIT_TIMEOUT); /* we are running */
+    /* a process handle without PROCESS_DUP_HANDLE cannot be a source or target */
+    HANDLE s = new_sem(0, 1), out = (HANDLE)1;
+    SetLastError(POISON);
+    ASSERT(!DuplicateHandle(GetCurrentProcess(), s, self, &out, 0, FALSE, DUPLICATE_SAME_ACCESS));
+    ASSERT_GLE(ERROR_ACCESS_DENIED);
+    ASSERT_NULL(out);
+    /* a handle that is not a process's, or none */
+    SetLastError(POISON);
+    ASSERT(!DuplicateHandle(GetCurrentProcess(), s, s, &out, 0, FALSE, DUPLICATE_SAME_ACCESS));
+    ASSERT_GLE(ERROR_INVALID_HANDLE);
+    SetLastError(POISON);
+    ASSERT(!DuplicateHandle((HANDLE)(uintptr_t)0x7ff0, s, GetCurrentProcess(), &out, 0, FALSE, DUPLICATE_SAME_ACCESS));
+    ASSERT_GLE(ERROR_INVALID_HANDLE);
+    SetLastError(POISON);
+    ASSERT(!DuplicateHandle(GetCurrentThread(), s, GetCurrentProcess(), &out, 0, FALSE, DUPLICATE_SAME_ACCESS));
+    ASSERT_GLE(ERROR_INVALID_HANDLE);
+    /* unknown options, into another process */
+    HANDLE dupper = OpenProcess(PROCESS_DUP_HANDLE, FALSE, GetCurrentProcessId());
+    SetLastError(POISON);
+    ASSERT(!DuplicateHandle(GetCurrentProcess(), s, dupper, &out, 0, FALSE, 0x100));
+    ASSERT_GLE(ERROR_INVALID_PARAMETER);
+    check_handles(s, 1); /* nothing was made */
+    ASSERT(CloseHandle(dupper));
+    ASSERT(CloseHandle(waitable));
+    ASSERT(CloseHandle(self));
+    return 0;
+}
