@@ -45,20 +45,24 @@ static _Atomic uint64_t *entry_of(uintptr_t value, bool create)
     return chunk ? &chunk[index & (CHUNK - 1)] : NULL;
 }
 
-DWORD nsem__handle_lookup(HANDLE h, uint32_t type, uint32_t need, struct nsem_handle *out)
+static uint64_t entry_value(HANDLE h)
 {
     _Atomic uint64_t *e = entry_of((uintptr_t)h, false);
-    uint64_t v = e ? atomic_load_explicit(e, memory_order_acquire) : 0; /* pairs with install */
+    return e ? atomic_load_explicit(e, memory_order_acquire) : 0; /* pairs with install */
+}
+
+DWORD nsem__handle_lookup(HANDLE h, uint32_t type, uint32_t need, struct nsem_handle *out)
+{
+    uint64_t v = entry_value(h);
     if (!(v & E_VALID) && !nsem__conn_lock_held() && (uintptr_t)h && (uintptr_t)h <= 0xFFFFFFFFu &&
         !nsem__is_pseudo(h)) {
         /* A handle this process never made: inherited through exec (the first connection brings
          * it, conn.c), or duplicated into us by another process (ask the server). Only a miss
          * pays for this. */
-        if (nsem__client_id() || nsem__ensure_connected() != 0 || (e = entry_of((uintptr_t)h, false)) == NULL ||
-            !(atomic_load_explicit(e, memory_order_acquire) & E_VALID))
+        bool was_connected = nsem__client_id() != 0;
+        if (nsem__ensure_connected() == 0 && (was_connected || !(entry_value(h) & E_VALID)))
             nsem__handle_refresh((uint32_t)(uintptr_t)h & ~3u);
-        e = entry_of((uintptr_t)h, false);
-        v = e ? atomic_load_explicit(e, memory_order_acquire) : 0;
+        v = entry_value(h);
     }
     if (!(v & E_VALID)) return ERROR_INVALID_HANDLE;
     out->value = (uint32_t)(uintptr_t)h & ~3u;
