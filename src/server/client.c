@@ -386,17 +386,23 @@ static struct nsem_client *client_of_pid(pid_t pid, const struct nsem_client *c)
     return NULL;
 }
 
-struct nsem_client *nsem__client_of_pid(pid_t pid)
+/* The record of a process as it is now, other than `except`: a connection that has ended (an exec)
+ * without the loop having seen it yet is seen to first, so that what is given to the process, or
+ * taken over by its new image, is the record that outlives the old one. */
+static struct nsem_client *current_record(pid_t pid, const struct nsem_client *except)
 {
-    struct nsem_client *c = client_of_pid(pid, NULL);
+    struct nsem_client *c = client_of_pid(pid, except);
     char b;
-    /* Its connection may have ended (an exec) without the loop having seen it yet: see to it now,
-     * so that what is given to the process goes to the record its new image will take over. */
     if (c && c->fd >= 0 && recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
         client_ended(c);
-        c = client_of_pid(pid, NULL);
+        c = client_of_pid(pid, except);
     }
     return c;
+}
+
+struct nsem_client *nsem__client_of_pid(pid_t pid)
+{
+    return current_record(pid, NULL);
 }
 
 struct nsem_client *nsem__client_orphan(pid_t pid, uid_t uid, struct nsem_handle_table *handles, int pidfd)
@@ -441,25 +447,17 @@ static void inherit_from_ancestor(struct nsem_client *c)
 
 void nsem__client_adopt_inherited(struct nsem_client *c)
 {
-    for (uint32_t id = 1; id <= NSEM_TOKEN_MAX_CLIENTS; id++) {
-        struct nsem_client *o = clients[id];
-        if (!o || o == c || o->pid != c->pid) continue;
-        if (o->pidfd < 0) {
-            /* The old image's connection may have ended without our having seen it yet. */
-            char b;
-            if (recv(o->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != 0) continue; /* a live connection */
-            client_ended(o);
-            if (clients[id] != o || o->pidfd < 0) break; /* it was dead, or had nothing to leave */
-        }
-        nsem__handle_table_destroy(&c->handles);
-        c->handles = o->handles;
-        memset(&o->handles, 0, sizeof o->handles);
-        c->undos = o->undos;
-        o->undos = NULL;
-        client_destroy(o);
+    struct nsem_client *o = current_record(c->pid, c);
+    if (!o || o->pidfd < 0) { /* no former image left anything: an ancestor may have */
+        inherit_from_ancestor(c);
         return;
     }
-    inherit_from_ancestor(c);
+    nsem__handle_table_destroy(&c->handles);
+    c->handles = o->handles;
+    memset(&o->handles, 0, sizeof o->handles);
+    c->undos = o->undos;
+    o->undos = NULL;
+    client_destroy(o);
 }
 
 void nsem__client_event(struct nsem_client *c, uint32_t events)
