@@ -170,9 +170,11 @@ void nsem__busy_dec(uint32_t slot)
     struct lobj *o = lobj_of(slot, false);
     if (!o) return;
     /* seq_cst pair: the last use ends after a close that pinned; one of the two sees the other.
-     * Never below 0 (a reset after a lost server may have zeroed it under a running wait). */
-    uint32_t b = atomic_load(&o->busy);
-    while (b && !atomic_compare_exchange_weak(&o->busy, &b, b - 1)) {
+     * One RMW; never left below 0 (a reset after a lost server may have zeroed it under a wait). */
+    uint32_t b = atomic_fetch_sub(&o->busy, 1);
+    if (b == 0) {
+        atomic_fetch_add(&o->busy, 1);
+        return;
     }
     if (b != 1 || !atomic_load(&o->pinned)) return;
     nsem__conn_lock();
