@@ -19,6 +19,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +35,8 @@ _Atomic(struct nsem_slot *) nsem__arena_base; /* acquire/release: published afte
 static _Atomic uint32_t client_id;        /* relaxed: read by token computation after connecting */
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static uint64_t fork_ticket;                              /* under the connection lock */
+static dev_t arena_dev;                                   /* the mapped arena's memfd: under the lock */
+static ino_t arena_ino;
 static __thread bool holds_lock __attribute__((tls_model("initial-exec")));
 
 static DWORD connect_locked(void);
@@ -222,10 +225,24 @@ static bool greet(int fd)
         if (memfd >= 0) close(memfd);
         return false;
     }
-    void *p = mmap(NULL, NSEM_ARENA_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+    /* A fork child (or a reconnection to the same server) already maps this very arena: keep that
+     * mapping rather than add another 256 MiB of address space per generation. */
+    struct stat st;
+    if (fstat(memfd, &st) != 0) {
+        close(memfd);
+        return false;
+    }
+    if (!atomic_load_explicit(&arena, memory_order_acquire) || st.st_dev != arena_dev || st.st_ino != arena_ino) {
+        void *p = mmap(NULL, NSEM_ARENA_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+        if (p == MAP_FAILED) {
+            close(memfd);
+            return false;
+        }
+        arena_dev = st.st_dev;
+        arena_ino = st.st_ino;
+        atomic_store_explicit(&arena, (struct nsem_slot *)p, memory_order_release);
+    }
     close(memfd);
-    if (p == MAP_FAILED) return false;
-    atomic_store_explicit(&arena, (struct nsem_slot *)p, memory_order_release);
     atomic_store_explicit(&client_id, rep.client_id, memory_order_relaxed);
     return rep.handles == 0 || fetch_handles(fd);
 }
