@@ -24,6 +24,25 @@
 
 static struct nsem_client *clients[NSEM_TOKEN_MAX_CLIENTS + 1]; /* by id; [0] unused */
 static uint32_t nclients;
+#define PID_BUCKETS 4096u
+static struct nsem_client *by_pid[PID_BUCKETS]; /* the same clients, chained by pid */
+
+static void add_client(struct nsem_client *c)
+{
+    clients[c->id] = c;
+    c->pid_next = by_pid[(uint32_t)c->pid % PID_BUCKETS];
+    by_pid[(uint32_t)c->pid % PID_BUCKETS] = c;
+    nclients++;
+}
+
+static void remove_client(struct nsem_client *c)
+{
+    clients[c->id] = NULL;
+    struct nsem_client **p = &by_pid[(uint32_t)c->pid % PID_BUCKETS];
+    while (*p != c) p = &(*p)->pid_next;
+    *p = c->pid_next;
+    nclients--;
+}
 static uint32_t next_id = 1;
 static uint32_t mark_epoch;
 
@@ -111,8 +130,7 @@ void nsem__client_accept(int listen_fd)
         free(c);
         return;
     }
-    clients[id] = c;
-    nclients++;
+    add_client(c);
 }
 
 /* Abandons what a dead client held in one object; false if it must be retried. */
@@ -192,8 +210,7 @@ static void client_destroy(struct nsem_client *c)
         nsem__loop_del(c->fd);
         close(c->fd);
     }
-    clients[c->id] = NULL;
-    nclients--;
+    remove_client(c);
     free(c->in);
     free(c->out);
     free(c);
@@ -381,8 +398,8 @@ static void client_ended(struct nsem_client *c)
 /* The client of a process, other than c; NULL if none. */
 static struct nsem_client *client_of_pid(pid_t pid, const struct nsem_client *c)
 {
-    for (uint32_t id = 1; id <= NSEM_TOKEN_MAX_CLIENTS; id++)
-        if (clients[id] && clients[id] != c && clients[id]->pid == pid) return clients[id];
+    for (struct nsem_client *o = by_pid[(uint32_t)pid % PID_BUCKETS]; o; o = o->pid_next)
+        if (o != c && o->pid == pid) return o;
     return NULL;
 }
 
@@ -422,8 +439,7 @@ struct nsem_client *nsem__client_orphan(pid_t pid, uid_t uid, struct nsem_handle
     }
     c->handles = *handles;
     memset(handles, 0, sizeof *handles);
-    clients[id] = c;
-    nclients++;
+    add_client(c);
     return c;
 }
 

@@ -189,6 +189,7 @@ struct nsem_client {
     bool greeted;
     bool pending; /* whole frames wait in `in` for the next turn */
     int pidfd;    /* an exec'd client (fd -1): its process, watched for its exit; else -1 */
+    struct nsem_client *pid_next; /* client.c's table by pid */
     struct nsem_handle_table handles;
     struct nsem_pin *pins;
     struct nsem_undo *undos; /* undo.c */
