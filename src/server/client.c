@@ -303,6 +303,9 @@ static void set_pending(struct nsem_client *c, bool on)
 static bool process_input(struct nsem_client *c)
 {
     static _Alignas(8) unsigned char rep[NSEM_MSG_MAX];
+    /* Frames follow each other at any offset (a name has any length): each is copied to an aligned
+     * buffer before its fields are read as a struct. */
+    static _Alignas(8) unsigned char req[NSEM_MSG_MAX];
     uint32_t off = 0, frames = 0;
     bool more = false;
     while (c->in_len - off >= sizeof(struct nsem_req_hdr)) {
@@ -315,7 +318,8 @@ static bool process_input(struct nsem_client *c)
         if (len < sizeof(struct nsem_req_hdr) || len > NSEM_MSG_MAX) return false;
         if (c->in_len - off < len) break;
         int pass_fd = -1;
-        uint32_t rlen = nsem__dispatch(c, c->in + off, len, rep, &pass_fd);
+        memcpy(req, c->in + off, len);
+        uint32_t rlen = nsem__dispatch(c, req, len, rep, &pass_fd);
         if (rlen == 0) return false;
         if (!queue_reply(c, rep, rlen, pass_fd)) return false;
         off += len;
