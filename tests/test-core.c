@@ -405,6 +405,32 @@ TEST(core_server_rejects_malformed)
         ASSERT_EQ(info.lCurrentCount, 2);
         ASSERT_EQ(info.dwHandleCount, 1);
     }
+    /* every op with a pad field refuses a non-zero one (in each the pad is the last field) */
+    static const struct {
+        uint32_t op, size;
+    } padded[] = {{NSEM_OP_CREATE, sizeof(struct nsem_req_create)},
+                  {NSEM_OP_UNPIN, sizeof(struct nsem_req_unpin)},
+                  {NSEM_OP_SET_HANDLE_INFO, sizeof(struct nsem_req_set_handle_info)},
+                  {NSEM_OP_QUERY, sizeof(struct nsem_req_query)},
+                  {NSEM_OP_LIST, sizeof(struct nsem_req_list)},
+                  {NSEM_OP_HOLDERS, sizeof(struct nsem_req_holders)},
+                  {NSEM_OP_FORK, sizeof(struct nsem_req_fork)},
+                  {NSEM_OP_HANDLES, sizeof(struct nsem_req_handles)},
+                  {NSEM_OP_OPEN_PROCESS, sizeof(struct nsem_req_open_process)}};
+    for (size_t i = 0; i < sizeof padded / sizeof padded[0]; i++) {
+        unsigned char b[256] = {0};
+        struct nsem_req_hdr ph = {padded[i].size, padded[i].op};
+        memcpy(b, &ph, sizeof ph);
+        b[padded[i].size - 1] = 1;
+        int fd = raw_connect();
+        send_hello(fd);
+        ASSERT_EQ(send(fd, b, padded[i].size, MSG_NOSIGNAL), (ssize_t)padded[i].size);
+        if (!closed_by_server(fd)) {
+            fprintf(stderr, "op %u: a non-zero pad did not close the connection\n", padded[i].op);
+            ASSERT(0);
+        }
+        close(fd);
+    }
     /* values that are merely wrong get a Windows error and keep the connection */
     int fd = raw_connect();
     send_hello(fd);

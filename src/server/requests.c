@@ -362,9 +362,7 @@ static uint32_t do_holders(struct nsem_client *c, const void *req, unsigned char
 
 static uint32_t do_fork(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
 {
-    const struct nsem_req_fork *r = req;
-    if (r->pad[0] || r->pad[1]) return 0;
-    uint64_t key;
+    uint64_t key; /* the request has nothing but a pad, checked by the dispatcher */
     DWORD e = nsem__ticket_make(c, false, &key);
     if (e) return reply_status(out, e);
     struct nsem_rep_fork *rep = (struct nsem_rep_fork *)out;
@@ -418,62 +416,41 @@ static uint32_t do_handles(struct nsem_client *c, const void *req, unsigned char
 struct request_kind {
     uint32_t size;            /* exact size of the fixed part */
     uint32_t name_len_offset; /* offset of name_len, or 0 when no name follows */
+    uint32_t pad_offset;      /* where its pad field is, and how long (0: none) */
+    uint32_t pad_bytes;
     uint32_t (*handler)(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd);
 };
 
+#define NO_NAME 0
+#define NO_PAD 0, 0
+#define PAD(type) offsetof(type, pad), sizeof(((type *)0)->pad)
+
 static const struct request_kind kinds[NSEM_OP_COUNT] = {
-    [NSEM_OP_HELLO] = {sizeof(struct nsem_req_hello), 0, do_hello},
-    [NSEM_OP_CREATE] = {sizeof(struct nsem_req_create), offsetof(struct nsem_req_create, name_len), do_create},
-    [NSEM_OP_OPEN] = {sizeof(struct nsem_req_open), offsetof(struct nsem_req_open, name_len), do_open},
-    [NSEM_OP_CLOSE] = {sizeof(struct nsem_req_close), 0, do_close},
-    [NSEM_OP_UNPIN] = {sizeof(struct nsem_req_unpin), 0, do_unpin},
-    [NSEM_OP_DUP] = {sizeof(struct nsem_req_dup), 0, do_dup},
-    [NSEM_OP_SET_HANDLE_INFO] = {sizeof(struct nsem_req_set_handle_info), 0, do_set_handle_info},
-    [NSEM_OP_QUERY] = {sizeof(struct nsem_req_query), 0, do_query},
-    [NSEM_OP_LIST] = {sizeof(struct nsem_req_list), 0, do_list},
-    [NSEM_OP_HOLDERS] = {sizeof(struct nsem_req_holders), 0, do_holders},
-    [NSEM_OP_FORK] = {sizeof(struct nsem_req_fork), 0, do_fork},
-    [NSEM_OP_HANDLES] = {sizeof(struct nsem_req_handles), 0, do_handles},
-    [NSEM_OP_SPAWN] = {sizeof(struct nsem_req_spawn), 0, do_spawn},
-    [NSEM_OP_OPEN_PROCESS] = {sizeof(struct nsem_req_open_process), 0, do_open_process},
+    [NSEM_OP_HELLO] = {sizeof(struct nsem_req_hello), NO_NAME, NO_PAD, do_hello},
+    [NSEM_OP_CREATE] = {sizeof(struct nsem_req_create), offsetof(struct nsem_req_create, name_len),
+                        PAD(struct nsem_req_create), do_create},
+    [NSEM_OP_OPEN] = {sizeof(struct nsem_req_open), offsetof(struct nsem_req_open, name_len), NO_PAD, do_open},
+    [NSEM_OP_CLOSE] = {sizeof(struct nsem_req_close), NO_NAME, NO_PAD, do_close},
+    [NSEM_OP_UNPIN] = {sizeof(struct nsem_req_unpin), NO_NAME, PAD(struct nsem_req_unpin), do_unpin},
+    [NSEM_OP_DUP] = {sizeof(struct nsem_req_dup), NO_NAME, NO_PAD, do_dup},
+    [NSEM_OP_SET_HANDLE_INFO] = {sizeof(struct nsem_req_set_handle_info), NO_NAME,
+                                 PAD(struct nsem_req_set_handle_info), do_set_handle_info},
+    [NSEM_OP_QUERY] = {sizeof(struct nsem_req_query), NO_NAME, PAD(struct nsem_req_query), do_query},
+    [NSEM_OP_LIST] = {sizeof(struct nsem_req_list), NO_NAME, PAD(struct nsem_req_list), do_list},
+    [NSEM_OP_HOLDERS] = {sizeof(struct nsem_req_holders), NO_NAME, PAD(struct nsem_req_holders), do_holders},
+    [NSEM_OP_FORK] = {sizeof(struct nsem_req_fork), NO_NAME, PAD(struct nsem_req_fork), do_fork},
+    [NSEM_OP_HANDLES] = {sizeof(struct nsem_req_handles), NO_NAME, PAD(struct nsem_req_handles), do_handles},
+    [NSEM_OP_SPAWN] = {sizeof(struct nsem_req_spawn), NO_NAME, NO_PAD, do_spawn},
+    [NSEM_OP_OPEN_PROCESS] = {sizeof(struct nsem_req_open_process), NO_NAME, PAD(struct nsem_req_open_process),
+                              do_open_process},
 };
 
-/* Every pad field must be zero, so that they can carry meaning in a later version. */
-static bool pads_are_zero(uint32_t op, const unsigned char *req)
+/* Every pad field must be zero, so that it can carry meaning in a later version. */
+static bool pads_are_zero(const struct request_kind *k, const unsigned char *req)
 {
-    uint32_t pad = 0;
-    switch (op) {
-    case NSEM_OP_CREATE:
-        pad = ((const struct nsem_req_create *)req)->pad;
-        break;
-    case NSEM_OP_UNPIN:
-        pad = ((const struct nsem_req_unpin *)req)->pad;
-        break;
-    case NSEM_OP_SET_HANDLE_INFO:
-        pad = ((const struct nsem_req_set_handle_info *)req)->pad;
-        break;
-    case NSEM_OP_QUERY:
-        pad = ((const struct nsem_req_query *)req)->pad;
-        break;
-    case NSEM_OP_LIST:
-        pad = ((const struct nsem_req_list *)req)->pad;
-        break;
-    case NSEM_OP_HOLDERS:
-        pad = ((const struct nsem_req_holders *)req)->pad;
-        break;
-    case NSEM_OP_HANDLES:
-        pad = ((const struct nsem_req_handles *)req)->pad;
-        break;
-    case NSEM_OP_OPEN_PROCESS:
-        pad = ((const struct nsem_req_open_process *)req)->pad;
-        break;
-    case NSEM_OP_FORK:
-        pad = ((const struct nsem_req_fork *)req)->pad[0] | ((const struct nsem_req_fork *)req)->pad[1];
-        break;
-    default:
-        break;
-    }
-    return pad == 0;
+    for (uint32_t i = 0; i < k->pad_bytes; i++)
+        if (req[k->pad_offset + i]) return false;
+    return true;
 }
 
 uint32_t nsem__dispatch(struct nsem_client *c, const unsigned char *req, uint32_t len, unsigned char *rep,
@@ -490,7 +467,7 @@ uint32_t nsem__dispatch(struct nsem_client *c, const unsigned char *req, uint32_
         memcpy(&name_len, req + k->name_len_offset, sizeof name_len);
         if (name_len > NSEM_NAME_MAX_BYTES || memchr(req + k->size, 0, name_len)) return 0;
     }
-    if (len != k->size + name_len || !pads_are_zero(hdr.op, req)) return 0;
+    if (len != k->size + name_len || !pads_are_zero(k, req)) return 0;
     if ((hdr.op == NSEM_OP_HELLO) == c->greeted) return 0; /* HELLO first, and only first */
     return k->handler(c, req, rep, pass_fd);
 }
