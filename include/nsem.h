@@ -41,6 +41,7 @@ typedef uint16_t WORD;
 typedef uint32_t DWORD;
 typedef int32_t LONG; /* Windows LONG is 32 bits on every platform. */
 typedef uint32_t ULONG;
+typedef uint64_t ULONGLONG;
 typedef void *HANDLE;
 typedef void *LPVOID;
 typedef const void *LPCVOID;
@@ -411,6 +412,25 @@ NSEM_EXTERN BOOL NsemEnumObjects(NSEM_ENUM_PROC lpEnumFunc, LPVOID lpContext);
  * ERROR_INVALID_HANDLE, ERROR_ACCESS_DENIED, ERROR_INVALID_PARAMETER (lpdwCount NULL, or lpPids NULL
  * with nMax > 0), ERROR_INSUFFICIENT_BUFFER (more than nMax: the first nMax are stored). */
 NSEM_EXTERN BOOL NsemGetObjectHolders(HANDLE hObject, LPDWORD lpPids, DWORD nMax, LPDWORD lpdwCount);
+/* What the caller's server holds: for leak checks and `nsem stats`. Set cbSize first, as for
+ * NSEM_OBJECT_INFO. */
+typedef struct _NSEM_SERVER_STATS {
+    DWORD cbSize;
+    DWORD dwServerProcessId;
+    DWORD dwObjects;        /* live objects, named or anonymous */
+    DWORD dwHandles;        /* handles of every process */
+    DWORD dwPins;           /* objects kept for a wait or an owned mutex after their last close */
+    DWORD dwClients;        /* connected processes */
+    DWORD dwRecords;        /* processes holding handles without a connection (exec'd, spawned) */
+    DWORD dwUndoRecords;    /* per-process undo records of undo semaphores */
+    DWORD dwTickets;        /* handles copied for fork or spawn children not yet started */
+    DWORD dwCleanups;       /* cleanups after dead processes still waiting for a lock */
+    DWORD dwArenaSlots;     /* 64-byte shared-memory slots in use */
+    ULONGLONG ullHeapBytes; /* server memory in use (malloc) */
+} NSEM_SERVER_STATS;
+/* Fills lpStats, connecting (and starting the server) first if needed. Failure: FALSE with
+ * ERROR_INVALID_PARAMETER (lpStats NULL or cbSize too small), or the connection's error. */
+NSEM_EXTERN BOOL NsemGetServerStats(NSEM_SERVER_STATS *lpStats);
 /* The session of the caller's Local\ namespace (0: the same as Global\). */
 NSEM_EXTERN DWORD NsemGetSessionId(void);
 

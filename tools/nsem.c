@@ -55,6 +55,7 @@ static void usage(FILE *f)
                "       nsem repair [--yes] NAME\n"
                "       nsem info [--json] NAME\n"
                "       nsem ls [--json] [--all] [PREFIX]\n"
+               "       nsem stats [--json]\n"
                "       nsem --help\n"
                "\n"
                "run   runs CMD holding one permit of the named semaphore NAME, created with\n"
@@ -68,6 +69,7 @@ static void usage(FILE *f)
                "info  shows the type, count, owner, holders and waiters of the object NAME.\n"
                "ls    lists the objects as a tree of namespaces, with type, count, owner, handles\n"
                "      and waiters; PREFIX keeps those whose full name starts with it.\n"
+               "stats what the server holds: objects, handles, processes, memory.\n"
                "\n"
                "Names: \"name\" or \"Local\\\\name\" (this session), \"Global\\\\name\" (all sessions).\n");
 }
@@ -629,6 +631,37 @@ static int cmd_ls(int argc, char **argv)
     return 0;
 }
 
+static int cmd_stats(int argc, char **argv)
+{
+    int json = argc == 2 && strcmp(argv[1], "--json") == 0;
+    if (argc > 2 || (argc == 2 && !json)) return usage(stderr), EXIT_NSEM_ERROR;
+    NSEM_SERVER_STATS st = {.cbSize = sizeof st};
+    if (!NsemGetServerStats(&st)) {
+        report("stats", GetLastError());
+        return EXIT_NSEM_ERROR;
+    }
+    if (json) {
+        printf("{\"server_pid\":%u,\"objects\":%u,\"handles\":%u,\"pins\":%u,\"clients\":%u,\"records\":%u,"
+               "\"undo_records\":%u,\"tickets\":%u,\"cleanups\":%u,\"arena_slots\":%u,\"heap_bytes\":%llu}\n",
+               st.dwServerProcessId, st.dwObjects, st.dwHandles, st.dwPins, st.dwClients, st.dwRecords,
+               st.dwUndoRecords, st.dwTickets, st.dwCleanups, st.dwArenaSlots, (unsigned long long)st.ullHeapBytes);
+        return 0;
+    }
+    printf("server pid      %u\n"
+           "objects         %u\n"
+           "handles         %u\n"
+           "pins            %u\n"
+           "processes       %u connected (this one included), %u holding handles without a connection\n"
+           "undo records    %u\n"
+           "fork tickets    %u\n"
+           "cleanups        %u waiting\n"
+           "arena slots     %u (64 bytes each)\n"
+           "heap            %llu bytes\n",
+           st.dwServerProcessId, st.dwObjects, st.dwHandles, st.dwPins, st.dwClients, st.dwRecords, st.dwUndoRecords,
+           st.dwTickets, st.dwCleanups, st.dwArenaSlots, (unsigned long long)st.ullHeapBytes);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) return usage(stderr), EXIT_NSEM_ERROR;
@@ -636,6 +669,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "run") == 0) return cmd_run(argc - 1, argv + 1);
     if (strcmp(argv[1], "info") == 0) return cmd_info(argc - 1, argv + 1);
     if (strcmp(argv[1], "ls") == 0) return cmd_ls(argc - 1, argv + 1);
+    if (strcmp(argv[1], "stats") == 0) return cmd_stats(argc - 1, argv + 1);
     if (strcmp(argv[1], "repair") == 0) return cmd_repair(argc - 1, argv + 1);
     if (strcmp(argv[1], "create") == 0) return cmd_create(argc - 1, argv + 1);
     if (strcmp(argv[1], "open") == 0) return cmd_open(argc - 1, argv + 1);

@@ -36,6 +36,7 @@ enum nsem_op {
     NSEM_OP_HANDLES,
     NSEM_OP_SPAWN,
     NSEM_OP_OPEN_PROCESS,
+    NSEM_OP_STATS,
     NSEM_OP_COUNT
 };
 
@@ -271,6 +272,29 @@ struct nsem_rep_holders {
     uint32_t count; /* pids that follow (at most NSEM_HOLDERS_MAX) */
     uint32_t total; /* holders in all */
     /* uint32_t pids[count] */
+};
+
+/* STATS: what the server holds, for tests and `nsem stats` (is anything leaked?). */
+struct nsem_req_stats {
+    struct nsem_req_hdr hdr;
+    uint32_t pad[2];
+};
+struct nsem_server_stats {
+    uint32_t server_pid;
+    uint32_t objects;      /* live objects, named or not, process objects included */
+    uint32_t handles;      /* in every client and record */
+    uint32_t pins;         /* pins of clients (not the server's own) */
+    uint32_t clients;      /* connected clients */
+    uint32_t records;      /* processes without a connection holding handles (exec'd, spawned) */
+    uint32_t undo_records; /* per-process undo records */
+    uint32_t tickets;      /* fork and spawn tickets not yet adopted */
+    uint32_t cleanups;     /* cleanups of dead clients waiting for a wait-all's lock */
+    uint32_t arena_slots;  /* arena slots in use (objects, undo records, waiter queues) */
+    uint64_t heap_bytes;   /* the server's malloc'd bytes in use */
+};
+struct nsem_rep_stats {
+    struct nsem_rep_hdr hdr;
+    struct nsem_server_stats stats;
 };
 
 /* A reply that carries nothing but the error. */

@@ -1,5 +1,5 @@
-/* query.c — inspection: NsemQueryObject, NsemEnumObjects, NsemGetObjectHolders. The server
- * reports what an object is and who holds it. */
+/* query.c — inspection: NsemQueryObject, NsemEnumObjects, NsemGetObjectHolders, NsemGetServerStats.
+ * The server reports what an object is and who holds it, and what it holds in all. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,4 +112,28 @@ NSEM_EXTERN BOOL NsemGetObjectHolders(HANDLE hObject, LPDWORD lpPids, DWORD nMax
     }
     if (e) nsem__set_error(e);
     return e == 0;
+}
+
+NSEM_EXTERN BOOL NsemGetServerStats(NSEM_SERVER_STATS *lpStats)
+{
+    if (!lpStats || lpStats->cbSize < sizeof(NSEM_SERVER_STATS)) {
+        nsem__set_error(ERROR_INVALID_PARAMETER);
+        return FALSE;
+    }
+    struct nsem_req_stats req = {{0, NSEM_OP_STATS}, {0, 0}};
+    struct nsem_rep_stats rep;
+    nsem__conn_lock();
+    DWORD e = nsem__request_locked(&req, sizeof req, NULL, 0, &rep, sizeof rep);
+    nsem__conn_unlock();
+    if (e) {
+        nsem__set_error(e);
+        return FALSE;
+    }
+    const struct nsem_server_stats *st = &rep.stats;
+    DWORD size = lpStats->cbSize;
+    memset(lpStats, 0, sizeof *lpStats);
+    *lpStats = (NSEM_SERVER_STATS){size, st->server_pid, st->objects, st->handles, st->pins, st->clients,
+                                   st->records, st->undo_records, st->tickets, st->cleanups, st->arena_slots,
+                                   st->heap_bytes};
+    return TRUE;
 }

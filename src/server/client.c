@@ -232,6 +232,22 @@ uint32_t nsem__clients_holding(const struct nsem_obj *obj, uint32_t *pids, uint3
     return n;
 }
 
+void nsem__clients_stats(struct nsem_server_stats *st)
+{
+    for (uint32_t id = 1; id <= NSEM_TOKEN_MAX_CLIENTS; id++) {
+        struct nsem_client *c = clients[id];
+        if (!c) continue;
+        if (c->fd >= 0)
+            st->clients++;
+        else
+            st->records++;
+        st->handles += c->handles.used;
+        for (struct nsem_pin *p = c->pins; p; p = p->next) st->pins++;
+        st->undo_records += nsem__undo_count(c);
+    }
+    for (struct retry *r = retries; r; r = r->next) st->cleanups++;
+}
+
 void nsem__clients_destroy_all(void)
 {
     for (uint32_t i = 1; i <= NSEM_TOKEN_MAX_CLIENTS; i++)

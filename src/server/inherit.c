@@ -52,6 +52,13 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+uint32_t nsem__ticket_count(void)
+{
+    uint32_t n = 0;
+    for (struct ticket *t = tickets; t; t = t->next) n++;
+    return n;
+}
+
 DWORD nsem__ticket_make(struct nsem_client *c, bool spawn, uint64_t *key)
 {
     struct ticket *t = malloc(sizeof *t);

@@ -5,6 +5,7 @@
  * returns 0 and the connection is closed. A handler then validates values and returns a Windows
  * error in the reply header; no state is touched before every check of the request has passed.
  */
+#include <malloc.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,7 +172,14 @@ static uint32_t do_close(struct nsem_client *c, const void *req, unsigned char *
         c->pins = pin;
         nsem__obj_add_pin(e->obj);
     }
+    struct nsem_obj *obj = e->obj;
+    bool keep_undo = !nsem__is_undo(obj) || (r->flags & NSEM_CLOSE_PIN); /* a pin: a wait may still take */
+    if (!keep_undo) nsem__obj_add_pin(obj); /* obj lives through the check */
     nsem__handle_free(&c->handles, r->handle);
+    if (!keep_undo) {
+        nsem__undo_drop_if_idle(c, obj);
+        nsem__obj_remove_pin(obj);
+    }
     return reply_status(out, 0);
 }
 
@@ -411,6 +419,22 @@ static uint32_t do_handles(struct nsem_client *c, const void *req, unsigned char
     return len;
 }
 
+static uint32_t do_stats(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
+{
+    struct nsem_rep_stats *rep = (struct nsem_rep_stats *)out;
+    memset(rep, 0, sizeof *rep);
+    rep->hdr = (struct nsem_rep_hdr){sizeof *rep, 0};
+    struct nsem_server_stats *st = &rep->stats;
+    st->server_pid = (uint32_t)getpid();
+    st->objects = nsem__obj_count();
+    st->tickets = nsem__ticket_count();
+    st->arena_slots = nsem__arena_in_use();
+    nsem__clients_stats(st);
+    struct mallinfo2 mi = mallinfo2();
+    st->heap_bytes = mi.uordblks + mi.hblkhd;
+    return sizeof *rep;
+}
+
 /* ---- dispatch ---------------------------------------------------------------------------- */
 
 struct request_kind {
@@ -443,6 +467,7 @@ static const struct request_kind kinds[NSEM_OP_COUNT] = {
     [NSEM_OP_SPAWN] = {sizeof(struct nsem_req_spawn), NO_NAME, NO_PAD, do_spawn},
     [NSEM_OP_OPEN_PROCESS] = {sizeof(struct nsem_req_open_process), NO_NAME, PAD(struct nsem_req_open_process),
                               do_open_process},
+    [NSEM_OP_STATS] = {sizeof(struct nsem_req_stats), NO_NAME, PAD(struct nsem_req_stats), do_stats},
 };
 
 /* Every pad field must be zero, so that it can carry meaning in a later version. */

@@ -220,6 +220,9 @@ uint32_t nsem__client_count(void);
 void nsem__clients_destroy_all(void);
 /* The pids of clients with a handle or pin on obj: stores at most max, returns how many in all. */
 uint32_t nsem__clients_holding(const struct nsem_obj *obj, uint32_t *pids, uint32_t max);
+/* Adds the clients' part of the server's statistics (clients, records, handles, pins, undo
+ * records, pending cleanups). */
+void nsem__clients_stats(struct nsem_server_stats *st);
 /* Retries the cleanups of dead clients that had to wait; returns whether some still wait. */
 int nsem__retry_pending(void);
 
@@ -231,6 +234,7 @@ DWORD nsem__ticket_make(struct nsem_client *c, bool spawn, uint64_t *key);
 /* SPAWN BIND: the spawn ticket goes to the child pid (a record, as an exec'd image's). */
 DWORD nsem__spawn_bind(struct nsem_client *c, uint64_t key, pid_t pid);
 DWORD nsem__spawn_cancel(struct nsem_client *c, uint64_t key);
+uint32_t nsem__ticket_count(void);
 /* A client is gone: its spawn tickets go too. */
 void nsem__tickets_client_gone(uint32_t client_id);
 /* Moves the ticket's handles into c (a fork child); false if there is no such ticket. */
@@ -253,6 +257,10 @@ bool nsem__undo_give_back(struct nsem_obj *obj, uint32_t n);
 /* The client's image ended (exec or death): makes each undo record's `taken` true from its journal
  * and whether the image still held the lock. Must come before anything unlocks its objects. */
 void nsem__undo_settle(struct nsem_client *c);
+uint32_t nsem__undo_count(const struct nsem_client *c); /* its undo records */
+/* The client closed a handle to obj: if it has no other and its undo record holds no permit and no
+ * change in flight, the record goes (so that opening and closing undo semaphores leaks nothing). */
+void nsem__undo_drop_if_idle(struct nsem_client *c, struct nsem_obj *obj);
 /* The client died: gives back what each of its undo records holds, and frees them. */
 void nsem__undo_client_gone(struct nsem_client *c);
 /* Queues a cleanup that must wait for a live wait-all's lock: undo n permits, or (n == 0)

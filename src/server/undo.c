@@ -25,6 +25,13 @@ bool nsem__is_undo(const struct nsem_obj *obj)
            (atomic_load_explicit(&nsem__obj_slot(obj)->flags, memory_order_relaxed) & NSEM_SLOT_UNDO);
 }
 
+uint32_t nsem__undo_count(const struct nsem_client *c)
+{
+    uint32_t n = 0;
+    for (const struct nsem_undo *u = c->undos; u; u = u->next) n++;
+    return n;
+}
+
 uint32_t nsem__undo_record_for(struct nsem_client *c, struct nsem_obj *obj)
 {
     for (struct nsem_undo *u = c->undos; u; u = u->next)
@@ -43,6 +50,23 @@ uint32_t nsem__undo_record_for(struct nsem_client *c, struct nsem_obj *obj)
     *u = (struct nsem_undo){obj, slot, c->undos};
     c->undos = u;
     return slot;
+}
+
+void nsem__undo_drop_if_idle(struct nsem_client *c, struct nsem_obj *obj)
+{
+    struct nsem_undo **link = &c->undos;
+    while (*link && (*link)->obj != obj) link = &(*link)->next;
+    struct nsem_undo *u = *link;
+    if (!u) return;
+    struct nsem_undo_record *r = record(u->slot);
+    /* journal 0: no take or give-back of this client is in flight; taken 0: nothing to give back. */
+    if (atomic_load(&r->journal) || atomic_load_explicit(&r->taken, memory_order_relaxed)) return;
+    for (uint32_t i = 0; i < c->handles.size; i++)
+        if (c->handles.entries[i].obj == obj) return;
+    *link = u->next;
+    nsem__arena_free(u->slot);
+    nsem__obj_remove_pin(obj);
+    free(u);
 }
 
 bool nsem__undo_give_back(struct nsem_obj *obj, uint32_t n)
