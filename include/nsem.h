@@ -13,6 +13,11 @@
  * be reached or started), ERROR_ACCESS_DENIED (the socket's directory is not a directory of the
  * caller's with no group or other access: see README) or ERROR_NOT_ENOUGH_MEMORY; those are not
  * repeated below.
+ *
+ * If the server dies (it is killed, say), every call blocked in a wait returns at once with
+ * WAIT_FAILED and ERROR_PROCESS_ABORTED, as does the call whose request it was serving; from then
+ * on the process's handles are closed (ERROR_INVALID_HANDLE), and the next call that needs the
+ * server starts a new one. See docs/reliability.md.
  */
 #ifndef NSEM_H
 #define NSEM_H
@@ -163,6 +168,7 @@ typedef struct _SECURITY_ATTRIBUTES {
 #define ERROR_ABANDONED_WAIT_0 735u
 #define ERROR_NOACCESS 998u
 #define ERROR_SERVICE_NOT_ACTIVE 1062u
+#define ERROR_PROCESS_ABORTED 1067u
 #define ERROR_PRIVILEGE_NOT_HELD 1314u
 #define ERROR_NO_SYSTEM_RESOURCES 1450u
 #define ERROR_TIMEOUT 1460u

@@ -309,7 +309,7 @@ static bool closed_by_server(int fd)
 
 static void send_hello(int fd)
 {
-    struct nsem_req_hello hello = {{sizeof hello, NSEM_OP_HELLO}, NSEM_PROTOCOL_VERSION, 1, 0, 0};
+    struct nsem_req_hello hello = {{sizeof hello, NSEM_OP_HELLO}, NSEM_PROTOCOL_VERSION, 1, 0, 0, 0, 0};
     ASSERT_EQ(send(fd, &hello, sizeof hello, MSG_NOSIGNAL), (ssize_t)sizeof hello);
     struct nsem_rep_hello rep;
     char cbuf[CMSG_SPACE(sizeof(int))];
@@ -368,7 +368,7 @@ TEST(core_server_rejects_malformed)
     cases[n] = (struct bad_case){"pad", true, {0}, sizeof q};
     memcpy(cases[n++].bytes, &q, sizeof q);
     /* second HELLO */
-    struct nsem_req_hello hello = {{sizeof hello, NSEM_OP_HELLO}, NSEM_PROTOCOL_VERSION, 1, 0, 0};
+    struct nsem_req_hello hello = {{sizeof hello, NSEM_OP_HELLO}, NSEM_PROTOCOL_VERSION, 1, 0, 0, 0, 0};
     cases[n] = (struct bad_case){"second hello", true, {0}, sizeof hello};
     memcpy(cases[n++].bytes, &hello, sizeof hello);
     /* length below a header */
@@ -474,7 +474,7 @@ TEST(core_server_refuses_other_users)
     if (child == 0) {
         if (setgid(65534) != 0 || setuid(65534) != 0) _exit(3);
         int fd = raw_connect();
-        struct nsem_req_hello hello = {{sizeof hello, NSEM_OP_HELLO}, NSEM_PROTOCOL_VERSION, 0, 0, 0};
+        struct nsem_req_hello hello = {{sizeof hello, NSEM_OP_HELLO}, NSEM_PROTOCOL_VERSION, 0, 0, 0, 0, 0};
         send(fd, &hello, sizeof hello, MSG_NOSIGNAL);
         _exit(closed_by_server(fd) ? 0 : 4);
     }

@@ -53,6 +53,7 @@ static const uint32_t fixed_size[NSEM_OP_COUNT] = {
     [NSEM_OP_HANDLES] = sizeof(struct nsem_req_handles),
     [NSEM_OP_SPAWN] = sizeof(struct nsem_req_spawn),
     [NSEM_OP_OPEN_PROCESS] = sizeof(struct nsem_req_open_process),
+    [NSEM_OP_STATS] = sizeof(struct nsem_req_stats),
 };
 
 /* One frame into buf; returns its length. */
@@ -121,7 +122,7 @@ TEST(fuzz_server_survives_random_frames)
     for (int conn = 0; conn < 150; conn++) {
         int fd = raw_connect();
         if (rnd() % 4) { /* mostly greeted first, so that the handlers are reached */
-            struct nsem_req_hello hello = {{sizeof hello, NSEM_OP_HELLO}, NSEM_PROTOCOL_VERSION, rnd() % 3, 0, 0};
+            struct nsem_req_hello hello = {{sizeof hello, NSEM_OP_HELLO}, NSEM_PROTOCOL_VERSION, rnd() % 3, 0, 0, 0, 0};
             ASSERT_EQ(send(fd, &hello, sizeof hello, MSG_NOSIGNAL), (ssize_t)sizeof hello);
             struct pollfd p = {fd, POLLIN, 0};
             poll(&p, 1, 2000);

@@ -35,6 +35,7 @@
     X(ERROR_ABANDONED_WAIT_0, "The wait was satisfied by an abandoned mutex.") \
     X(ERROR_NOACCESS, "Invalid access to memory location.") \
     X(ERROR_SERVICE_NOT_ACTIVE, "The service has not been started.") \
+    X(ERROR_PROCESS_ABORTED, "The process terminated unexpectedly.") \
     X(ERROR_PRIVILEGE_NOT_HELD, "A required privilege is not held by the client.") \
     X(ERROR_NO_SYSTEM_RESOURCES, "Insufficient system resources exist to complete the requested service.") \
     X(ERROR_TIMEOUT, "This operation returned because the timeout period expired.")

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define NSEM_FUTEX_MAX_WAITS 64
+#define NSEM_FUTEX_MAX_WAITS 65 /* 64 objects and the server's liveness word */
 
 /* Sleeps until one of words[i] is woken, or differs from expected[i], or the absolute
  * CLOCK_MONOTONIC deadline passes (NULL: no deadline). Returns 0 when woken, else -errno:

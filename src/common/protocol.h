@@ -59,6 +59,9 @@ struct nsem_req_hello {
     uint32_t session;
     uint32_t ticket_lo; /* 0, 0: no ticket */
     uint32_t ticket_hi;
+    uint32_t handle_floor; /* no handle of this connection has an index below: the values of a dead
+                              server that the process may still hold are never reused */
+    uint32_t pad;
 };
 struct nsem_rep_hello {
     struct nsem_rep_hdr hdr;

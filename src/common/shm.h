@@ -79,6 +79,19 @@ struct nsem_slot {
 _Static_assert(sizeof(struct nsem_slot) == NSEM_SLOT_SIZE, "a slot is one cache line");
 
 /*
+ * Slot 0 is the arena's header. `server` holds the server's thread id while it lives: the server
+ * registers the word as a robust futex (set_robust_list), so however it dies the kernel sets
+ * FUTEX_OWNER_DIED in it and wakes one sleeper. A blocked waiter sleeps on it too, with
+ * FUTEX_WAITERS set; the first to see the server dead wakes the rest. So no wait outlives the
+ * server that would have told it of an abandonment.
+ */
+struct nsem_arena_header {
+    _Atomic uint32_t server; /* relaxed: the kernel's robust-futex protocol; it publishes nothing else */
+    uint32_t reserved[15];
+};
+_Static_assert(sizeof(struct nsem_arena_header) == NSEM_SLOT_SIZE, "the header is slot 0");
+
+/*
  * The waiter queue of an exclusive semaphore ("first come, first served"): tokens of the threads
  * blocked on it, oldest first. Changed only under the semaphore's state lock. A release hands the
  * semaphore to the oldest (owner = its token | NSEM_EXCL_HANDED); while waiters are queued, a

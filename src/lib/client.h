@@ -34,7 +34,8 @@ void nsem__conn_unlock(void);
 bool nsem__conn_lock_held(void); /* by the calling thread */
 /* Sends a request and reads its reply, connecting (and starting the server) first if needed.
  * Caller holds the connection lock. `name` (name_len bytes) follows the fixed request.
- * Returns the reply's error code, or ERROR_SERVICE_NOT_ACTIVE when the server cannot be reached. */
+ * Returns the reply's error code, ERROR_SERVICE_NOT_ACTIVE when the server cannot be reached, or
+ * ERROR_PROCESS_ABORTED when the connection broke: the server died (its handles are then gone). */
 DWORD nsem__request_locked(void *req, uint32_t req_len, const char *name, uint32_t name_len, void *rep,
                            uint32_t rep_len);
 struct nsem_slot *nsem__slot(uint32_t index);
@@ -47,6 +48,20 @@ bool nsem__spawn_server(const char *sock_path);
 #include <spawn.h>
 int nsem__real_posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
                            const posix_spawnattr_t *attr, char *const argv[], char *const envp[]);
+
+/* The server of the arena whose liveness word this is has died: if it is ours, the connection and
+ * every handle go, and the next call connects afresh. */
+void nsem__conn_server_died(_Atomic uint32_t *word);
+
+/* ---- the server's liveness (liveness.c) ---- */
+/* The liveness word of the mapped arena (connected first). */
+_Atomic uint32_t *nsem__server_word(void);
+/* Whether the server of the mapped arena lives (an arena is mapped). */
+bool nsem__server_alive(void);
+/* Prepares to sleep on the word: false when the server is dead, else its value to sleep on. */
+bool nsem__server_arm(_Atomic uint32_t *word, uint32_t *expected);
+/* A blocked thread found the server dead: wakes the others and drops the connection. */
+void nsem__server_died(_Atomic uint32_t *word);
 
 /* ---- handles (handles.c) ---- */
 struct nsem_handle {
@@ -71,6 +86,7 @@ void nsem__handle_set_flags(uint32_t value, uint32_t flags);
  * it) and records it if so (conn.c). */
 void nsem__handle_refresh(uint32_t value);
 void nsem__handles_reset(void); /* after fork, or when the server is gone */
+uint32_t nsem__handle_floor(void); /* the index above every handle this process has had */
 
 /* Per-object bookkeeping of this process, by slot: handles it holds, and "busy" uses (blocking
  * waits, owned mutexes) that must keep the object alive after its last handle is closed. */

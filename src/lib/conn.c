@@ -6,8 +6,9 @@
  * atfork handler connects at once and adopts it, so the child has every handle of its parent, with
  * the same values, from its first instruction on (server/inherit.c). exec: the connection is
  * close-on-exec; the new image's first call connects and gets the inheritable handles its former
- * image left it. If the server goes away, the handles it knew are gone with it: the table is
- * emptied and the next call connects afresh. An old arena mapping is never unmapped, since another
+ * image left it. If the server goes away (a request finds the connection closed, or a blocked wait
+ * sees liveness.c's word marked dead), the handles it knew are gone with it: the table is emptied
+ * and the next call connects afresh. An old arena mapping is never unmapped, since another
  * thread may still be touching it.
  */
 #include <errno.h>
@@ -217,7 +218,7 @@ static bool fetch_handles(int fd)
 static bool greet(int fd)
 {
     struct nsem_req_hello req = {{sizeof req, NSEM_OP_HELLO}, NSEM_PROTOCOL_VERSION, session_id(),
-                                 (uint32_t)fork_ticket, (uint32_t)(fork_ticket >> 32)};
+                                 (uint32_t)fork_ticket, (uint32_t)(fork_ticket >> 32), nsem__handle_floor(), 0};
     struct nsem_rep_hello rep;
     int memfd = -1;
     if (!write_all(fd, &req, sizeof req) || !read_reply(fd, &rep, sizeof rep, &memfd) || rep.hdr.error ||
@@ -297,6 +298,15 @@ static DWORD connect_locked(void)
     return ERROR_SERVICE_NOT_ACTIVE;
 }
 
+/* The server is gone, and with it every handle it gave us. */
+static void drop_connection_locked(void)
+{
+    close(conn_fd);
+    conn_fd = -1;
+    atomic_store_explicit(&client_id, 0, memory_order_relaxed);
+    nsem__handles_reset();
+}
+
 static DWORD ensure_connected_locked(void)
 {
     return conn_fd >= 0 ? 0 : connect_locked();
@@ -321,12 +331,16 @@ DWORD nsem__request_locked(void *req, uint32_t req_len, const char *name, uint32
     if (write_all(conn_fd, req, req_len) && (!name_len || write_all(conn_fd, name, name_len)) &&
         read_reply(conn_fd, rep, rep_len, NULL))
         return ((struct nsem_rep_hdr *)rep)->error;
-    /* The server is gone, and with it every handle it gave us. */
-    close(conn_fd);
-    conn_fd = -1;
-    atomic_store_explicit(&client_id, 0, memory_order_relaxed);
-    nsem__handles_reset();
-    return ERROR_SERVICE_NOT_ACTIVE;
+    drop_connection_locked();
+    return ERROR_PROCESS_ABORTED;
+}
+
+void nsem__conn_server_died(_Atomic uint32_t *word)
+{
+    bool locked = nsem__conn_lock_held(); /* a lookup under the lock (CloseHandle's) */
+    if (!locked) nsem__conn_lock();
+    if (conn_fd >= 0 && word == nsem__server_word()) drop_connection_locked();
+    if (!locked) nsem__conn_unlock();
 }
 
 NSEM_EXTERN DWORD NsemGetSessionId(void)

@@ -50,7 +50,7 @@ NSEM_EXTERN BOOL CloseHandle(HANDLE hObject)
             struct nsem_req_unpin unpin = {{0, NSEM_OP_UNPIN}, h.slot, 0};
             nsem__request_locked(&unpin, sizeof unpin, NULL, 0, &rep, sizeof rep);
         }
-        if (e == ERROR_SERVICE_NOT_ACTIVE) e = 0; /* the server, and the handle with it, is gone */
+        if (e == ERROR_SERVICE_NOT_ACTIVE || e == ERROR_PROCESS_ABORTED) e = 0; /* the server, and the handle with it, is gone */
     }
     nsem__conn_unlock();
     if (e) nsem__set_error(e);

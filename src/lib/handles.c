@@ -64,6 +64,11 @@ DWORD nsem__handle_lookup(HANDLE h, uint32_t type, uint32_t need, struct nsem_ha
             nsem__handle_refresh((uint32_t)(uintptr_t)h & ~3u);
         v = entry_value(h);
     }
+    if ((v & E_VALID) && !nsem__server_alive()) {
+        /* Its server died: every handle went with it. */
+        nsem__server_died(nsem__server_word());
+        v = 0;
+    }
     if (!(v & E_VALID)) return ERROR_INVALID_HANDLE;
     out->value = (uint32_t)(uintptr_t)h & ~3u;
     out->type = (uint32_t)(v >> E_TYPE_SHIFT) & 0xF;
@@ -110,8 +115,18 @@ static struct lobj *lobj_of(uint32_t slot, bool create)
     return chunk ? &chunk[slot & (CHUNK - 1)] : NULL;
 }
 
+/* The highest handle index this process has ever had (connection lock): a new server's handles
+ * start above it, so that no value the process may still hold comes to mean another object. */
+static uint32_t handle_high;
+
+uint32_t nsem__handle_floor(void)
+{
+    return handle_high;
+}
+
 void nsem__handle_install(const struct nsem_rep_handle *rep)
 {
+    if (rep->handle >> 2 > handle_high) handle_high = rep->handle >> 2;
     _Atomic uint64_t *e = entry_of(rep->handle, true);
     struct lobj *o = lobj_of(rep->slot, true);
     if (!e || !o) return; /* out of memory: the handle reads as invalid here */

@@ -213,8 +213,11 @@ static bool passed(const struct timespec *deadline)
 /* Blocks until the attempt succeeds or fails, or the deadline passes. */
 static enum attempt block(struct wait *w, const struct timespec *deadline)
 {
-    _Atomic uint32_t *words[MAXIMUM_WAIT_OBJECTS];
-    uint32_t expected[MAXIMUM_WAIT_OBJECTS];
+    /* the objects' words, then the server's liveness word */
+    _Atomic uint32_t *words[MAXIMUM_WAIT_OBJECTS + 1];
+    uint32_t expected[MAXIMUM_WAIT_OBJECTS + 1];
+    _Atomic uint32_t *server = nsem__server_word();
+    words[w->n] = server;
     for (DWORD i = 0; i < w->n; i++) {
         struct wait_obj *o = &w->objs[i];
         nsem__busy_inc(o->slot_index); /* a close by another thread must not free it meanwhile */
@@ -232,7 +235,13 @@ static enum attempt block(struct wait *w, const struct timespec *deadline)
             if (r != NOT_YET) break;
             if (w->all) continue; /* lost a race; our attempt changed the words: arm again */
         }
-        int e = nsem__futex_waitv(words, expected, w->n, deadline);
+        if (!nsem__server_arm(server, &expected[w->n])) {
+            nsem__server_died(server);
+            w->error = ERROR_PROCESS_ABORTED;
+            r = FAILED;
+            break;
+        }
+        int e = nsem__futex_waitv(words, expected, w->n + 1, deadline);
         if (e == -ETIMEDOUT || passed(deadline)) {
             /* An acquisition racing with the timeout still counts. */
             r = attempt(w);

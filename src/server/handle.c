@@ -8,15 +8,14 @@
 
 #include "server/server.h"
 
-#define HANDLE_MAX_ENTRIES (1u << 20) /* per client; the client's local table has the same bound */
-
 uint32_t nsem__handle_alloc(struct nsem_handle_table *t, struct nsem_obj *obj, uint32_t access, uint32_t flags)
 {
-    uint32_t i = t->first_free;
+    uint32_t i = t->first_free > t->floor ? t->first_free : t->floor;
     while (i < t->size && t->entries[i].obj) i++;
-    if (i == t->size) {
-        if (t->size >= HANDLE_MAX_ENTRIES) return 0;
-        uint32_t size = t->size ? t->size * 2 : 64;
+    if (i >= t->size) {
+        if (i >= NSEM_HANDLE_MAX_ENTRIES) return 0;
+        uint32_t size = t->size ? t->size : 64;
+        while (size <= i) size *= 2;
         struct nsem_handle_entry *e = realloc(t->entries, size * sizeof *e);
         if (!e) return 0;
         memset(e + t->size, 0, (size - t->size) * sizeof *e);
@@ -59,6 +58,7 @@ void nsem__handle_table_destroy(struct nsem_handle_table *t)
 int nsem__handle_table_copy(struct nsem_handle_table *dst, const struct nsem_handle_table *src, bool inheritable_only)
 {
     memset(dst, 0, sizeof *dst);
+    dst->floor = src->floor;
     uint32_t size = 0;
     for (uint32_t i = 0; i < src->size; i++)
         if (src->entries[i].obj && (!inheritable_only || (src->entries[i].flags & HANDLE_FLAG_INHERIT))) size = i + 1;

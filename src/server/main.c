@@ -171,8 +171,10 @@ int main(int argc, char **argv)
 
     int lock_fd = take_lock(sock_path);
     if (lock_fd < 0) return 0; /* another server serves this socket */
-    if (nsem__arena_init() != 0) {
-        nsem__log("cannot create the arena: %s", strerror(errno));
+    int e = nsem__arena_init();
+    if (e == 0) e = nsem__liveness_publish();
+    if (e != 0) {
+        nsem__log("cannot create the arena: %s", strerror(-e));
         return 1;
     }
     epoll_fd = epoll_create1(EPOLL_CLOEXEC);

@@ -71,6 +71,7 @@ static uint32_t do_hello(struct nsem_client *c, const void *req, unsigned char *
 {
     const struct nsem_req_hello *r = req;
     if (r->version != NSEM_PROTOCOL_VERSION) return reply_status(out, ERROR_CALL_NOT_IMPLEMENTED);
+    if (r->handle_floor >= NSEM_HANDLE_MAX_ENTRIES) return reply_status(out, ERROR_INVALID_PARAMETER);
     uint64_t ticket = (uint64_t)r->ticket_hi << 32 | r->ticket_lo;
     c->session = r->session;
     c->greeted = true;
@@ -78,6 +79,7 @@ static uint32_t do_hello(struct nsem_client *c, const void *req, unsigned char *
     /* A fork child adopts its parent's handles; an exec'd image takes over its former one's. An
      * unknown ticket (expired) leaves a fork child with none. */
     if (!ticket || !nsem__ticket_adopt(ticket, c)) nsem__client_adopt_inherited(c);
+    if (c->handles.floor < r->handle_floor) c->handles.floor = r->handle_floor;
     struct nsem_rep_hello *rep = (struct nsem_rep_hello *)out;
     memset(rep, 0, sizeof *rep);
     rep->hdr = (struct nsem_rep_hdr){sizeof *rep, 0};
@@ -450,7 +452,7 @@ struct request_kind {
 #define PAD(type) offsetof(type, pad), sizeof(((type *)0)->pad)
 
 static const struct request_kind kinds[NSEM_OP_COUNT] = {
-    [NSEM_OP_HELLO] = {sizeof(struct nsem_req_hello), NO_NAME, NO_PAD, do_hello},
+    [NSEM_OP_HELLO] = {sizeof(struct nsem_req_hello), NO_NAME, PAD(struct nsem_req_hello), do_hello},
     [NSEM_OP_CREATE] = {sizeof(struct nsem_req_create), offsetof(struct nsem_req_create, name_len),
                         PAD(struct nsem_req_create), do_create},
     [NSEM_OP_OPEN] = {sizeof(struct nsem_req_open), offsetof(struct nsem_req_open, name_len), NO_PAD, do_open},

@@ -41,6 +41,8 @@ struct nsem_slot *nsem__arena_slot(uint32_t index);
 uint32_t nsem__arena_alloc(void);         /* a zeroed slot index, 0 when the arena is full */
 void nsem__arena_free(uint32_t index);
 uint32_t nsem__arena_in_use(void);
+/* Publishes the server's liveness word in the arena header (liveness.c); 0 or -errno. */
+int nsem__liveness_publish(void);
 
 /* ---- object types (semaphore.c, mutex.c, event.c) ----------------------------------------- */
 
@@ -156,9 +158,12 @@ struct nsem_handle_table {
     uint32_t size;       /* allocated entries */
     uint32_t used;       /* entries with an object */
     uint32_t first_free; /* no free entry below this index */
+    uint32_t floor;      /* no new handle below this index (see HELLO's handle_floor) */
 };
 
-/* Allocates the lowest free handle; 0 when out of memory. Takes a handle reference on obj. */
+#define NSEM_HANDLE_MAX_ENTRIES (1u << 20) /* per client; the client's local table has the same bound */
+/* Allocates the lowest free handle at or above the floor; 0 when out of memory or entries. Takes a
+ * handle reference on obj. */
 uint32_t nsem__handle_alloc(struct nsem_handle_table *t, struct nsem_obj *obj, uint32_t access, uint32_t flags);
 /* The entry of a handle value, or NULL when invalid. */
 struct nsem_handle_entry *nsem__handle_get(struct nsem_handle_table *t, uint32_t handle);
