@@ -80,7 +80,7 @@ $(O)/tests/test-list.h: $(TEST_SRC)
 $(O)/obj/tests/runner.o: $(O)/tests/test-list.h
 
 # Unit tests of the server's pure parts (name resolution) link that object directly.
-UNIT_SERVER_OBJ := $(O)/obj/src/server/namespace.o
+UNIT_SERVER_OBJ := $(O)/obj/src/server/resolve.o
 $(TESTS): $(TEST_OBJ) $(LIBA) $(UNIT_SERVER_OBJ)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $(TEST_OBJ) $(UNIT_SERVER_OBJ) $(LIBA) $(ALL_LDFLAGS)

@@ -1,8 +1,9 @@
 /*
  * test-crash.c — the server dies (SIGKILL) under its clients: every blocked call returns at once
- * with ERROR_PROCESS_ABORTED, in this process and in others; the handles of the dead server are
- * closed; the next call starts a new server; `nsem` says what happened. Each test kills a private
- * server of its own.
+ * with ERROR_PROCESS_ABORTED, in this process and in others; the next call starts a new server,
+ * which recovers every object from the arena file, with its name, state, handles and undo records,
+ * and settles the processes that died meanwhile; without the file, the handles are closed; `nsem`
+ * says what happened. Each test kills a private server of its own.
  */
 #include "checks.h"
 
@@ -149,19 +150,20 @@ TEST(crash_wakes_every_blocked_call)
     return 0;
 }
 
-TEST(crash_closes_handles_and_a_new_server_starts)
+/* Without the arena file (removed after the crash), a new server cannot recover: the handles are
+ * closed, and no value the process held comes to name a new object. */
+TEST(crash_without_arena_closes_handles)
 {
     use_private_server();
-    char name[64];
+    char name[64], arena[260];
     snprintf(name, sizeof name, "crash-new-%d", (int)getpid());
+    snprintf(arena, sizeof arena, "%s.arena", getenv("NSEM_SERVER"));
     HANDLE s = CreateSemaphoreA(NULL, 0, 1, name);
     ASSERT_NOT_NULL(s);
     pid_t first = server_pid();
     kill_server(first);
+    ASSERT_EQ(unlink(arena), 0);
 
-    /* Every handle of the dead server is closed; no call blocks. (A call that needs neither the
-     * server nor a wait, such as taking a free permit, may still complete in the dead server's
-     * shared memory before a call finds the server gone: see docs/reliability.md.) */
     SetLastError(0xdead);
     ASSERT_EQ_U(WaitForSingleObject(s, 100), WAIT_FAILED);
     ASSERT_GLE(ERROR_INVALID_HANDLE);
@@ -172,32 +174,162 @@ TEST(crash_closes_handles_and_a_new_server_starts)
     ASSERT(!CloseHandle(s));
     ASSERT_GLE(ERROR_INVALID_HANDLE);
 
-    /* The next call that needs a server starts a new one, which knows nothing of the old objects. */
     SetLastError(0xdead);
     HANDLE again = CreateSemaphoreA(NULL, 0, 1, name);
     ASSERT_NOT_NULL(again);
-    ASSERT_GLE(0);
-    pid_t second = server_pid();
-    ASSERT(second != first);
-    ASSERT(again != s); /* a value the process may still hold never names a new object */
-    ASSERT(ReleaseSemaphore(again, 1, NULL));
-    ASSERT_EQ_U(WaitForSingleObject(again, 0), WAIT_OBJECT_0);
+    ASSERT_GLE(0); /* the old object is gone */
+    ASSERT(server_pid() != first);
+    ASSERT(again != s);
     ASSERT(CloseHandle(again));
     return 0;
 }
 
-/* A request in flight when the server dies fails with ERROR_PROCESS_ABORTED, and so does the
- * first request of a process whose server died while it was idle. */
-TEST(crash_fails_the_next_request)
+HELPER(crash_peer)
+{
+    /* argv: semaphore name, mutex name, undo semaphore name */
+    HANDLE s = OpenSemaphoreA(SEMAPHORE_ALL_ACCESS, FALSE, argv[0]);
+    HANDLE m = CreateMutexA(NULL, TRUE, argv[1]);
+    HANDLE u = OpenSemaphoreA(SEMAPHORE_ALL_ACCESS, FALSE, argv[2]);
+    if (!s || !m || !u || WaitForSingleObject(u, 0) != WAIT_OBJECT_0) return 10;
+    say("ready");
+    for (;;) pause();
+}
+
+static void check_state_at(int line, HANDLE h, LONG count)
+{
+    NSEM_OBJECT_INFO i = query_at(__FILE__, line, h);
+    CHECK_EQ_AT(line, "count", i.lCurrentCount, count);
+}
+
+/* The server dies; a new one recovers every object, name, handle, owner and undo record from the
+ * arena file: nothing is lost, and a process that died meanwhile is settled. */
+TEST(crash_recovers_everything)
 {
     use_private_server();
+    char sname[64], mname[64], uname[64], ename[64];
+    snprintf(sname, sizeof sname, "crash-s-%d", (int)getpid());
+    snprintf(mname, sizeof mname, "crash-m-%d", (int)getpid());
+    snprintf(uname, sizeof uname, "crash-u-%d", (int)getpid());
+    snprintf(ename, sizeof ename, "Global\\crash-e-%d-with-a-name-longer-than-one-chunk-of-the-arena", (int)getpid());
+    HANDLE s = CreateSemaphoreA(NULL, 2, 5, sname);
+    HANDLE mine = CreateMutexA(NULL, TRUE, NULL);
+    HANDLE e = CreateEventA(NULL, TRUE, TRUE, ename);
+    HANDLE u = CreateSemaphoreExA(NULL, 3, 3, uname, SEMAPHORE_UNDO, SEMAPHORE_ALL_ACCESS);
+    ASSERT(s && mine && e && u);
+    int fd1, fd2;
+    char peer_mutex[64], dying_mutex[64];
+    snprintf(peer_mutex, sizeof peer_mutex, "crash-pm-%d", (int)getpid());
+    snprintf(dying_mutex, sizeof dying_mutex, "crash-dm-%d", (int)getpid());
+    pid_t peer = spawn_helper("crash_peer", &fd1, sname, peer_mutex, uname, NULL);
+    expect_line(fd1, "ready");
+    pid_t dying = spawn_helper("crash_peer", &fd2, sname, dying_mutex, uname, NULL);
+    expect_line(fd2, "ready");
+    HANDLE pm = OpenMutexA(SYNCHRONIZE | MUTANT_QUERY_STATE, FALSE, peer_mutex);
+    HANDLE dm = OpenMutexA(SYNCHRONIZE | MUTANT_QUERY_STATE, FALSE, dying_mutex);
+    ASSERT(pm && dm);
+    check_sem(u, 1, 3); /* each helper took one */
+    NSEM_SERVER_STATS before = {.cbSize = sizeof before};
+    ASSERT(NsemGetServerStats(&before));
+
+    kill_server(server_pid());
+    /* one helper dies while there is no server at all */
+    ASSERT_EQ(kill(dying, SIGKILL), 0);
+    ASSERT_EQ(wait_child(dying, 10000), 128 + SIGKILL);
+
+    /* The first call finds the server gone and starts a new one, which recovers. */
+    check_state_at(__LINE__, s, 2);
+    ASSERT(server_pid() != (pid_t)before.dwServerProcessId);
+    ASSERT(ReleaseMutex(mine)); /* still ours */
+    ASSERT_EQ_U(WaitForSingleObject(e, 0), WAIT_OBJECT_0); /* still set */
+    HANDLE e2 = OpenEventA(SYNCHRONIZE, FALSE, ename); /* names survive, long ones too */
+    ASSERT_NOT_NULL(e2);
+    HANDLE s2 = OpenSemaphoreA(SEMAPHORE_ALL_ACCESS, FALSE, sname);
+    ASSERT_NOT_NULL(s2);
+    /* s and s2: the dead helper's handle went with it, and the live helper's is counted again
+     * when it comes back */
+    check_handles(s2, 2);
+    /* the dead helper: its mutex abandoned, its undo permit back */
+    ASSERT_EQ_U(WaitForSingleObject(dm, 5000), WAIT_ABANDONED_0);
+    ASSERT(ReleaseMutex(dm));
+    check_sem(u, 2, 3);
+    /* the live helper, which has not called since (a pending record): still owns its mutex */
+    ASSERT_EQ_U(WaitForSingleObject(pm, 0), WAIT_TIMEOUT);
+    /* ... until it dies: then it is settled as any dead process */
+    ASSERT_EQ(kill(peer, SIGKILL), 0);
+    ASSERT_EQ(wait_child(peer, 10000), 128 + SIGKILL);
+    ASSERT_EQ_U(WaitForSingleObject(pm, 5000), WAIT_ABANDONED_0);
+    ASSERT(ReleaseMutex(pm));
+    wait_handles(s2, 2);
+    check_sem(u, 3, 3);
+
+    HANDLE all[] = {s, mine, e, u, pm, dm, e2, s2};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) ASSERT(CloseHandle(all[i]));
+    NSEM_SERVER_STATS after = {.cbSize = sizeof after};
+    uint64_t end = now_ms() + 5000;
+    do {
+        ASSERT(NsemGetServerStats(&after));
+        if (after.dwObjects == 0 && after.dwArenaSlots == 0) break;
+        sleep_ms(10);
+    } while (now_ms() < end);
+    ASSERT_EQ(after.dwObjects, 0);
+    ASSERT_EQ(after.dwHandles, 0);
+    ASSERT_EQ(after.dwRecords, 0);
+    ASSERT_EQ(after.dwArenaSlots, 0);
+    return 0;
+}
+
+HELPER(crash_waiter)
+{
+    HANDLE s = OpenSemaphoreA(SYNCHRONIZE, FALSE, argv[0]);
+    if (!s) return 10;
+    say("waiting");
+    DWORD r = WaitForSingleObject(s, INFINITE);
+    DWORD gle = GetLastError();
+    say("%u %u", r, gle);
+    r = WaitForSingleObject(s, INFINITE); /* the same handle, after the recovery */
+    say("%u", r);
+    return 0;
+}
+
+/* A wait cut short by the crash can be tried again with the same handle, and a release by another
+ * process, through the recovered server's objects, satisfies it. */
+TEST(crash_wait_again_after_recovery)
+{
+    use_private_server();
+    char name[64];
+    snprintf(name, sizeof name, "crash-again-%d", (int)getpid());
+    HANDLE s = CreateSemaphoreA(NULL, 0, 1, name);
+    ASSERT_NOT_NULL(s);
+    int fd;
+    pid_t w = spawn_helper("crash_waiter", &fd, name, NULL);
+    expect_line(fd, "waiting");
+    wait_waiters(s, 1);
+    kill_server(server_pid());
+    char line[64], want[64];
+    read_line(fd, line, sizeof line, 10000);
+    snprintf(want, sizeof want, "%u %u", WAIT_FAILED, ERROR_PROCESS_ABORTED);
+    ASSERT(strcmp(line, want) == 0);
+    wait_waiters(s, 1); /* waiting again, on the recovered object */
+    ASSERT(ReleaseSemaphore(s, 1, NULL));
+    expect_line(fd, "0");
+    ASSERT_EQ(wait_child(w, 10000), 0);
+    ASSERT(CloseHandle(s));
+    return 0;
+}
+
+/* A request made after the server died while the process was idle never reached it: it goes to a
+ * new server, started for it, and succeeds. */
+TEST(crash_next_request_reaches_a_new_server)
+{
+    use_private_server();
+    pid_t first = server_pid();
+    kill_server(first);
+    SetLastError(0xdead);
     HANDLE s = CreateSemaphoreA(NULL, 1, 1, NULL);
     ASSERT_NOT_NULL(s);
-    kill_server(server_pid());
-    NSEM_OBJECT_INFO info = {.cbSize = sizeof info};
-    SetLastError(0xdead);
-    ASSERT(!NsemQueryObject(s, &info)); /* the handle: gone with its server */
-    ASSERT_GLE(ERROR_INVALID_HANDLE);
+    ASSERT_GLE(0);
+    ASSERT(server_pid() != first);
+    ASSERT(CloseHandle(s));
     return 0;
 }
 

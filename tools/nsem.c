@@ -93,8 +93,8 @@ static void report(const char *what, DWORD code)
         fprintf(stderr, "nsem: the nsem server could not be started; is nsemd installed next to nsem?\n");
         break;
     case ERROR_PROCESS_ABORTED:
-        fprintf(stderr, "nsem: the nsem server died (was it killed?); the objects it held are gone, and the next "
-                        "nsem call starts a new server\n");
+        fprintf(stderr, "nsem: the nsem server died (was it killed?) while this call waited; a new server "
+                        "recovers the objects that live processes hold, so the call may simply be repeated\n");
         break;
     case ERROR_ACCESS_DENIED:
         fprintf(stderr, "nsem: check that your runtime directory is yours and private (mode 0700)\n");

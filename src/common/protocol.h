@@ -37,6 +37,7 @@ enum nsem_op {
     NSEM_OP_SPAWN,
     NSEM_OP_OPEN_PROCESS,
     NSEM_OP_STATS,
+    NSEM_OP_RECOVER,
     NSEM_OP_COUNT
 };
 
@@ -59,16 +60,47 @@ struct nsem_req_hello {
     uint32_t session;
     uint32_t ticket_lo; /* 0, 0: no ticket */
     uint32_t ticket_hi;
-    uint32_t handle_floor; /* no handle of this connection has an index below: the values of a dead
-                              server that the process may still hold are never reused */
-    uint32_t pad;
+    uint32_t handle_floor; /* no new handle of this connection has an index below: the values of a
+                              dead server that the process may still hold are never reused */
+    uint32_t recover_id;   /* after a crash: the client id the process had (0: none); see RECOVER */
 };
 struct nsem_rep_hello {
     struct nsem_rep_hdr hdr;
     uint32_t client_id; /* the client part of this connection's thread tokens */
     uint32_t server_pid;
     uint32_t arena_slots;
-    uint32_t handles; /* handles this process already has (inherited or adopted) */
+    uint32_t handles;   /* handles this process already has (inherited or adopted) */
+    uint32_t recovered; /* 1: the server recovered the crashed one's arena and kept recover_id for
+                           this process, which now sends its handles with RECOVER */
+    uint32_t pad;
+};
+
+/* RECOVER, after a HELLO that recovered: the process's handles and pins, in batches; the last has
+ * NSEM_RECOVER_DONE. The reply lists the handle values refused (an object that did not survive,
+ * a process handle): the process forgets them. */
+#define NSEM_RECOVER_HANDLE 1u
+#define NSEM_RECOVER_PIN 2u
+#define NSEM_RECOVER_DONE 0x1u
+#define NSEM_RECOVER_MAX_ENTRIES 2048u
+struct nsem_recover_entry {
+    uint32_t kind;  /* NSEM_RECOVER_HANDLE or NSEM_RECOVER_PIN */
+    uint32_t value; /* handle value */
+    uint32_t slot;
+    uint32_t type;
+    uint32_t access;
+    uint32_t flags; /* HANDLE_FLAG_* */
+};
+struct nsem_req_recover {
+    struct nsem_req_hdr hdr;
+    uint32_t count; /* entries that follow */
+    uint32_t flags; /* NSEM_RECOVER_DONE */
+    /* struct nsem_recover_entry entries[count] */
+};
+struct nsem_rep_recover {
+    struct nsem_rep_hdr hdr;
+    uint32_t refused; /* values that follow */
+    uint32_t pad;
+    /* uint32_t values[refused] */
 };
 
 /* FORK (sent just before fork()): a ticket for the child, holding a copy of every handle of the

@@ -74,7 +74,11 @@ struct nsem_slot {
     _Atomic uint32_t last_owner_pid; /* relaxed: the owner that abandoned it */
     _Atomic uint32_t aux;            /* relaxed: exclusive semaphore: its waiter queue's slot (set
                                         by the server before the first handle) */
-    uint32_t reserved[4];
+    /* The server's own, for a restarted server to find the name again (docs/reliability.md);
+     * clients never read them. */
+    uint32_t name_slot; /* the first chunk of its name (struct nsem_name_chunk), 0: anonymous */
+    uint32_t session;   /* its namespace when named: 0 Global, else the session */
+    uint32_t reserved[2];
 };
 _Static_assert(sizeof(struct nsem_slot) == NSEM_SLOT_SIZE, "a slot is one cache line");
 
@@ -84,12 +88,44 @@ _Static_assert(sizeof(struct nsem_slot) == NSEM_SLOT_SIZE, "a slot is one cache 
  * FUTEX_OWNER_DIED in it and wakes one sleeper. A blocked waiter sleeps on it too, with
  * FUTEX_WAITERS set; the first to see the server dead wakes the rest. So no wait outlives the
  * server that would have told it of an abandonment.
+ *
+ * The arena is a file next to the socket, so that a server started after a crash finds it and
+ * recovers what live clients hold (server/recover.c). The rest of the header and the client table
+ * are for that server: written by the server only, never read by clients.
  */
+#define NSEM_ARENA_MAGIC 0x6e73656du /* "nsem" */
+#define NSEM_ARENA_LAYOUT 1u         /* the version of everything in this file */
 struct nsem_arena_header {
     _Atomic uint32_t server; /* relaxed: the kernel's robust-futex protocol; it publishes nothing else */
-    uint32_t reserved[15];
+    uint32_t magic;
+    uint32_t layout;
+    uint32_t high_water;  /* slots at or above it have never been used */
+    uint8_t boot_id[16];  /* of the boot that made the file: pids of another boot mean nothing */
+    uint32_t reserved[8];
 };
 _Static_assert(sizeof(struct nsem_arena_header) == NSEM_SLOT_SIZE, "the header is slot 0");
+
+/* The client table, slots [1, NSEM_ARENA_FIRST_SLOT): for each client id, the process it is, so
+ * that a restarted server knows which ids belong to live processes. */
+struct nsem_client_entry {
+    uint32_t pid;        /* 0: no client */
+    uint32_t start_time; /* of the process (clock ticks since boot, /proc/pid/stat), against pid reuse */
+};
+#define NSEM_CLIENT_TABLE_SLOTS (((NSEM_TOKEN_MAX_CLIENTS + 1u) * 8u) / NSEM_SLOT_SIZE)
+#define NSEM_ARENA_FIRST_SLOT (1u + NSEM_CLIENT_TABLE_SLOTS)
+
+/* A part of an object's name: the chain starts at the object's name_slot. */
+#define NSEM_TYPE_NAME_CHUNK 0x102u
+#define NSEM_NAME_CHUNK_BYTES 44u
+struct nsem_name_chunk {
+    uint32_t next;  /* the next chunk's slot, 0 at the end */
+    uint32_t len;   /* bytes used in this chunk */
+    uint32_t owner; /* the object's slot */
+    uint32_t reserved_head;
+    _Atomic uint32_t type; /* NSEM_TYPE_NAME_CHUNK; at the offset of nsem_slot.type */
+    char bytes[NSEM_NAME_CHUNK_BYTES];
+};
+_Static_assert(sizeof(struct nsem_name_chunk) == NSEM_SLOT_SIZE, "a name chunk is one slot");
 
 /*
  * The waiter queue of an exclusive semaphore ("first come, first served"): tokens of the threads
@@ -123,13 +159,16 @@ struct nsem_undo_record {
     _Atomic uint32_t journal; /* seq_cst: ordered against the state store (see above) */
     uint32_t reserved_head[2];
     _Atomic uint32_t type; /* NSEM_TYPE_UNDO_RECORD; at the offset of nsem_slot.type */
-    uint32_t reserved[11];
+    uint32_t client_id;    /* whose record, and of which semaphore: for a restarted server */
+    uint32_t sem_slot;
+    uint32_t reserved[9];
 };
 
 _Static_assert(sizeof(struct nsem_undo_record) == NSEM_SLOT_SIZE, "an undo record is one slot");
 _Static_assert(sizeof(struct nsem_excl_queue) == NSEM_SLOT_SIZE, "a waiter queue is one slot");
 _Static_assert(offsetof(struct nsem_excl_queue, type) == offsetof(struct nsem_slot, type), "type where a slot's is");
 _Static_assert(offsetof(struct nsem_undo_record, type) == offsetof(struct nsem_slot, type), "type where a slot's is");
+_Static_assert(offsetof(struct nsem_name_chunk, type) == offsetof(struct nsem_slot, type), "type where a slot's is");
 
 static inline uint32_t nsem_word_value(uint64_t w)
 {

@@ -86,6 +86,10 @@ void nsem__handle_set_flags(uint32_t value, uint32_t flags);
  * it) and records it if so (conn.c). */
 void nsem__handle_refresh(uint32_t value);
 void nsem__handles_reset(void); /* after fork, or when the server is gone */
+/* Calls fn for every handle of the process, and for every object it has a pin on (connection lock
+ * held): what a recovering server is told. */
+void nsem__handles_each(void (*fn)(void *ctx, uint32_t value, const struct nsem_handle *h), void *ctx);
+void nsem__pins_each(void (*fn)(void *ctx, uint32_t slot), void *ctx);
 uint32_t nsem__handle_floor(void); /* the index above every handle this process has had */
 
 /* Per-object bookkeeping of this process, by slot: handles it holds, and "busy" uses (blocking

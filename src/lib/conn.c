@@ -39,6 +39,8 @@ static uint64_t fork_ticket;                              /* under the connectio
 static dev_t arena_dev;                                   /* the mapped arena's memfd: under the lock */
 static ino_t arena_ino;
 static __thread bool holds_lock __attribute__((tls_model("initial-exec")));
+static uint32_t recover_id;  /* under the lock: the id to ask a new server for after a crash */
+static bool recovered_hello; /* under the lock: the last HELLO kept recover_id */
 
 static DWORD connect_locked(void);
 static DWORD request_fd(int fd, void *req, uint32_t req_len, void *rep, uint32_t rep_len);
@@ -218,7 +220,7 @@ static bool fetch_handles(int fd)
 static bool greet(int fd)
 {
     struct nsem_req_hello req = {{sizeof req, NSEM_OP_HELLO}, NSEM_PROTOCOL_VERSION, session_id(),
-                                 (uint32_t)fork_ticket, (uint32_t)(fork_ticket >> 32), nsem__handle_floor(), 0};
+                                 (uint32_t)fork_ticket, (uint32_t)(fork_ticket >> 32), nsem__handle_floor(), recover_id};
     struct nsem_rep_hello rep;
     int memfd = -1;
     if (!write_all(fd, &req, sizeof req) || !read_reply(fd, &rep, sizeof rep, &memfd) || rep.hdr.error ||
@@ -234,6 +236,7 @@ static bool greet(int fd)
         return false;
     }
     if (!atomic_load_explicit(&arena, memory_order_acquire) || st.st_dev != arena_dev || st.st_ino != arena_ino) {
+        rep.recovered = 0; /* another arena than the one our handles are in */
         void *p = mmap(NULL, NSEM_ARENA_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
         if (p == MAP_FAILED) {
             close(memfd);
@@ -244,6 +247,9 @@ static bool greet(int fd)
         atomic_store_explicit(&arena, (struct nsem_slot *)p, memory_order_release);
     }
     close(memfd);
+    /* Recovered: the handles we have are the server's too (the same arena); else they are gone. */
+    recovered_hello = rep.recovered == 1 && recover_id == rep.client_id;
+    if (recover_id && !recovered_hello) nsem__handles_reset();
     atomic_store_explicit(&client_id, rep.client_id, memory_order_relaxed);
     return rep.handles == 0 || fetch_handles(fd);
 }
@@ -298,13 +304,79 @@ static DWORD connect_locked(void)
     return ERROR_SERVICE_NOT_ACTIVE;
 }
 
-/* The server is gone, and with it every handle it gave us. */
-static void drop_connection_locked(void)
+/* ---- after a crash of the server -------------------------------------------------------- */
+
+struct recover_batch {
+    struct nsem_req_recover req;
+    struct nsem_recover_entry e[NSEM_RECOVER_MAX_ENTRIES];
+    bool failed;
+};
+
+/* Sends the batch (the last one with DONE) and forgets what the server refused. */
+static void send_batch(struct recover_batch *b, bool done)
 {
+    struct {
+        struct nsem_rep_recover rep;
+        uint32_t values[NSEM_RECOVER_MAX_ENTRIES];
+    } r;
+    b->req.hdr = (struct nsem_req_hdr){0, NSEM_OP_RECOVER};
+    b->req.flags = done ? NSEM_RECOVER_DONE : 0;
+    uint32_t len = (uint32_t)(sizeof b->req + b->req.count * sizeof b->e[0]);
+    if (b->failed || request_fd(conn_fd, b, len, &r, sizeof r) != 0 || r.rep.refused > b->req.count ||
+        r.rep.hdr.len != sizeof r.rep + r.rep.refused * 4u) {
+        b->failed = true;
+        return;
+    }
+    for (uint32_t i = 0; i < r.rep.refused; i++) nsem__handle_forget(r.values[i]);
+    b->req.count = 0;
+}
+
+static void add_entry(struct recover_batch *b, struct nsem_recover_entry e)
+{
+    if (b->req.count == NSEM_RECOVER_MAX_ENTRIES) send_batch(b, false);
+    b->e[b->req.count++] = e;
+}
+
+static void add_handle(void *ctx, uint32_t value, const struct nsem_handle *h)
+{
+    add_entry(ctx, (struct nsem_recover_entry){NSEM_RECOVER_HANDLE, value, h->slot, h->type, h->access, h->flags});
+}
+
+static void add_pin(void *ctx, uint32_t slot)
+{
+    add_entry(ctx, (struct nsem_recover_entry){NSEM_RECOVER_PIN, 0, slot, 0, 0, 0});
+}
+
+/* The server died. Connects to a new one (starting it): if it recovered the arena from the dead
+ * one (server/recover.c) it is told our handles, which stay valid; else they are gone. */
+static void recover_locked(void)
+{
+    uint32_t id = atomic_load_explicit(&client_id, memory_order_relaxed);
     close(conn_fd);
     conn_fd = -1;
     atomic_store_explicit(&client_id, 0, memory_order_relaxed);
-    nsem__handles_reset();
+    recover_id = id;
+    recovered_hello = false;
+    DWORD e = connect_locked();
+    recover_id = 0;
+    if (e) {
+        nsem__handles_reset();
+        return;
+    }
+    if (!recovered_hello) return;
+    struct recover_batch *b = calloc(1, sizeof *b);
+    if (b) {
+        nsem__handles_each(add_handle, b);
+        nsem__pins_each(add_pin, b);
+        send_batch(b, true);
+    }
+    if (!b || b->failed) { /* it cannot know our handles: they must not be used */
+        close(conn_fd);
+        conn_fd = -1;
+        atomic_store_explicit(&client_id, 0, memory_order_relaxed);
+        nsem__handles_reset();
+    }
+    free(b);
 }
 
 static DWORD ensure_connected_locked(void)
@@ -324,22 +396,30 @@ DWORD nsem__ensure_connected(void)
 DWORD nsem__request_locked(void *req, uint32_t req_len, const char *name, uint32_t name_len, void *rep,
                            uint32_t rep_len)
 {
-    DWORD e = ensure_connected_locked();
-    if (e) return e;
     struct nsem_req_hdr *h = req;
     h->len = req_len + name_len;
-    if (write_all(conn_fd, req, req_len) && (!name_len || write_all(conn_fd, name, name_len)) &&
-        read_reply(conn_fd, rep, rep_len, NULL))
-        return ((struct nsem_rep_hdr *)rep)->error;
-    drop_connection_locked();
-    return ERROR_PROCESS_ABORTED;
+    for (int attempt = 0;; attempt++) {
+        DWORD e = ensure_connected_locked();
+        if (e) return e;
+        if (!write_all(conn_fd, req, req_len) || (name_len && !write_all(conn_fd, name, name_len))) {
+            /* The server was gone before it had the request: send it to its successor. */
+            recover_locked();
+            if (attempt == 0 && conn_fd >= 0) continue;
+            return ERROR_PROCESS_ABORTED;
+        }
+        if (read_reply(conn_fd, rep, rep_len, NULL)) return ((struct nsem_rep_hdr *)rep)->error;
+        /* It died with the request: whether it was done is unknown, so the caller is told. */
+        recover_locked();
+        return ERROR_PROCESS_ABORTED;
+    }
 }
 
 void nsem__conn_server_died(_Atomic uint32_t *word)
 {
     bool locked = nsem__conn_lock_held(); /* a lookup under the lock (CloseHandle's) */
     if (!locked) nsem__conn_lock();
-    if (conn_fd >= 0 && word == nsem__server_word()) drop_connection_locked();
+    /* Another thread may have recovered already: then the word names the new server. */
+    if (conn_fd >= 0 && word == nsem__server_word() && !nsem__server_alive()) recover_locked();
     if (!locked) nsem__conn_unlock();
 }
 

@@ -65,9 +65,9 @@ DWORD nsem__handle_lookup(HANDLE h, uint32_t type, uint32_t need, struct nsem_ha
         v = entry_value(h);
     }
     if ((v & E_VALID) && !nsem__server_alive()) {
-        /* Its server died: every handle went with it. */
+        /* Its server died: a new one recovers the handles, or they are gone (conn.c). */
         nsem__server_died(nsem__server_word());
-        v = 0;
+        v = entry_value(h);
     }
     if (!(v & E_VALID)) return ERROR_INVALID_HANDLE;
     out->value = (uint32_t)(uintptr_t)h & ~3u;
@@ -153,6 +153,32 @@ void nsem__handle_set_flags(uint32_t value, uint32_t flags)
     if (!(v & E_VALID)) return;
     v = (v & ~(3ull << E_FLAGS_SHIFT)) | ((uint64_t)(flags & 3u) << E_FLAGS_SHIFT); /* keeps the kind bits */
     atomic_store_explicit(e, v, memory_order_release);
+}
+
+void nsem__handles_each(void (*fn)(void *ctx, uint32_t value, const struct nsem_handle *h), void *ctx)
+{
+    for (uint32_t i = 0; i < TOP; i++) {
+        _Atomic uint64_t *chunk = atomic_load_explicit(&table[i], memory_order_acquire);
+        if (!chunk) continue;
+        for (uint32_t j = 0; j < CHUNK; j++) {
+            uint64_t v = atomic_load_explicit(&chunk[j], memory_order_acquire);
+            if (!(v & E_VALID)) continue;
+            uint32_t value = (i * CHUNK + j + 1) << 2;
+            struct nsem_handle h = {value, (uint32_t)((v >> E_SLOT_SHIFT) & E_SLOT_MASK), (uint32_t)(v >> E_TYPE_SHIFT) & 0xF,
+                                    (uint32_t)v, (uint32_t)(v >> E_FLAGS_SHIFT) & 3u};
+            fn(ctx, value, &h);
+        }
+    }
+}
+
+void nsem__pins_each(void (*fn)(void *ctx, uint32_t slot), void *ctx)
+{
+    for (uint32_t i = 0; i < LOBJ_TOP; i++) {
+        struct lobj *chunk = atomic_load_explicit(&lobjs[i], memory_order_acquire);
+        if (!chunk) continue;
+        for (uint32_t j = 0; j < CHUNK; j++)
+            if (atomic_load(&chunk[j].pinned)) fn(ctx, i * CHUNK + j);
+    }
 }
 
 void nsem__handles_reset(void)

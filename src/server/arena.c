@@ -1,18 +1,28 @@
 /*
- * arena.c — the shared memory of object state: one sparse memfd of NSEM_ARENA_SLOTS slots, mapped
- * by the server and by every client. Slot 0 is never used, so 0 can mean "no slot".
+ * arena.c — the shared memory of object state: one sparse file of NSEM_ARENA_SLOTS slots, mapped
+ * by the server and by every client. Slot 0 is the header and the client table follows (shm.h):
+ * 0 can mean "no slot".
+ *
+ * The file lives next to the socket ("<socket>.arena", in the private directory) and is removed
+ * when the server exits normally. A server that finds one of this boot, left by a server that
+ * died, keeps it as it is: recover.c rebuilds its objects from it. Without a path (tests,
+ * fuzzing) the arena is an anonymous memfd.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "server/server.h"
 
 static int arena_fd = -1;
 static struct nsem_slot *arena;
-static uint32_t high_water = 1; /* slots [1, high_water) have been handed out at least once */
+static uint32_t high_water = NSEM_ARENA_FIRST_SLOT; /* slots below have been handed out at least once */
+static bool recovered; /* the file was left by a server that died */
 /* Freed slots wait in a FIFO before reuse: a thread of some client may still be between reading a
  * handle and touching the slot when another thread closes that handle (a misuse the library does
  * not pay to exclude on its fast path); it then touches a dead slot, not someone's new object. */
@@ -21,15 +31,94 @@ static uint32_t *free_ring; /* freed slot indexes, oldest at free_head */
 static uint32_t free_head, free_len, free_cap;
 static uint32_t in_use;
 
-int nsem__arena_init(void)
+static void read_boot_id(uint8_t id[16])
 {
-    arena_fd = memfd_create("nsem-arena", MFD_CLOEXEC);
-    if (arena_fd < 0) return -errno;
-    if (ftruncate(arena_fd, (off_t)NSEM_ARENA_BYTES) != 0) return -errno;
+    memset(id, 0, 16);
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+    if (!f) return;
+    unsigned v, n = 0;
+    int c;
+    while (n < 32 && (c = fgetc(f)) != EOF) {
+        if (c == '-') continue;
+        if (sscanf((char[]){(char)c, 0}, "%1x", &v) != 1) break;
+        id[n / 2] = (uint8_t)(id[n / 2] << 4 | v);
+        n++;
+    }
+    fclose(f);
+}
+
+/* An existing file this server may trust and keep: ours, private, whole, and of this boot. */
+static bool usable_leftover(int fd, const uint8_t boot_id[16])
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) ||
+        st.st_size != (off_t)NSEM_ARENA_BYTES)
+        return false;
+    struct nsem_arena_header h;
+    if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h) return false;
+    return h.magic == NSEM_ARENA_MAGIC && h.layout == NSEM_ARENA_LAYOUT && memcmp(h.boot_id, boot_id, 16) == 0 &&
+           h.high_water >= NSEM_ARENA_FIRST_SLOT && h.high_water <= NSEM_ARENA_SLOTS;
+}
+
+int nsem__arena_init(const char *path)
+{
+    uint8_t boot_id[16];
+    read_boot_id(boot_id);
+    if (path) {
+        arena_fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        if (arena_fd >= 0 && !(recovered = usable_leftover(arena_fd, boot_id))) {
+            /* Anything else is replaced, never changed: a process may still map it. */
+            close(arena_fd);
+            arena_fd = -1;
+            unlink(path);
+        }
+        if (arena_fd < 0) arena_fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (arena_fd < 0) return -errno;
+    } else {
+        arena_fd = memfd_create("nsem-arena", MFD_CLOEXEC);
+        if (arena_fd < 0) return -errno;
+    }
+    if (!recovered && ftruncate(arena_fd, (off_t)NSEM_ARENA_BYTES) != 0) return -errno;
     void *p = mmap(NULL, NSEM_ARENA_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, arena_fd, 0);
     if (p == MAP_FAILED) return -errno;
     arena = p;
+    struct nsem_arena_header *h = (struct nsem_arena_header *)arena;
+    if (recovered) {
+        high_water = h->high_water;
+    } else {
+        h->magic = NSEM_ARENA_MAGIC;
+        h->layout = NSEM_ARENA_LAYOUT;
+        h->high_water = high_water;
+        memcpy(h->boot_id, boot_id, 16);
+    }
     return 0;
+}
+
+struct nsem_client_entry *nsem__arena_client_entry(uint32_t id)
+{
+    return (struct nsem_client_entry *)(void *)&arena[1] + id;
+}
+
+bool nsem__arena_recovered(void)
+{
+    return recovered;
+}
+
+uint32_t nsem__arena_high_water(void)
+{
+    return high_water;
+}
+
+void nsem__arena_mark_used(uint32_t index)
+{
+    in_use++;
+    (void)index;
+}
+
+void nsem__arena_mark_free(uint32_t index)
+{
+    in_use++; /* nsem__arena_free counts it out again */
+    nsem__arena_free(index);
 }
 
 int nsem__arena_fd(void)
@@ -52,6 +141,7 @@ uint32_t nsem__arena_alloc(void)
     } else {
         if (high_water >= NSEM_ARENA_SLOTS) return 0;
         index = high_water++;
+        ((struct nsem_arena_header *)arena)->high_water = high_water; /* for a restarted server */
     }
     struct nsem_slot *s = &arena[index];
     atomic_store(&s->state, 0);

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -27,9 +28,30 @@ static uint32_t nclients;
 #define PID_BUCKETS 4096u
 static struct nsem_client *by_pid[PID_BUCKETS]; /* the same clients, chained by pid */
 
+/* The start time of a process (/proc/pid/stat's 22nd field, low 32 bits), 0 if unknown: with the
+ * pid, it names one process, even across pid reuse. */
+uint32_t nsem__process_start_time(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')'); /* the command may hold spaces and parentheses */
+    unsigned long long start = 0;
+    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+                     &start) != 1)
+        return 0;
+    return (uint32_t)start;
+}
+
 static void add_client(struct nsem_client *c)
 {
     clients[c->id] = c;
+    *nsem__arena_client_entry(c->id) = (struct nsem_client_entry){(uint32_t)c->pid, nsem__process_start_time(c->pid)};
     c->pid_next = by_pid[(uint32_t)c->pid % PID_BUCKETS];
     by_pid[(uint32_t)c->pid % PID_BUCKETS] = c;
     nclients++;
@@ -38,6 +60,7 @@ static void add_client(struct nsem_client *c)
 static void remove_client(struct nsem_client *c)
 {
     clients[c->id] = NULL;
+    *nsem__arena_client_entry(c->id) = (struct nsem_client_entry){0, 0};
     struct nsem_client **p = &by_pid[(uint32_t)c->pid % PID_BUCKETS];
     while (*p != c) p = &(*p)->pid_next;
     *p = c->pid_next;
@@ -198,6 +221,7 @@ static void client_destroy(struct nsem_client *c)
 {
     /* Undo first: it must see whether the dead client still held a lock (see undo.c). */
     nsem__undo_client_gone(c);
+    if (c->recovering) nsem__recover_client_gone(c); /* what it held that the server cannot see */
     nsem__tickets_client_gone(c->id);
     end_of_threads(c);
     nsem__handle_table_destroy(&c->handles);
@@ -442,6 +466,46 @@ struct nsem_client *nsem__client_of_pid(pid_t pid)
     return current_record(pid, NULL);
 }
 
+struct nsem_client *nsem__client_by_id(uint32_t id)
+{
+    return id && id <= NSEM_TOKEN_MAX_CLIENTS ? clients[id] : NULL;
+}
+
+struct nsem_client *nsem__client_pending(uint32_t id, pid_t pid, uid_t uid, int pidfd)
+{
+    struct nsem_client *c = clients[id] ? NULL : calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->item.on_event = on_client_event;
+    c->fd = -1;
+    c->pidfd = pidfd;
+    c->id = id;
+    c->pid = pid;
+    c->uid = uid;
+    c->recovering = true;
+    if (nsem__loop_add(pidfd, c, EPOLLIN) != 0) {
+        free(c);
+        return NULL;
+    }
+    add_client(c);
+    return c;
+}
+
+bool nsem__client_take_over(struct nsem_client *c, uint32_t id)
+{
+    struct nsem_client *o = nsem__client_by_id(id);
+    if (!o || o == c || !o->recovering || o->fd >= 0 || o->pid != c->pid) return false;
+    remove_client(c);
+    remove_client(o);
+    c->id = o->id;
+    c->recovering = true;
+    nsem__undo_move(o, c);
+    nsem__loop_del(o->pidfd);
+    close(o->pidfd);
+    free(o);
+    add_client(c);
+    return true;
+}
+
 struct nsem_client *nsem__client_orphan(pid_t pid, uid_t uid, struct nsem_handle_table *handles, int pidfd)
 {
     uint32_t id = alloc_id();
@@ -491,8 +555,7 @@ void nsem__client_adopt_inherited(struct nsem_client *c)
     nsem__handle_table_destroy(&c->handles);
     c->handles = o->handles;
     memset(&o->handles, 0, sizeof o->handles);
-    c->undos = o->undos;
-    o->undos = NULL;
+    nsem__undo_move(o, c);
     client_destroy(o);
 }
 

@@ -8,25 +8,43 @@
 
 #include "server/server.h"
 
+/* Makes entry i exist; false when out of memory or over the bound. */
+static bool reserve(struct nsem_handle_table *t, uint32_t i)
+{
+    if (i < t->size) return true;
+    if (i >= NSEM_HANDLE_MAX_ENTRIES) return false;
+    uint32_t size = t->size ? t->size : 64;
+    while (size <= i) size *= 2;
+    struct nsem_handle_entry *e = realloc(t->entries, size * sizeof *e);
+    if (!e) return false;
+    memset(e + t->size, 0, (size - t->size) * sizeof *e);
+    t->entries = e;
+    t->size = size;
+    return true;
+}
+
 uint32_t nsem__handle_alloc(struct nsem_handle_table *t, struct nsem_obj *obj, uint32_t access, uint32_t flags)
 {
     uint32_t i = t->first_free > t->floor ? t->first_free : t->floor;
     while (i < t->size && t->entries[i].obj) i++;
-    if (i >= t->size) {
-        if (i >= NSEM_HANDLE_MAX_ENTRIES) return 0;
-        uint32_t size = t->size ? t->size : 64;
-        while (size <= i) size *= 2;
-        struct nsem_handle_entry *e = realloc(t->entries, size * sizeof *e);
-        if (!e) return 0;
-        memset(e + t->size, 0, (size - t->size) * sizeof *e);
-        t->entries = e;
-        t->size = size;
-    }
+    if (!reserve(t, i)) return 0;
     t->entries[i] = (struct nsem_handle_entry){obj, access, flags};
-    t->first_free = i + 1;
+    if (i == t->first_free) t->first_free = i + 1;
     t->used++;
     nsem__obj_add_handle(obj);
     return (i + 1) << 2;
+}
+
+bool nsem__handle_install_at(struct nsem_handle_table *t, uint32_t handle, struct nsem_obj *obj, uint32_t access,
+                             uint32_t flags)
+{
+    uint32_t index = handle >> 2;
+    if ((handle & 3) || index == 0 || !reserve(t, index - 1) || t->entries[index - 1].obj) return false;
+    t->entries[index - 1] = (struct nsem_handle_entry){obj, access, flags};
+    while (t->first_free < t->size && t->entries[t->first_free].obj) t->first_free++;
+    t->used++;
+    nsem__obj_add_handle(obj);
+    return true;
 }
 
 struct nsem_handle_entry *nsem__handle_get(struct nsem_handle_table *t, uint32_t handle)

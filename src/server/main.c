@@ -171,13 +171,16 @@ int main(int argc, char **argv)
 
     int lock_fd = take_lock(sock_path);
     if (lock_fd < 0) return 0; /* another server serves this socket */
-    int e = nsem__arena_init();
+    char arena_path[NSEM_PATH_MAX + 16];
+    snprintf(arena_path, sizeof arena_path, "%s.arena", sock_path);
+    int e = nsem__arena_init(arena_path);
     if (e == 0) e = nsem__liveness_publish();
     if (e != 0) {
-        nsem__log("cannot create the arena: %s", strerror(-e));
+        nsem__log("cannot create the arena %s: %s", arena_path, strerror(-e));
         return 1;
     }
     epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_fd >= 0) nsem__recover(); /* pending records join the loop */
     listen_fd = make_listener(sock_path);
     if (epoll_fd < 0 || listen_fd < 0 || nsem__loop_add(listen_fd, &listener_tag, EPOLLIN) != 0) {
         nsem__log("cannot listen on %s: %s", sock_path, strerror(errno));
@@ -215,7 +218,12 @@ int main(int argc, char **argv)
     struct stat now;
     if (stat(sock_path, &now) == 0 && now.st_ino == bound.st_ino && now.st_dev == bound.st_dev) unlink(sock_path);
     close(listen_fd);
-    nsem__clients_destroy_all();
+    /* Idle, nothing is lost by starting afresh. Stopped by a signal while clients hold objects,
+     * leave the arena as after a crash: a successor recovers it. */
+    if (nsem__client_count() == 0) {
+        nsem__clients_destroy_all();
+        unlink(arena_path);
+    }
     close(lock_fd);
     return 0;
 }

@@ -29,32 +29,46 @@ const struct nsem_obj_ops *nsem__ops_for_type(uint32_t type)
     }
 }
 
+/* Enters obj (at its slot) in the table by slot; false when out of memory. */
+static bool index_by_slot(struct nsem_obj *obj, uint32_t slot)
+{
+    if (slot >= by_slot_cap) {
+        uint32_t cap = by_slot_cap ? by_slot_cap : 1024;
+        while (cap <= slot) cap *= 2;
+        struct nsem_obj **n = realloc(by_slot, cap * sizeof *n);
+        if (!n) return false;
+        memset(n + by_slot_cap, 0, (cap - by_slot_cap) * sizeof *n);
+        by_slot = n;
+        by_slot_cap = cap;
+    }
+    obj->slot = slot;
+    by_slot[slot] = obj;
+    live_objects++;
+    return true;
+}
+
+struct nsem_obj *nsem__obj_adopt(const struct nsem_obj_ops *ops, uint32_t slot)
+{
+    struct nsem_obj *obj = calloc(1, sizeof *obj);
+    if (!obj || !index_by_slot(obj, slot)) {
+        free(obj);
+        return NULL;
+    }
+    obj->ops = ops;
+    return obj;
+}
+
 struct nsem_obj *nsem__obj_create(const struct nsem_obj_ops *ops, const struct nsem_create_params *p)
 {
     struct nsem_obj *obj = calloc(1, sizeof *obj);
     if (!obj) return NULL;
     uint32_t slot = nsem__arena_alloc();
-    if (!slot) {
+    if (!slot || !index_by_slot(obj, slot)) {
+        if (slot) nsem__arena_free(slot);
         free(obj);
         return NULL;
     }
-    if (slot >= by_slot_cap) {
-        uint32_t cap = by_slot_cap ? by_slot_cap : 1024;
-        while (cap <= slot) cap *= 2;
-        struct nsem_obj **n = realloc(by_slot, cap * sizeof *n);
-        if (!n) {
-            nsem__arena_free(slot);
-            free(obj);
-            return NULL;
-        }
-        memset(n + by_slot_cap, 0, (cap - by_slot_cap) * sizeof *n);
-        by_slot = n;
-        by_slot_cap = cap;
-    }
     obj->ops = ops;
-    obj->slot = slot;
-    by_slot[slot] = obj;
-    live_objects++;
     struct nsem_slot *s = nsem__arena_slot(slot);
     ops->init(s, p);
     atomic_store_explicit(&s->type, ops->type, memory_order_relaxed);

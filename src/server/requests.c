@@ -76,9 +76,11 @@ static uint32_t do_hello(struct nsem_client *c, const void *req, unsigned char *
     c->session = r->session;
     c->greeted = true;
     nsem__session_ref(c->session);
-    /* A fork child adopts its parent's handles; an exec'd image takes over its former one's. An
-     * unknown ticket (expired) leaves a fork child with none. */
-    if (!ticket || !nsem__ticket_adopt(ticket, c)) nsem__client_adopt_inherited(c);
+    /* A process of the crashed server takes its record over (recover.c). Else a fork child adopts
+     * its parent's handles; an exec'd image takes over its former one's. An unknown ticket
+     * (expired) leaves a fork child with none. */
+    bool recovered = r->recover_id && nsem__client_take_over(c, r->recover_id);
+    if (!recovered && (!ticket || !nsem__ticket_adopt(ticket, c))) nsem__client_adopt_inherited(c);
     if (c->handles.floor < r->handle_floor) c->handles.floor = r->handle_floor;
     struct nsem_rep_hello *rep = (struct nsem_rep_hello *)out;
     memset(rep, 0, sizeof *rep);
@@ -87,6 +89,7 @@ static uint32_t do_hello(struct nsem_client *c, const void *req, unsigned char *
     rep->server_pid = (uint32_t)getpid();
     rep->arena_slots = NSEM_ARENA_SLOTS;
     rep->handles = c->handles.used;
+    rep->recovered = recovered;
     *pass_fd = nsem__arena_fd();
     return sizeof *rep;
 }
@@ -437,6 +440,22 @@ static uint32_t do_stats(struct nsem_client *c, const void *req, unsigned char *
     return sizeof *rep;
 }
 
+static uint32_t do_recover(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
+{
+    const struct nsem_req_recover *r = req;
+    if (!c->recovering || (r->flags & ~NSEM_RECOVER_DONE)) return reply_status(out, ERROR_INVALID_PARAMETER);
+    struct nsem_recover_entry e[NSEM_RECOVER_MAX_ENTRIES];
+    memcpy(e, r + 1, r->count * sizeof *e); /* the frame is byte-aligned; entries are read aligned */
+    struct nsem_rep_recover *rep = (struct nsem_rep_recover *)out;
+    uint32_t *refused = (uint32_t *)(rep + 1);
+    rep->refused = nsem__recover_entries(c, e, r->count, refused);
+    rep->pad = 0;
+    if (r->flags & NSEM_RECOVER_DONE) nsem__recover_client_done(c);
+    uint32_t len = (uint32_t)sizeof *rep + rep->refused * 4u;
+    rep->hdr = (struct nsem_rep_hdr){len, 0};
+    return len;
+}
+
 /* ---- dispatch ---------------------------------------------------------------------------- */
 
 struct request_kind {
@@ -445,6 +464,8 @@ struct request_kind {
     uint32_t pad_offset;      /* where its pad field is, and how long (0: none) */
     uint32_t pad_bytes;
     uint32_t (*handler)(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd);
+    uint32_t count_offset; /* fixed-size entries follow: where their count is (0: none) */
+    uint32_t entry_size, max_entries;
 };
 
 #define NO_NAME 0
@@ -452,7 +473,7 @@ struct request_kind {
 #define PAD(type) offsetof(type, pad), sizeof(((type *)0)->pad)
 
 static const struct request_kind kinds[NSEM_OP_COUNT] = {
-    [NSEM_OP_HELLO] = {sizeof(struct nsem_req_hello), NO_NAME, PAD(struct nsem_req_hello), do_hello},
+    [NSEM_OP_HELLO] = {sizeof(struct nsem_req_hello), NO_NAME, NO_PAD, do_hello},
     [NSEM_OP_CREATE] = {sizeof(struct nsem_req_create), offsetof(struct nsem_req_create, name_len),
                         PAD(struct nsem_req_create), do_create},
     [NSEM_OP_OPEN] = {sizeof(struct nsem_req_open), offsetof(struct nsem_req_open, name_len), NO_PAD, do_open},
@@ -470,6 +491,9 @@ static const struct request_kind kinds[NSEM_OP_COUNT] = {
     [NSEM_OP_OPEN_PROCESS] = {sizeof(struct nsem_req_open_process), NO_NAME, PAD(struct nsem_req_open_process),
                               do_open_process},
     [NSEM_OP_STATS] = {sizeof(struct nsem_req_stats), NO_NAME, PAD(struct nsem_req_stats), do_stats},
+    [NSEM_OP_RECOVER] = {sizeof(struct nsem_req_recover), NO_NAME, NO_PAD, do_recover,
+                         offsetof(struct nsem_req_recover, count), sizeof(struct nsem_recover_entry),
+                         NSEM_RECOVER_MAX_ENTRIES},
 };
 
 /* Every pad field must be zero, so that it can carry meaning in a later version. */
@@ -494,7 +518,14 @@ uint32_t nsem__dispatch(struct nsem_client *c, const unsigned char *req, uint32_
         memcpy(&name_len, req + k->name_len_offset, sizeof name_len);
         if (name_len > NSEM_NAME_MAX_BYTES || memchr(req + k->size, 0, name_len)) return 0;
     }
-    if (len != k->size + name_len || !pads_are_zero(k, req)) return 0;
+    uint32_t tail = name_len;
+    if (k->count_offset) {
+        uint32_t count;
+        memcpy(&count, req + k->count_offset, sizeof count);
+        if (count > k->max_entries) return 0;
+        tail = count * k->entry_size;
+    }
+    if (len != k->size + tail || !pads_are_zero(k, req)) return 0;
     if ((hdr.op == NSEM_OP_HELLO) == c->greeted) return 0; /* HELLO first, and only first */
     return k->handler(c, req, rep, pass_fd);
 }

@@ -35,7 +35,16 @@ struct nsem_loop_item {
 
 /* ---- arena (arena.c) ---------------------------------------------------------------------- */
 
-int nsem__arena_init(void);               /* creates the memfd; 0 or -errno */
+/* Maps the arena file at path (NULL: an anonymous memfd), keeping one a dead server left; 0 or
+ * -errno. */
+int nsem__arena_init(const char *path);
+bool nsem__arena_recovered(void);        /* the file was left by a server that died */
+uint32_t nsem__arena_high_water(void);   /* slots at or above it were never used */
+/* For recover.c: a slot found in use, or found free (it joins the free list). */
+void nsem__arena_mark_used(uint32_t index);
+void nsem__arena_mark_free(uint32_t index);
+/* The arena's record of client id's process (shm.h's client table). */
+struct nsem_client_entry *nsem__arena_client_entry(uint32_t id);
 int nsem__arena_fd(void);
 struct nsem_slot *nsem__arena_slot(uint32_t index);
 uint32_t nsem__arena_alloc(void);         /* a zeroed slot index, 0 when the arena is full */
@@ -105,6 +114,8 @@ struct nsem_obj {
 };
 
 struct nsem_obj *nsem__obj_create(const struct nsem_obj_ops *ops, const struct nsem_create_params *p);
+/* An object for a slot that already holds one (recover.c): no reference yet; NULL out of memory. */
+struct nsem_obj *nsem__obj_adopt(const struct nsem_obj_ops *ops, uint32_t slot);
 struct nsem_slot *nsem__obj_slot(const struct nsem_obj *obj);
 void nsem__obj_add_handle(struct nsem_obj *obj);
 void nsem__obj_remove_handle(struct nsem_obj *obj);
@@ -125,7 +136,7 @@ bool nsem__obj_abandon_owned(struct nsem_obj *obj, uint32_t client_id, pid_t pid
  * the dead client held it. */
 bool nsem__obj_unlock_dead(struct nsem_obj *obj, uint32_t client_id);
 
-/* ---- namespace (namespace.c) -------------------------------------------------------------- */
+/* ---- names (resolve.c, namespace.c, namestore.c) ------------------------------------------ */
 
 /* Where a name resolves: the namespace (session) and the leaf, or a Windows error. */
 struct nsem_resolved {
@@ -140,6 +151,13 @@ DWORD nsem__resolve_name(const char *name, uint32_t len, uint32_t caller_session
 struct nsem_obj *nsem__ns_lookup(uint32_t session, const char *leaf, uint32_t leaf_len);
 int nsem__ns_link(struct nsem_obj *obj, uint32_t session, const char *leaf, uint32_t leaf_len); /* 0/-ENOMEM */
 void nsem__ns_unlink(struct nsem_obj *obj);
+/* A recovered object's name (recover.c): `name` (malloc'd) is the object's from now on. 0/-1. */
+int nsem__ns_adopt(struct nsem_obj *obj, char *name, uint32_t len, uint32_t session);
+/* Names in the arena (namestore.c): written at link, freed at unlink, read by recover.c. The first
+ * chunk's slot, 0 when the arena is full; the name (malloc'd) or NULL if the chain is not sound. */
+uint32_t nsem__namestore_write(uint32_t owner, const char *leaf, uint32_t leaf_len);
+void nsem__namestore_free(uint32_t first);
+char *nsem__namestore_read(uint32_t first, uint32_t owner, uint32_t *len);
 void nsem__session_ref(uint32_t session);
 void nsem__session_unref(uint32_t session);
 bool nsem__session_exists(uint32_t session);
@@ -165,6 +183,9 @@ struct nsem_handle_table {
 /* Allocates the lowest free handle at or above the floor; 0 when out of memory or entries. Takes a
  * handle reference on obj. */
 uint32_t nsem__handle_alloc(struct nsem_handle_table *t, struct nsem_obj *obj, uint32_t access, uint32_t flags);
+/* Installs a handle at the given value (a recovering client's); false if taken or out of memory. */
+bool nsem__handle_install_at(struct nsem_handle_table *t, uint32_t handle, struct nsem_obj *obj, uint32_t access,
+                             uint32_t flags);
 /* The entry of a handle value, or NULL when invalid. */
 struct nsem_handle_entry *nsem__handle_get(struct nsem_handle_table *t, uint32_t handle);
 /* Frees the entry and drops its handle reference. */
@@ -194,6 +215,7 @@ struct nsem_client {
     bool greeted;
     bool pending; /* whole frames wait in `in` for the next turn */
     int pidfd;    /* an exec'd client (fd -1): its process, watched for its exit; else -1 */
+    bool recovering; /* a client of the crashed server whose handles are not known yet (recover.c) */
     struct nsem_client *pid_next; /* client.c's table by pid */
     struct nsem_handle_table handles;
     struct nsem_pin *pins;
@@ -231,6 +253,29 @@ void nsem__clients_stats(struct nsem_server_stats *st);
 /* Retries the cleanups of dead clients that had to wait; returns whether some still wait. */
 int nsem__retry_pending(void);
 
+uint32_t nsem__process_start_time(pid_t pid);
+
+/* A pending record of a crashed server's client that still lives (recover.c); NULL if it cannot be
+ * made. */
+struct nsem_client *nsem__client_pending(uint32_t id, pid_t pid, uid_t uid, int pidfd);
+struct nsem_client *nsem__client_by_id(uint32_t id); /* NULL if none */
+/* HELLO of a recovering process: c (just connected) takes over the pending record `id` of its
+ * process, id included. False if there is no such record of c's process. */
+bool nsem__client_take_over(struct nsem_client *c, uint32_t id);
+
+/* ---- recovery after a crash (recover.c) --------------------------------------------------- */
+
+/* At startup, when the arena was left by a server that died: rebuilds what it held. */
+void nsem__recover(void);
+/* A recovering client (pending or uploading) died: what it held is settled. */
+void nsem__recover_client_gone(struct nsem_client *c);
+/* A recovering client has sent all its handles. */
+void nsem__recover_client_done(struct nsem_client *c);
+/* RECOVER's entries: installs handles and pins of a recovering client; stores the values refused
+ * into `refused` (at most count); returns how many. */
+uint32_t nsem__recover_entries(struct nsem_client *c, const struct nsem_recover_entry *e, uint32_t count,
+                               uint32_t *refused);
+
 /* ---- inheritance (inherit.c) ------------------------------------------------------------- */
 
 /* FORK: a ticket holding a copy of every handle of c, for its child to adopt at HELLO; or, with
@@ -263,6 +308,10 @@ bool nsem__undo_give_back(struct nsem_obj *obj, uint32_t n);
  * and whether the image still held the lock. Must come before anything unlocks its objects. */
 void nsem__undo_settle(struct nsem_client *c);
 uint32_t nsem__undo_count(const struct nsem_client *c); /* its undo records */
+/* Moves the undo records of `from` (an exec'd image's record) to `to` (its new image). */
+void nsem__undo_move(struct nsem_client *from, struct nsem_client *to);
+/* Gives c the undo record at slot, of obj (recover.c); false out of memory. */
+bool nsem__undo_attach(struct nsem_client *c, uint32_t slot, struct nsem_obj *obj);
 /* The client closed a handle to obj: if it has no other and its undo record holds no permit and no
  * change in flight, the record goes (so that opening and closing undo semaphores leaks nothing). */
 void nsem__undo_drop_if_idle(struct nsem_client *c, struct nsem_obj *obj);

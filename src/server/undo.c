@@ -32,6 +32,23 @@ uint32_t nsem__undo_count(const struct nsem_client *c)
     return n;
 }
 
+void nsem__undo_move(struct nsem_client *from, struct nsem_client *to)
+{
+    to->undos = from->undos;
+    from->undos = NULL;
+    for (struct nsem_undo *u = to->undos; u; u = u->next) record(u->slot)->client_id = to->id;
+}
+
+bool nsem__undo_attach(struct nsem_client *c, uint32_t slot, struct nsem_obj *obj)
+{
+    struct nsem_undo *u = malloc(sizeof *u);
+    if (!u) return false;
+    nsem__obj_add_pin(obj);
+    *u = (struct nsem_undo){obj, slot, c->undos};
+    c->undos = u;
+    return true;
+}
+
 uint32_t nsem__undo_record_for(struct nsem_client *c, struct nsem_obj *obj)
 {
     for (struct nsem_undo *u = c->undos; u; u = u->next)
@@ -45,6 +62,8 @@ uint32_t nsem__undo_record_for(struct nsem_client *c, struct nsem_obj *obj)
     struct nsem_undo_record *r = record(slot);
     atomic_store_explicit(&r->taken, 0, memory_order_relaxed);
     atomic_store(&r->journal, 0);
+    r->client_id = c->id;
+    r->sem_slot = obj->slot;
     atomic_store_explicit(&r->type, NSEM_TYPE_UNDO_RECORD, memory_order_relaxed);
     nsem__obj_add_pin(obj);
     *u = (struct nsem_undo){obj, slot, c->undos};

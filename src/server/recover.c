@@ -1,0 +1,240 @@
+/*
+ * recover.c — a server started after a crash takes over what its predecessor left in the arena
+ * file (arena.c), so that the crash loses nothing live processes hold.
+ *
+ * The arena holds the state of every object, its name (namestore.c), the undo records with their
+ * owners, and the client table: which process each client id was. From it, at startup:
+ *   - every semaphore, mutex and event is rebuilt with its name, and pinned for the recovery;
+ *     process objects are not (their handles are refused: they name a pidfd that died);
+ *   - a client id whose process still lives becomes a pending record, watched by a pidfd, holding
+ *     its undo records. The process's library, at its next call, connects with HELLO naming that
+ *     id (conn.c), takes the record over, keeps its id (its threads' tokens are in owner fields),
+ *     and sends its handle table and pins (RECOVER);
+ *   - a client id whose process died meanwhile is settled at once: its undo permits given back,
+ *     the wait-all locks it held released, what it owned abandoned, its queue places dropped.
+ * A pending record whose process then dies is settled the same way. When no record is pending,
+ * the recovery pins go, and objects nobody holds go with them.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "server/server.h"
+
+enum { FREE, KEPT, SETTLED }; /* what becomes of each slot */
+static struct nsem_obj **recovered; /* pinned until no record is pending */
+static uint32_t nrecovered;
+static uint32_t pending; /* clients whose handles are not known yet */
+
+static bool in_range(uint32_t slot, uint32_t high)
+{
+    return slot >= NSEM_ARENA_FIRST_SLOT && slot < high;
+}
+
+/* The client ids that appear in an object's state: a wait-all lock, an owner, queued waiters. */
+static uint32_t ids_in(struct nsem_obj *obj, uint32_t *ids)
+{
+    struct nsem_slot *s = nsem__obj_slot(obj);
+    uint64_t w = atomic_load(&s->state); /* seq_cst, as every state access */
+    uint32_t n = 0;
+    if (nsem_word_locker(w)) ids[n++] = NSEM_TOKEN_CLIENT(nsem_word_locker(w));
+    uint32_t flags = atomic_load_explicit(&s->flags, memory_order_relaxed);
+    bool owned = obj->ops->type == NSEM_TYPE_MUTEX || (flags & NSEM_SLOT_EXCLUSIVE);
+    if (owned && (nsem_word_value(w) & NSEM_TOKEN_MASK)) ids[n++] = NSEM_TOKEN_CLIENT(nsem_word_value(w));
+    uint32_t qi = (flags & NSEM_SLOT_EXCLUSIVE) ? atomic_load_explicit(&s->aux, memory_order_relaxed) : 0;
+    if (qi) {
+        struct nsem_excl_queue *q = (struct nsem_excl_queue *)(void *)nsem__arena_slot(qi);
+        for (uint32_t i = 0; i < NSEM_EXCL_QUEUE_CAP; i++) {
+            uint32_t t = atomic_load_explicit(&q->tokens[i], memory_order_relaxed);
+            if (t) ids[n++] = NSEM_TOKEN_CLIENT(t);
+        }
+    }
+    return n;
+}
+
+/* Frees in every recovered object what a dead client id held there. */
+static void settle(uint32_t id, pid_t pid)
+{
+    uint32_t ids[2 + NSEM_EXCL_QUEUE_CAP];
+    for (uint32_t i = 0; i < nrecovered; i++) {
+        struct nsem_obj *obj = recovered[i];
+        uint32_t n = ids_in(obj, ids);
+        bool holds = false;
+        for (uint32_t k = 0; k < n; k++) holds |= ids[k] == id;
+        if (!holds) continue;
+        nsem__obj_unlock_dead(obj, id);
+        if (!obj->ops->client_gone(obj, id, pid)) nsem__retry_add(obj, id, pid, 0);
+    }
+}
+
+static void finish(void)
+{
+    for (uint32_t i = 0; i < nrecovered; i++) nsem__obj_remove_pin(recovered[i]);
+    free(recovered);
+    recovered = NULL;
+    nrecovered = 0;
+    nsem__log("recovery complete");
+}
+
+void nsem__recover_client_gone(struct nsem_client *c)
+{
+    settle(c->id, c->pid);
+    c->recovering = false;
+    if (--pending == 0) finish();
+}
+
+void nsem__recover_client_done(struct nsem_client *c)
+{
+    c->recovering = false;
+    if (--pending == 0) finish();
+}
+
+/* Rebuilds the objects: true for each slot kept, in `kept`. */
+static bool rebuild_objects(uint32_t high, uint8_t *kept)
+{
+    for (uint32_t slot = NSEM_ARENA_FIRST_SLOT; slot < high; slot++) {
+        struct nsem_slot *s = nsem__arena_slot(slot);
+        const struct nsem_obj_ops *ops = nsem__ops_for_type(atomic_load_explicit(&s->type, memory_order_relaxed));
+        if (!ops || ops == &nsem__process_ops) continue;
+        struct nsem_obj *obj = nsem__obj_adopt(ops, slot);
+        struct nsem_obj **grown = realloc(recovered, (nrecovered + 1) * sizeof *grown);
+        if (!obj || !grown) return false;
+        recovered = grown;
+        recovered[nrecovered++] = obj;
+        nsem__obj_add_pin(obj);
+        kept[slot] = KEPT;
+        uint32_t qi = atomic_load_explicit(&s->aux, memory_order_relaxed);
+        if ((atomic_load_explicit(&s->flags, memory_order_relaxed) & NSEM_SLOT_EXCLUSIVE) && in_range(qi, high) &&
+            atomic_load_explicit(&nsem__arena_slot(qi)->type, memory_order_relaxed) == NSEM_TYPE_EXCL_QUEUE)
+            kept[qi] = KEPT;
+        else if (atomic_load_explicit(&s->flags, memory_order_relaxed) & NSEM_SLOT_EXCLUSIVE)
+            atomic_store_explicit(&s->aux, 0, memory_order_relaxed); /* works on, in no particular order */
+        if (!s->name_slot) continue;
+        uint32_t len;
+        char *name = nsem__namestore_read(s->name_slot, slot, &len);
+        if (name && !nsem__ns_lookup(s->session, name, len) && nsem__ns_adopt(obj, name, len, s->session) == 0) {
+            for (uint32_t c = s->name_slot; c; c = ((struct nsem_name_chunk *)(void *)nsem__arena_slot(c))->next)
+                kept[c] = KEPT;
+        } else {
+            free(name);
+            s->name_slot = 0; /* anonymous from now on */
+        }
+    }
+    return true;
+}
+
+static bool process_is(pid_t pid, uint32_t start_time, int *pidfd)
+{
+    *pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (*pidfd < 0) return false;
+    if (nsem__process_start_time(pid) == start_time) return true;
+    close(*pidfd);
+    *pidfd = -1;
+    return false;
+}
+
+void nsem__recover(void)
+{
+    if (!nsem__arena_recovered()) return;
+    uint32_t high = nsem__arena_high_water();
+    uint8_t *kept = calloc(high, 1);
+    pid_t *dead = calloc(NSEM_TOKEN_MAX_CLIENTS + 1, sizeof *dead);
+    if (!kept || !dead || !rebuild_objects(high, kept)) {
+        nsem__log("out of memory while recovering: what was left is lost");
+        exit(1);
+    }
+    /* The clients: live ones wait as pending records, dead ones are settled below. */
+    uid_t uid = geteuid();
+    for (uint32_t id = 1; id <= NSEM_TOKEN_MAX_CLIENTS; id++) {
+        struct nsem_client_entry *e = nsem__arena_client_entry(id);
+        if (!e->pid) continue;
+        pid_t pid = (pid_t)e->pid;
+        int pidfd;
+        if (process_is(pid, e->start_time, &pidfd) && nsem__client_pending(id, pid, uid, pidfd)) {
+            pending++;
+        } else {
+            if (pidfd >= 0) close(pidfd);
+            dead[id] = pid;
+            *e = (struct nsem_client_entry){0, 0};
+        }
+    }
+    /* Undo records go to their pending owners, or give back what their dead owners took. */
+    for (uint32_t slot = NSEM_ARENA_FIRST_SLOT; slot < high; slot++) {
+        struct nsem_undo_record *r = (struct nsem_undo_record *)(void *)nsem__arena_slot(slot);
+        if (atomic_load_explicit(&r->type, memory_order_relaxed) != NSEM_TYPE_UNDO_RECORD) continue;
+        struct nsem_obj *obj = in_range(r->sem_slot, high) && kept[r->sem_slot] ? nsem__obj_by_slot(r->sem_slot) : NULL;
+        uint32_t id = r->client_id;
+        if (!obj || !nsem__is_undo(obj) || id == 0 || id > NSEM_TOKEN_MAX_CLIENTS) continue;
+        struct nsem_client *owner = nsem__client_by_id(id);
+        if (owner && nsem__undo_attach(owner, slot, obj)) {
+            kept[slot] = KEPT;
+        } else if (dead[id]) {
+            struct nsem_client gone = {.id = id, .pid = dead[id]};
+            if (nsem__undo_attach(&gone, slot, obj)) {
+                nsem__arena_mark_used(slot);
+                nsem__undo_client_gone(&gone); /* gives back, and frees the record's slot */
+                kept[slot] = SETTLED;
+            }
+        }
+    }
+    for (uint32_t slot = NSEM_ARENA_FIRST_SLOT; slot < high; slot++) {
+        if (kept[slot] == SETTLED) continue;
+        if (kept[slot] == KEPT) {
+            nsem__arena_mark_used(slot);
+        } else {
+            atomic_store_explicit(&nsem__arena_slot(slot)->type, 0, memory_order_relaxed);
+            nsem__arena_mark_free(slot);
+        }
+    }
+    for (uint32_t id = 1; id <= NSEM_TOKEN_MAX_CLIENTS; id++)
+        if (dead[id]) settle(id, dead[id]);
+    nsem__log("recovered %u objects; %u processes to come back", nrecovered, pending);
+    free(kept);
+    free(dead);
+    if (pending == 0) finish();
+}
+
+/* One of the recovered objects (they are in slot order), NULL if the slot is not one. */
+static struct nsem_obj *recovered_at(uint32_t slot)
+{
+    uint32_t lo = 0, hi = nrecovered;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (recovered[mid]->slot == slot) return recovered[mid];
+        if (recovered[mid]->slot < slot) lo = mid + 1;
+        else hi = mid;
+    }
+    return NULL;
+}
+
+static bool pin(struct nsem_client *c, struct nsem_obj *obj)
+{
+    for (struct nsem_pin *p = c->pins; p; p = p->next)
+        if (p->obj == obj) return true;
+    struct nsem_pin *p = malloc(sizeof *p);
+    if (!p) return false;
+    *p = (struct nsem_pin){obj, c->pins};
+    c->pins = p;
+    nsem__obj_add_pin(obj);
+    return true;
+}
+
+uint32_t nsem__recover_entries(struct nsem_client *c, const struct nsem_recover_entry *e, uint32_t count,
+                               uint32_t *refused)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        struct nsem_obj *obj = recovered_at(e[i].slot);
+        if (e[i].kind == NSEM_RECOVER_PIN) {
+            if (obj) pin(c, obj); /* a pin that cannot be kept: the object lives while recovery lasts */
+            continue;
+        }
+        const uint32_t flag_bits = HANDLE_FLAG_INHERIT | HANDLE_FLAG_PROTECT_FROM_CLOSE;
+        bool ok = e[i].kind == NSEM_RECOVER_HANDLE && obj && obj->ops->type == e[i].type &&
+                  nsem__handle_install_at(&c->handles, e[i].value, obj, e[i].access & obj->ops->valid_access,
+                                          e[i].flags & flag_bits);
+        if (!ok && e[i].kind == NSEM_RECOVER_HANDLE) refused[n++] = e[i].value;
+    }
+    return n;
+}
