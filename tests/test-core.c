@@ -389,6 +389,13 @@ TEST(core_server_rejects_malformed)
     cases[n] = (struct bad_case){"NUL in name", true, {0}, sizeof o + 3};
     memcpy(cases[n].bytes, &o, sizeof o);
     memcpy(cases[n++].bytes + sizeof o, "a\0c", 3);
+    /* RECOVER with more entries than a frame may carry, or fewer bytes than its count says */
+    struct nsem_req_recover rc = {{sizeof rc, NSEM_OP_RECOVER}, NSEM_RECOVER_MAX_ENTRIES + 1, 0};
+    cases[n] = (struct bad_case){"recover count over max", true, {0}, sizeof rc};
+    memcpy(cases[n++].bytes, &rc, sizeof rc);
+    rc = (struct nsem_req_recover){{sizeof rc, NSEM_OP_RECOVER}, 1, 0};
+    cases[n] = (struct bad_case){"recover count over len", true, {0}, sizeof rc};
+    memcpy(cases[n++].bytes, &rc, sizeof rc);
 
     for (int i = 0; i < n; i++) {
         int fd = raw_connect();
@@ -446,6 +453,18 @@ TEST(core_server_rejects_malformed)
     ASSERT_EQ(send(fd, &q, sizeof q, MSG_NOSIGNAL), (ssize_t)sizeof q);
     ASSERT_EQ(recv(fd, &st, sizeof st, MSG_WAITALL), (ssize_t)sizeof st);
     ASSERT_EQ_U(st.hdr.error, ERROR_INVALID_HANDLE);
+    /* RECOVER from a client that is not recovering anything */
+    struct nsem_req_recover rq = {{sizeof rq, NSEM_OP_RECOVER}, 0, NSEM_RECOVER_DONE};
+    ASSERT_EQ(send(fd, &rq, sizeof rq, MSG_NOSIGNAL), (ssize_t)sizeof rq);
+    ASSERT_EQ(recv(fd, &st, sizeof st, MSG_WAITALL), (ssize_t)sizeof st);
+    ASSERT_EQ_U(st.hdr.error, ERROR_INVALID_PARAMETER);
+    close(fd);
+    /* a HELLO whose handle floor is beyond any handle */
+    fd = raw_connect();
+    struct nsem_req_hello hf = {{sizeof hf, NSEM_OP_HELLO}, NSEM_PROTOCOL_VERSION, 1, 0, 0, 1u << 20, 0};
+    ASSERT_EQ(send(fd, &hf, sizeof hf, MSG_NOSIGNAL), (ssize_t)sizeof hf);
+    ASSERT_EQ(recv(fd, &st, sizeof st, MSG_WAITALL), (ssize_t)sizeof st);
+    ASSERT_EQ_U(st.hdr.error, ERROR_INVALID_PARAMETER);
     close(fd);
     ASSERT(CloseHandle(keep));
     return 0;

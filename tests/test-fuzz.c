@@ -54,6 +54,7 @@ static const uint32_t fixed_size[NSEM_OP_COUNT] = {
     [NSEM_OP_SPAWN] = sizeof(struct nsem_req_spawn),
     [NSEM_OP_OPEN_PROCESS] = sizeof(struct nsem_req_open_process),
     [NSEM_OP_STATS] = sizeof(struct nsem_req_stats),
+    [NSEM_OP_RECOVER] = sizeof(struct nsem_req_recover),
 };
 
 /* One frame into buf; returns its length. */
