@@ -94,6 +94,12 @@ int nsem__arena_init(const char *path)
     return 0;
 }
 
+bool nsem__arena_contains(const void *p)
+{
+    uintptr_t a = (uintptr_t)arena, q = (uintptr_t)p;
+    return arena && q >= a && q < a + NSEM_ARENA_BYTES;
+}
+
 struct nsem_client_entry *nsem__arena_client_entry(uint32_t id)
 {
     return (struct nsem_client_entry *)(void *)&arena[1] + id;

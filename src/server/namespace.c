@@ -71,31 +71,44 @@ int nsem__ns_adopt(struct nsem_obj *obj, char *name, uint32_t len, uint32_t sess
 int nsem__ns_link(struct nsem_obj *obj, uint32_t session, const char *leaf, uint32_t leaf_len)
 {
     if (nnamed >= nbuckets && grow() != 0 && !nbuckets) return -1;
-    char *copy = malloc(leaf_len ? leaf_len : 1);
-    if (!copy) return -1;
-    memcpy(copy, leaf, leaf_len);
-    obj->name = copy;
-    obj->name_len = leaf_len;
-    obj->session = session;
     /* Without room for it in the arena, the name lives but a restart would not find it. */
     struct nsem_slot *s = nsem__obj_slot(obj);
     s->name_slot = nsem__namestore_write(obj->slot, leaf, leaf_len);
     s->session = session;
+    char *name = nsem__namestore_inline(s->name_slot, obj->slot, leaf_len);
+    if (!name && (name = malloc(leaf_len ? leaf_len : 1))) memcpy(name, leaf, leaf_len);
+    if (!name) {
+        nsem__namestore_free(s->name_slot, obj->slot);
+        s->name_slot = 0;
+        return -1;
+    }
+    obj->name = name;
+    obj->name_len = leaf_len;
+    obj->session = session;
     hash_in(obj);
     return 0;
 }
 
+/* The link to obj in its bucket; NULL if not there. */
+static struct nsem_obj **link_in(uint32_t bucket, const struct nsem_obj *obj)
+{
+    struct nsem_obj **p = &buckets[bucket];
+    while (*p && *p != obj) p = &(*p)->hash_next;
+    return *p ? p : NULL;
+}
+
 void nsem__ns_unlink(struct nsem_obj *obj)
 {
-    struct nsem_obj **p = &buckets[name_hash(obj->session, obj->name, obj->name_len) & (nbuckets - 1)];
-    while (*p != obj) p = &(*p)->hash_next;
-    *p = obj->hash_next;
+    struct nsem_obj **p = link_in(name_hash(obj->session, obj->name, obj->name_len) & (nbuckets - 1), obj);
+    /* A name in the arena that a client scribbled over hashes elsewhere: look everywhere. */
+    for (uint32_t b = 0; !p && b < nbuckets; b++) p = link_in(b, obj);
+    if (p) *p = obj->hash_next;
     nnamed--;
     nsem__session_unref(obj->session);
+    if (!nsem__arena_contains(obj->name)) free(obj->name);
     struct nsem_slot *s = nsem__obj_slot(obj);
-    nsem__namestore_free(s->name_slot);
+    nsem__namestore_free(s->name_slot, obj->slot);
     s->name_slot = 0;
-    free(obj->name);
     obj->name = NULL;
     obj->hash_next = NULL;
 }

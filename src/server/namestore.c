@@ -1,6 +1,7 @@
 /*
- * namestore.c — object names kept in the arena as well as in the server's table, in chains of
- * 64-byte chunks (common/shm.h), so that a server restarted after a crash finds them (recover.c).
+ * namestore.c — object names kept in the arena, in chains of 64-byte chunks (common/shm.h), so
+ * that a server restarted after a crash finds them (recover.c). A name that fits one chunk (most)
+ * is not copied again: the server's table points at the chunk.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +13,29 @@ static struct nsem_name_chunk *chunk(uint32_t slot)
     return (struct nsem_name_chunk *)(void *)nsem__arena_slot(slot);
 }
 
-void nsem__namestore_free(uint32_t first)
+/* Whether slot is a chunk of the object at owner: a client scribbling over the arena must not make
+ * the server free slots that are not the name's. */
+static bool chunk_of(uint32_t slot, uint32_t owner)
 {
-    while (first) {
+    return slot >= NSEM_ARENA_FIRST_SLOT && slot < nsem__arena_high_water() &&
+           atomic_load_explicit(&chunk(slot)->type, memory_order_relaxed) == NSEM_TYPE_NAME_CHUNK &&
+           chunk(slot)->owner == owner;
+}
+
+void nsem__namestore_free(uint32_t first, uint32_t owner)
+{
+    while (first && chunk_of(first, owner)) {
         uint32_t next = chunk(first)->next;
         nsem__arena_free(first);
         first = next;
     }
+}
+
+char *nsem__namestore_inline(uint32_t first, uint32_t owner, uint32_t len)
+{
+    if (!first || !chunk_of(first, owner)) return NULL;
+    struct nsem_name_chunk *c = chunk(first);
+    return c->next == 0 && c->len == len ? c->bytes : NULL;
 }
 
 /* Writes the name into a chain of chunks; the first chunk's slot, 0 when the arena is full. */
@@ -28,7 +45,7 @@ uint32_t nsem__namestore_write(uint32_t owner, const char *leaf, uint32_t leaf_l
     for (uint32_t done = 0; done < leaf_len || !first;) {
         uint32_t slot = nsem__arena_alloc();
         if (!slot) {
-            nsem__namestore_free(first);
+            nsem__namestore_free(first, owner);
             return 0;
         }
         struct nsem_name_chunk *c = chunk(slot);

@@ -113,11 +113,16 @@ static bool rebuild_objects(uint32_t high, uint8_t *kept)
         if (!s->name_slot) continue;
         uint32_t len;
         char *name = nsem__namestore_read(s->name_slot, slot, &len);
+        char *in_arena = name ? nsem__namestore_inline(s->name_slot, slot, len) : NULL;
+        if (in_arena) { /* as ns_link keeps it */
+            free(name);
+            name = in_arena;
+        }
         if (name && !nsem__ns_lookup(s->session, name, len) && nsem__ns_adopt(obj, name, len, s->session) == 0) {
             for (uint32_t c = s->name_slot; c; c = ((struct nsem_name_chunk *)(void *)nsem__arena_slot(c))->next)
                 kept[c] = KEPT;
         } else {
-            free(name);
+            if (!in_arena) free(name);
             s->name_slot = 0; /* anonymous from now on */
         }
     }

@@ -156,8 +156,11 @@ int nsem__ns_adopt(struct nsem_obj *obj, char *name, uint32_t len, uint32_t sess
 /* Names in the arena (namestore.c): written at link, freed at unlink, read by recover.c. The first
  * chunk's slot, 0 when the arena is full; the name (malloc'd) or NULL if the chain is not sound. */
 uint32_t nsem__namestore_write(uint32_t owner, const char *leaf, uint32_t leaf_len);
-void nsem__namestore_free(uint32_t first);
+void nsem__namestore_free(uint32_t first, uint32_t owner);
 char *nsem__namestore_read(uint32_t first, uint32_t owner, uint32_t *len);
+/* The name's bytes in its one chunk, when one chunk holds it all; else NULL. */
+char *nsem__namestore_inline(uint32_t first, uint32_t owner, uint32_t len);
+bool nsem__arena_contains(const void *p); /* p points into the arena mapping */
 void nsem__session_ref(uint32_t session);
 void nsem__session_unref(uint32_t session);
 bool nsem__session_exists(uint32_t session);
