@@ -59,6 +59,8 @@ typedef CHAR *LPSTR;
 typedef const CHAR *LPCSTR;
 typedef WCHAR *LPWSTR;
 typedef const WCHAR *LPCWSTR;
+typedef ULONG *PULONG;
+typedef void *HLOCAL;
 
 typedef struct _SECURITY_ATTRIBUTES {
     DWORD nLength;
@@ -169,7 +171,13 @@ typedef struct _SECURITY_ATTRIBUTES {
 #define ERROR_NOACCESS 998u
 #define ERROR_SERVICE_NOT_ACTIVE 1062u
 #define ERROR_PROCESS_ABORTED 1067u
+#define ERROR_UNKNOWN_REVISION 1305u
+#define ERROR_INVALID_OWNER 1307u
 #define ERROR_PRIVILEGE_NOT_HELD 1314u
+#define ERROR_NONE_MAPPED 1332u
+#define ERROR_INVALID_ACL 1336u
+#define ERROR_INVALID_SID 1337u
+#define ERROR_INVALID_SECURITY_DESCR 1338u
 #define ERROR_NO_SYSTEM_RESOURCES 1450u
 #define ERROR_TIMEOUT 1460u
 
@@ -340,6 +348,192 @@ NSEM_EXTERN DWORD GetCurrentProcessId(void);
 NSEM_EXTERN DWORD GetCurrentThreadId(void); /* the Linux thread id */
 
 /* ---------------------------------------------------------------------------------------------
+ * Security: SIDs, ACLs and security descriptors (Windows' binary formats) and SDDL.
+ *
+ * A Unix user is the SID S-1-22-1-<uid> and a group S-1-22-2-<gid> (Samba's mapping). Security
+ * descriptors are self-relative (SE_SELF_RELATIVE set), as ConvertStringSecurityDescriptorTo-
+ * SecurityDescriptor makes them; nsem has no absolute descriptors. See docs/security.md.
+ * Everything these functions allocate is released with LocalFree.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef void *PSID;
+typedef void *PSECURITY_DESCRIPTOR;
+typedef DWORD ACCESS_MASK;
+typedef DWORD SECURITY_INFORMATION, *PSECURITY_INFORMATION;
+typedef WORD SECURITY_DESCRIPTOR_CONTROL, *PSECURITY_DESCRIPTOR_CONTROL;
+
+typedef struct _SID_IDENTIFIER_AUTHORITY {
+    BYTE Value[6]; /* big-endian */
+} SID_IDENTIFIER_AUTHORITY, *PSID_IDENTIFIER_AUTHORITY;
+
+typedef struct _SID {
+    BYTE Revision; /* SID_REVISION */
+    BYTE SubAuthorityCount;
+    SID_IDENTIFIER_AUTHORITY IdentifierAuthority;
+    DWORD SubAuthority[1]; /* SubAuthorityCount of them */
+} SID, *PISID;
+
+typedef struct _ACL {
+    BYTE AclRevision;
+    BYTE Sbz1;
+    WORD AclSize; /* the whole ACL, ACEs included */
+    WORD AceCount;
+    WORD Sbz2;
+} ACL, *PACL;
+
+typedef struct _ACE_HEADER {
+    BYTE AceType;
+    BYTE AceFlags;
+    WORD AceSize;
+} ACE_HEADER, *PACE_HEADER;
+
+/* The layout of the allowed, denied, audit, alarm and mandatory-label ACEs: the SID starts at
+ * SidStart. */
+typedef struct _ACCESS_ALLOWED_ACE {
+    ACE_HEADER Header;
+    ACCESS_MASK Mask;
+    DWORD SidStart;
+} ACCESS_ALLOWED_ACE, *PACCESS_ALLOWED_ACE;
+typedef ACCESS_ALLOWED_ACE ACCESS_DENIED_ACE, *PACCESS_DENIED_ACE;
+typedef ACCESS_ALLOWED_ACE SYSTEM_AUDIT_ACE, *PSYSTEM_AUDIT_ACE;
+typedef ACCESS_ALLOWED_ACE SYSTEM_ALARM_ACE, *PSYSTEM_ALARM_ACE;
+typedef ACCESS_ALLOWED_ACE SYSTEM_MANDATORY_LABEL_ACE, *PSYSTEM_MANDATORY_LABEL_ACE;
+
+/* Offsets are from the start of the descriptor; 0 means the part is absent. */
+typedef struct _SECURITY_DESCRIPTOR_RELATIVE {
+    BYTE Revision; /* SECURITY_DESCRIPTOR_REVISION */
+    BYTE Sbz1;
+    SECURITY_DESCRIPTOR_CONTROL Control;
+    DWORD Owner;
+    DWORD Group;
+    DWORD Sacl;
+    DWORD Dacl;
+} SECURITY_DESCRIPTOR_RELATIVE, *PISECURITY_DESCRIPTOR_RELATIVE;
+
+/* The specific and standard rights each generic right means for an object type. */
+typedef struct _GENERIC_MAPPING {
+    ACCESS_MASK GenericRead;
+    ACCESS_MASK GenericWrite;
+    ACCESS_MASK GenericExecute;
+    ACCESS_MASK GenericAll;
+} GENERIC_MAPPING, *PGENERIC_MAPPING;
+
+#define SID_REVISION 1
+#define SID_MAX_SUB_AUTHORITIES 15
+#define SECURITY_MAX_SID_SIZE 68
+#define SECURITY_DESCRIPTOR_REVISION 1
+#define SECURITY_DESCRIPTOR_REVISION1 1
+#define ACL_REVISION 2
+#define ACL_REVISION_DS 4
+#define SDDL_REVISION_1 1
+#define SDDL_REVISION 1
+
+#define ACCESS_ALLOWED_ACE_TYPE 0x00
+#define ACCESS_DENIED_ACE_TYPE 0x01
+#define SYSTEM_AUDIT_ACE_TYPE 0x02
+#define SYSTEM_ALARM_ACE_TYPE 0x03
+#define SYSTEM_MANDATORY_LABEL_ACE_TYPE 0x11
+
+#define OBJECT_INHERIT_ACE 0x01
+#define CONTAINER_INHERIT_ACE 0x02
+#define NO_PROPAGATE_INHERIT_ACE 0x04
+#define INHERIT_ONLY_ACE 0x08
+#define INHERITED_ACE 0x10
+#define VALID_INHERIT_FLAGS 0x1F
+#define SUCCESSFUL_ACCESS_ACE_FLAG 0x40
+#define FAILED_ACCESS_ACE_FLAG 0x80
+
+#define SYSTEM_MANDATORY_LABEL_NO_WRITE_UP 0x1
+#define SYSTEM_MANDATORY_LABEL_NO_READ_UP 0x2
+#define SYSTEM_MANDATORY_LABEL_NO_EXECUTE_UP 0x4
+
+#define SE_OWNER_DEFAULTED 0x0001
+#define SE_GROUP_DEFAULTED 0x0002
+#define SE_DACL_PRESENT 0x0004
+#define SE_DACL_DEFAULTED 0x0008
+#define SE_SACL_PRESENT 0x0010
+#define SE_SACL_DEFAULTED 0x0020
+#define SE_DACL_AUTO_INHERIT_REQ 0x0100
+#define SE_SACL_AUTO_INHERIT_REQ 0x0200
+#define SE_DACL_AUTO_INHERITED 0x0400
+#define SE_SACL_AUTO_INHERITED 0x0800
+#define SE_DACL_PROTECTED 0x1000
+#define SE_SACL_PROTECTED 0x2000
+#define SE_RM_CONTROL_VALID 0x4000
+#define SE_SELF_RELATIVE 0x8000
+
+#define OWNER_SECURITY_INFORMATION 0x00000001u
+#define GROUP_SECURITY_INFORMATION 0x00000002u
+#define DACL_SECURITY_INFORMATION 0x00000004u
+#define SACL_SECURITY_INFORMATION 0x00000008u
+#define LABEL_SECURITY_INFORMATION 0x00000010u
+
+/* Converts an SDDL string ("O:S-1-22-1-1000D:P(A;;GA;;;WD)(D;OICI;0x1f0003;;;S-1-22-2-100)") to a
+ * new self-relative descriptor; *SecurityDescriptorSize (if not NULL) gets its size. Parts O:, G:,
+ * D:, S: in any order, each at most once; ACL flags P, AR, AI, NO_ACCESS_CONTROL (a NULL ACL); ACE
+ * types A, D, AU, AL, ML; ACE flags OI CI NP IO ID SA FA; rights as letter codes (GA GR GW GX RC
+ * SD WD WO, the directory, file, registry and label ones of Windows) and numbers (hex 0x..., octal
+ * 0..., decimal), which combine; SIDs as "S-1-..." or two-letter aliases ("WD", "SY", "BA", any
+ * case). Spaces are allowed before the string, each part, each ACE and each ACE field but the type,
+ * and after a SID. On failure nothing is allocated and the outputs are not written.
+ * Failure: FALSE with ERROR_INVALID_PARAMETER (a NULL argument; a part that is not O:, G:, D: or S:,
+ * or one given twice), ERROR_UNKNOWN_REVISION (StringSDRevision not SDDL_REVISION_1), ERROR_INVALID_SID
+ * (the owner or group), ERROR_NONE_MAPPED (owner or group alias of a domain SID, e.g. "DA"),
+ * ERROR_INVALID_ACL (a malformed or unsupported ACL, ACE, right or ACE SID; an ACL over 65535 bytes),
+ * ERROR_NOT_ENOUGH_MEMORY. */
+NSEM_EXTERN BOOL ConvertStringSecurityDescriptorToSecurityDescriptorA(LPCSTR StringSecurityDescriptor,
+                                                                      DWORD StringSDRevision,
+                                                                      PSECURITY_DESCRIPTOR *SecurityDescriptor,
+                                                                      PULONG SecurityDescriptorSize);
+NSEM_EXTERN BOOL ConvertStringSecurityDescriptorToSecurityDescriptorW(LPCWSTR StringSecurityDescriptor,
+                                                                      DWORD StringSDRevision,
+                                                                      PSECURITY_DESCRIPTOR *SecurityDescriptor,
+                                                                      PULONG SecurityDescriptorSize);
+/* Writes the parts of a descriptor that SecurityInformation selects (OWNER_, GROUP_, DACL_,
+ * SACL_SECURITY_INFORMATION; other bits are ignored) as SDDL, in the order O: G: D: S:, as Windows
+ * does: SIDs with an alias as the alias, rights as letter codes when a code names the whole mask
+ * (FA, KR, ...) or every bit has one (CC DC LC SW RP WP DT LO CR SD RC WD WO GA GX GW GR; NW NR NX
+ * in a label), else "0x%x". *StringSecurityDescriptorLen (if not NULL) gets the length with the NUL.
+ * Failure: FALSE with ERROR_INVALID_PARAMETER (NULL SecurityDescriptor or output),
+ * ERROR_UNKNOWN_REVISION, ERROR_INVALID_SECURITY_DESCR, ERROR_INVALID_SID, ERROR_INVALID_ACL (an
+ * invalid part; or an ACE of a type SDDL output does not support: only A, D, AU, AL, ML are),
+ * ERROR_NOT_ENOUGH_MEMORY. */
+NSEM_EXTERN BOOL ConvertSecurityDescriptorToStringSecurityDescriptorA(PSECURITY_DESCRIPTOR SecurityDescriptor,
+                                                                      DWORD RequestedStringSDRevision,
+                                                                      SECURITY_INFORMATION SecurityInformation,
+                                                                      LPSTR *StringSecurityDescriptor,
+                                                                      PULONG StringSecurityDescriptorLen);
+NSEM_EXTERN BOOL ConvertSecurityDescriptorToStringSecurityDescriptorW(PSECURITY_DESCRIPTOR SecurityDescriptor,
+                                                                      DWORD RequestedStringSDRevision,
+                                                                      SECURITY_INFORMATION SecurityInformation,
+                                                                      LPWSTR *StringSecurityDescriptor,
+                                                                      PULONG StringSecurityDescriptorLen);
+/* "S-1-5-32-544" (or "s-1-...", numbers decimal or 0x hex, 1 to 15 sub-authorities) or an SDDL
+ * alias ("BA", any case) to a new SID. Failure: FALSE with ERROR_INVALID_PARAMETER (a NULL
+ * argument), ERROR_INVALID_SID, ERROR_NONE_MAPPED (an alias of a domain SID), ERROR_NOT_ENOUGH_MEMORY. */
+NSEM_EXTERN BOOL ConvertStringSidToSidA(LPCSTR StringSid, PSID *Sid);
+NSEM_EXTERN BOOL ConvertStringSidToSidW(LPCWSTR StringSid, PSID *Sid);
+/* A SID to "S-1-..." (never an alias; an authority of 2^32 or more as 0x + 12 hex digits).
+ * Failure: FALSE with ERROR_INVALID_PARAMETER (a NULL argument), ERROR_INVALID_SID,
+ * ERROR_NOT_ENOUGH_MEMORY. */
+NSEM_EXTERN BOOL ConvertSidToStringSidA(PSID Sid, LPSTR *StringSid);
+NSEM_EXTERN BOOL ConvertSidToStringSidW(PSID Sid, LPWSTR *StringSid);
+/* Revision 1 and at most 15 sub-authorities (FALSE for NULL). Does not change the last error. */
+NSEM_EXTERN BOOL IsValidSid(PSID pSid);
+/* 8 + 4 * SubAuthorityCount of a valid SID; 0 for NULL or an invalid SID. */
+NSEM_EXTERN DWORD GetLengthSid(PSID pSid);
+/* Whether two SIDs are equal. Sets the last error to ERROR_SUCCESS, as Windows does, or to
+ * ERROR_INVALID_SID (and returns FALSE) when either is NULL or invalid. */
+NSEM_EXTERN BOOL EqualSid(PSID pSid1, PSID pSid2);
+/* Whether a self-relative descriptor is valid (the offsets are believed: there is no length).
+ * FALSE with ERROR_INVALID_SECURITY_DESCR when it is not (or is NULL, or absolute). */
+NSEM_EXTERN BOOL IsValidSecurityDescriptor(PSECURITY_DESCRIPTOR pSecurityDescriptor);
+/* 20 plus the size of each part, each rounded up to 4; 0 for an invalid descriptor. */
+NSEM_EXTERN DWORD GetSecurityDescriptorLength(PSECURITY_DESCRIPTOR pSecurityDescriptor);
+/* Frees what the functions above returned. Returns NULL (also for NULL). */
+NSEM_EXTERN HLOCAL LocalFree(HLOCAL hMem);
+
+/* ---------------------------------------------------------------------------------------------
  * nsem extensions
  * ------------------------------------------------------------------------------------------- */
 
@@ -461,6 +655,10 @@ typedef WCHAR TCHAR;
 #define CreateEvent CreateEventW
 #define CreateEventEx CreateEventExW
 #define OpenEvent OpenEventW
+#define ConvertStringSecurityDescriptorToSecurityDescriptor ConvertStringSecurityDescriptorToSecurityDescriptorW
+#define ConvertSecurityDescriptorToStringSecurityDescriptor ConvertSecurityDescriptorToStringSecurityDescriptorW
+#define ConvertStringSidToSid ConvertStringSidToSidW
+#define ConvertSidToStringSid ConvertSidToStringSidW
 #else
 typedef CHAR TCHAR;
 #define TEXT(s) s
@@ -473,6 +671,10 @@ typedef CHAR TCHAR;
 #define CreateEvent CreateEventA
 #define CreateEventEx CreateEventExA
 #define OpenEvent OpenEventA
+#define ConvertStringSecurityDescriptorToSecurityDescriptor ConvertStringSecurityDescriptorToSecurityDescriptorA
+#define ConvertSecurityDescriptorToStringSecurityDescriptor ConvertSecurityDescriptorToStringSecurityDescriptorA
+#define ConvertStringSidToSid ConvertStringSidToSidA
+#define ConvertSidToStringSid ConvertSidToStringSidA
 #endif
 typedef TCHAR *LPTSTR;
 typedef const TCHAR *LPCTSTR;

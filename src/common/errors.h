@@ -36,7 +36,13 @@
     X(ERROR_NOACCESS, "Invalid access to memory location.") \
     X(ERROR_SERVICE_NOT_ACTIVE, "The service has not been started.") \
     X(ERROR_PROCESS_ABORTED, "The process terminated unexpectedly.") \
+    X(ERROR_UNKNOWN_REVISION, "The revision level is unknown.") \
+    X(ERROR_INVALID_OWNER, "This security ID may not be assigned as the owner of this object.") \
     X(ERROR_PRIVILEGE_NOT_HELD, "A required privilege is not held by the client.") \
+    X(ERROR_NONE_MAPPED, "No mapping between account names and security IDs was done.") \
+    X(ERROR_INVALID_ACL, "The access control list (ACL) structure is invalid.") \
+    X(ERROR_INVALID_SID, "The security ID structure is invalid.") \
+    X(ERROR_INVALID_SECURITY_DESCR, "The security descriptor structure is invalid.") \
     X(ERROR_NO_SYSTEM_RESOURCES, "Insufficient system resources exist to complete the requested service.") \
     X(ERROR_TIMEOUT, "This operation returned because the timeout period expired.")
 
