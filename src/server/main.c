@@ -214,6 +214,7 @@ int main(int argc, char **argv)
     if (stat(sock_path, &now) == 0 && now.st_ino == bound.st_ino && now.st_dev == bound.st_dev) unlink(sock_path);
     close(listen_fd);
     nsem__clients_destroy_all();
+    nsem__tickets_destroy_all();
     close(lock_fd);
     return 0;
 }
