@@ -463,11 +463,10 @@ uint32_t nsem__dispatch(struct nsem_client *c, const unsigned char *req, uint32_
     const struct request_kind *k = &kinds[hdr.op];
     if (!k->handler || len < k->size) return 0;
     uint32_t name_len = 0;
-    if (k->name_len_offset) {
-        memcpy(&name_len, req + k->name_len_offset, sizeof name_len);
-        if (name_len > NSEM_NAME_MAX_BYTES || memchr(req + k->size, 0, name_len)) return 0;
-    }
-    if (len != k->size + name_len || !pads_are_zero(k, req)) return 0;
+    if (k->name_len_offset) memcpy(&name_len, req + k->name_len_offset, sizeof name_len);
+    /* The length first: the name is scanned only within the frame. */
+    if (name_len > NSEM_NAME_MAX_BYTES || len != k->size + name_len) return 0;
+    if (memchr(req + k->size, 0, name_len) || !pads_are_zero(k, req)) return 0;
     if ((hdr.op == NSEM_OP_HELLO) == c->greeted) return 0; /* HELLO first, and only first */
     return k->handler(c, req, rep, pass_fd);
 }
