@@ -127,4 +127,7 @@ clean:
 # Benchmarks (make bench, make bench-run) are defined in bench/bench.mk.
 -include bench/bench.mk
 
+# Fuzzing (make fuzz, make fuzz-smoke; clang and libFuzzer) is defined in fuzz/fuzz.mk.
+-include fuzz/fuzz.mk
+
 -include $(shell find $(O)/obj -name '*.d' 2>/dev/null)
