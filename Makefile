@@ -79,8 +79,9 @@ $(O)/tests/test-list.h: $(TEST_SRC)
 	@mv $@.tmp $@
 $(O)/obj/tests/runner.o: $(O)/tests/test-list.h
 
-# Unit tests of the server's pure parts (name resolution) link that object directly.
-UNIT_SERVER_OBJ := $(O)/obj/src/server/resolve.o
+# Unit tests of the server's parts (name resolution, frame checks) link its objects but main.c
+# (tests/test-requests.c stands in for main.c's loop and log).
+UNIT_SERVER_OBJ := $(filter-out $(O)/obj/src/server/main.o $(O)/obj/src/common/%,$(SERVER_OBJ))
 $(TESTS): $(TEST_OBJ) $(LIBA) $(UNIT_SERVER_OBJ)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $(TEST_OBJ) $(UNIT_SERVER_OBJ) $(LIBA) $(ALL_LDFLAGS)
@@ -125,5 +126,8 @@ clean:
 
 # Benchmarks (make bench, make bench-run) are defined in bench/bench.mk.
 -include bench/bench.mk
+
+# Fuzzing (make fuzz, make fuzz-smoke; clang and libFuzzer) is defined in fuzz/fuzz.mk.
+-include fuzz/fuzz.mk
 
 -include $(shell find $(O)/obj -name '*.d' 2>/dev/null)

@@ -166,6 +166,15 @@ int nsem__tickets_expire(void)
     return next == UINT64_MAX ? -1 : (int)(next - now);
 }
 
+void nsem__tickets_destroy_all(void)
+{
+    while (tickets) {
+        struct ticket *t = tickets;
+        tickets = t->next;
+        drop_ticket(t);
+    }
+}
+
 pid_t nsem__parent_pid(pid_t pid)
 {
     char path[64], buf[512];

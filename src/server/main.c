@@ -222,6 +222,7 @@ int main(int argc, char **argv)
      * leave the arena as after a crash: a successor recovers it. */
     if (nsem__client_count() == 0) {
         nsem__clients_destroy_all();
+        nsem__tickets_destroy_all();
         unlink(arena_path);
     }
     close(lock_fd);

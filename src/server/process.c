@@ -86,9 +86,11 @@ pid_t nsem__process_pid(const struct nsem_obj *obj)
     return priv_of(obj)->pid;
 }
 
+/* CREATE cannot make a process object: only nsem__process_object does, for a live pid (one made
+ * by CREATE would have no process behind it). */
 static DWORD process_check_params(const struct nsem_create_params *p)
 {
-    return 0; /* made only by nsem__process_object */
+    return ERROR_INVALID_PARAMETER;
 }
 
 static void process_init(struct nsem_slot *slot, const struct nsem_create_params *p)

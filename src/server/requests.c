@@ -515,10 +515,7 @@ uint32_t nsem__dispatch(struct nsem_client *c, const unsigned char *req, uint32_
     const struct request_kind *k = &kinds[hdr.op];
     if (!k->handler || len < k->size) return 0;
     uint32_t name_len = 0;
-    if (k->name_len_offset) {
-        memcpy(&name_len, req + k->name_len_offset, sizeof name_len);
-        if (name_len > NSEM_NAME_MAX_BYTES || memchr(req + k->size, 0, name_len)) return 0;
-    }
+    if (k->name_len_offset) memcpy(&name_len, req + k->name_len_offset, sizeof name_len);
     uint32_t tail = name_len;
     if (k->count_offset) {
         uint32_t count;
@@ -526,7 +523,9 @@ uint32_t nsem__dispatch(struct nsem_client *c, const unsigned char *req, uint32_
         if (count > k->max_entries) return 0;
         tail = count * k->entry_size;
     }
-    if (len != k->size + tail || !pads_are_zero(k, req)) return 0;
+    /* The length first: the name is scanned only within the frame. */
+    if (name_len > NSEM_NAME_MAX_BYTES || len != k->size + tail) return 0;
+    if (memchr(req + k->size, 0, name_len) || !pads_are_zero(k, req)) return 0;
     if ((hdr.op == NSEM_OP_HELLO) == c->greeted) return 0; /* HELLO first, and only first */
     return k->handler(c, req, rep, pass_fd);
 }

@@ -294,6 +294,8 @@ void nsem__tickets_client_gone(uint32_t client_id);
 bool nsem__ticket_adopt(uint64_t key, struct nsem_client *c);
 /* Drops tickets no child adopted in time; returns the ms until the next one expires (-1: none). */
 int nsem__tickets_expire(void);
+/* Drops every ticket (the server's exit): their handles go. */
+void nsem__tickets_destroy_all(void);
 /* Whether a client whose connection ended has exec'd: its process lives on. Returns a pidfd of it
  * (the caller watches it) or -1 when it is dead or dying. */
 int nsem__exec_pidfd(pid_t pid);
