@@ -10,24 +10,37 @@
 
 #define HANDLE_MAX_ENTRIES (1u << 20) /* per client; the client's local table has the same bound */
 
-uint32_t nsem__handle_alloc(struct nsem_handle_table *t, struct nsem_obj *obj, uint32_t access, uint32_t flags)
+/* Makes room for index i; false when out of memory or past the bound. */
+static bool reserve(struct nsem_handle_table *t, uint32_t i)
 {
-    uint32_t i = t->first_free;
+    if (i < t->size) return true;
+    if (i >= HANDLE_MAX_ENTRIES) return false;
+    uint32_t size = t->size ? t->size : 64;
+    while (size <= i) size *= 2;
+    struct nsem_handle_entry *e = realloc(t->entries, size * sizeof *e);
+    if (!e) return false;
+    memset(e + t->size, 0, (size - t->size) * sizeof *e);
+    t->entries = e;
+    t->size = size;
+    return true;
+}
+
+uint32_t nsem__handle_alloc_from(struct nsem_handle_table *t, uint32_t min_index, struct nsem_obj *obj, uint32_t access,
+                                 uint32_t flags)
+{
+    uint32_t i = t->first_free > min_index ? t->first_free : min_index;
     while (i < t->size && t->entries[i].obj) i++;
-    if (i == t->size) {
-        if (t->size >= HANDLE_MAX_ENTRIES) return 0;
-        uint32_t size = t->size ? t->size * 2 : 64;
-        struct nsem_handle_entry *e = realloc(t->entries, size * sizeof *e);
-        if (!e) return 0;
-        memset(e + t->size, 0, (size - t->size) * sizeof *e);
-        t->entries = e;
-        t->size = size;
-    }
+    if (!reserve(t, i)) return 0;
     t->entries[i] = (struct nsem_handle_entry){obj, access, flags};
-    t->first_free = i + 1;
+    if (min_index <= t->first_free) t->first_free = i + 1; /* else free entries may remain below */
     t->used++;
     nsem__obj_add_handle(obj);
     return (i + 1) << 2;
+}
+
+uint32_t nsem__handle_alloc(struct nsem_handle_table *t, struct nsem_obj *obj, uint32_t access, uint32_t flags)
+{
+    return nsem__handle_alloc_from(t, 0, obj, access, flags);
 }
 
 struct nsem_handle_entry *nsem__handle_get(struct nsem_handle_table *t, uint32_t handle)
@@ -81,4 +94,22 @@ void nsem__handle_table_keep_inheritable(struct nsem_handle_table *t)
 {
     for (uint32_t i = 0; i < t->size; i++)
         if (t->entries[i].obj && !(t->entries[i].flags & HANDLE_FLAG_INHERIT)) nsem__handle_free(t, (i + 1) << 2);
+}
+
+void nsem__handle_table_merge(struct nsem_handle_table *dst, struct nsem_handle_table *src)
+{
+    for (uint32_t i = 0; i < src->size; i++) {
+        struct nsem_handle_entry e = src->entries[i];
+        if (!e.obj) continue;
+        if (reserve(dst, i) && !dst->entries[i].obj) {
+            dst->entries[i] = e; /* the same value: its handle reference moves with it */
+            dst->used++;
+            continue;
+        }
+        /* Taken (or no memory): the lowest free value, or, failing that, closed. */
+        nsem__handle_alloc(dst, e.obj, e.access, e.flags);
+        nsem__obj_remove_handle(e.obj);
+    }
+    free(src->entries);
+    memset(src, 0, sizeof *src);
 }

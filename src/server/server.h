@@ -160,6 +160,9 @@ struct nsem_handle_table {
 
 /* Allocates the lowest free handle; 0 when out of memory. Takes a handle reference on obj. */
 uint32_t nsem__handle_alloc(struct nsem_handle_table *t, struct nsem_obj *obj, uint32_t access, uint32_t flags);
+/* The same, at index min_index or above. */
+uint32_t nsem__handle_alloc_from(struct nsem_handle_table *t, uint32_t min_index, struct nsem_obj *obj, uint32_t access,
+                                 uint32_t flags);
 /* The entry of a handle value, or NULL when invalid. */
 struct nsem_handle_entry *nsem__handle_get(struct nsem_handle_table *t, uint32_t handle);
 /* Frees the entry and drops its handle reference. */
@@ -169,6 +172,10 @@ void nsem__handle_table_destroy(struct nsem_handle_table *t);
 int nsem__handle_table_copy(struct nsem_handle_table *dst, const struct nsem_handle_table *src, bool inheritable_only);
 /* Closes every handle without HANDLE_FLAG_INHERIT (what exec does). */
 void nsem__handle_table_keep_inheritable(struct nsem_handle_table *t);
+/* Moves every handle of src into dst with the same value, or, where dst already has that value,
+ * the lowest free one; src is left empty. (A handle that cannot be moved, out of memory, is
+ * closed.) */
+void nsem__handle_table_merge(struct nsem_handle_table *dst, struct nsem_handle_table *src);
 
 /* ---- clients (client.c) ------------------------------------------------------------------- */
 
@@ -187,7 +194,9 @@ struct nsem_client {
     uid_t uid;
     uint32_t session;
     bool greeted;
-    bool pending; /* whole frames wait in `in` for the next turn */
+    bool pending;     /* whole frames wait in `in` for the next turn */
+    bool provisional; /* a record made only to hold handles duplicated into a process that has not
+                         connected yet: what it inherits (a ticket, an ancestor's) is still to come */
     int pidfd;    /* an exec'd client (fd -1): its process, watched for its exit; else -1 */
     struct nsem_client *pid_next; /* client.c's table by pid */
     struct nsem_handle_table handles;
@@ -208,6 +217,14 @@ void nsem__client_init(void);
 void nsem__client_adopt_inherited(struct nsem_client *c);
 /* The client of a process, NULL if none. */
 struct nsem_client *nsem__client_of_pid(pid_t pid);
+/* Whether c's process has not said HELLO yet (a connection not yet greeted, or a provisional
+ * record): what it will inherit is not attached yet. */
+bool nsem__client_unborn(const struct nsem_client *c);
+/* The lowest handle index that what an unborn c may still inherit cannot hold: a handle duplicated
+ * into c goes at or above it, so that its value stays valid when the inheritance is merged in. */
+uint32_t nsem__inheritance_bound(const struct nsem_client *c);
+/* c (just greeted) takes over the handles and undo records of a provisional record of its pid. */
+void nsem__client_take_provisional(struct nsem_client *c);
 /* A record for a process with no connection yet: it holds `handles` (taken over) until the process
  * exits (pidfd) or connects. NULL if it cannot be made. */
 struct nsem_client *nsem__client_orphan(pid_t pid, uid_t uid, struct nsem_handle_table *handles, int pidfd);
@@ -237,8 +254,11 @@ DWORD nsem__spawn_cancel(struct nsem_client *c, uint64_t key);
 uint32_t nsem__ticket_count(void);
 /* A client is gone: its spawn tickets go too. */
 void nsem__tickets_client_gone(uint32_t client_id);
-/* Moves the ticket's handles into c (a fork child); false if there is no such ticket. */
+/* Moves the ticket's handles into c (a fork child), with any duplicated into it before; false if
+ * there is no such ticket. */
 bool nsem__ticket_adopt(uint64_t key, struct nsem_client *c);
+/* The size of the largest handle table a pending ticket holds. */
+uint32_t nsem__tickets_bound(void);
 /* Drops tickets no child adopted in time; returns the ms until the next one expires (-1: none). */
 int nsem__tickets_expire(void);
 /* Whether a client whose connection ended has exec'd: its process lives on. Returns a pidfd of it
@@ -263,6 +283,9 @@ uint32_t nsem__undo_count(const struct nsem_client *c); /* its undo records */
 void nsem__undo_drop_if_idle(struct nsem_client *c, struct nsem_obj *obj);
 /* The client died: gives back what each of its undo records holds, and frees them. */
 void nsem__undo_client_gone(struct nsem_client *c);
+/* `to` takes over the undo records of `from` (another record of the same process); where both have
+ * one for an object, one record holds what both did. */
+void nsem__undo_take_over(struct nsem_client *to, struct nsem_client *from);
 /* Queues a cleanup that must wait for a live wait-all's lock: undo n permits, or (n == 0)
  * abandon what the dead client owned in obj. */
 void nsem__retry_add(struct nsem_obj *obj, uint32_t client_id, pid_t pid, uint32_t undo);

@@ -113,3 +113,27 @@ void nsem__undo_client_gone(struct nsem_client *c)
         free(u);
     }
 }
+
+void nsem__undo_take_over(struct nsem_client *to, struct nsem_client *from)
+{
+    while (from->undos) {
+        struct nsem_undo *u = from->undos;
+        from->undos = u->next;
+        struct nsem_undo *mine = to->undos;
+        while (mine && mine->obj != u->obj) mine = mine->next;
+        if (!mine) {
+            u->next = to->undos;
+            to->undos = u;
+            continue;
+        }
+        /* Both settled (no journal): neither image is running in the other's record. */
+        struct nsem_undo_record *keep = record(mine->slot), *gone = record(u->slot);
+        atomic_store_explicit(&keep->taken,
+                              atomic_load_explicit(&keep->taken, memory_order_relaxed) +
+                                  atomic_load_explicit(&gone->taken, memory_order_relaxed),
+                              memory_order_relaxed); /* relaxed: no image runs in either record yet */
+        nsem__arena_free(u->slot);
+        nsem__obj_remove_pin(u->obj);
+        free(u);
+    }
+}
