@@ -342,6 +342,50 @@ TEST(process_dup_into_exiting_process)
     return 0;
 }
 
+/* argv: pids to hold a process handle to (none: just be connected); then waits to be killed. */
+HELPER(process_holder)
+{
+    for (int i = 0; i < argc; i++)
+        if (!OpenProcess(SYNCHRONIZE, FALSE, (DWORD)atoi(argv[i]))) return 10;
+    if (!argc && !CreateEventA(NULL, TRUE, FALSE, NULL)) return 11;
+    say("ready");
+    for (;;) pause();
+}
+
+/* Process objects' only holder and their processes end while the server does not run: when it
+ * runs again, one turn of its loop sees them all, and the holder's end frees the objects before
+ * their processes' ends are handled. (Chaos crashed the server that way: a later event of the turn
+ * reached a freed object.) */
+TEST(process_holder_and_process_end_together)
+{
+    NSEM_SERVER_STATS st = {.cbSize = sizeof st};
+    ASSERT(NsemGetServerStats(&st));
+    int fd;
+    char line[32], pids[4][16];
+    pid_t targets[4];
+    for (int i = 0; i < 4; i++) {
+        targets[i] = spawn_helper("process_holder", &fd, NULL);
+        read_line(fd, line, sizeof line, 10000);
+        close(fd);
+        snprintf(pids[i], sizeof pids[i], "%d", (int)targets[i]);
+    }
+    pid_t holder = spawn_helper("process_holder", &fd, pids[0], pids[1], pids[2], pids[3], NULL);
+    read_line(fd, line, sizeof line, 10000);
+    close(fd);
+    ASSERT_EQ(kill((pid_t)st.dwServerProcessId, SIGSTOP), 0);
+    kill(holder, SIGKILL);
+    ASSERT_EQ(wait_child(holder, 5000), 128 + SIGKILL);
+    for (int i = 0; i < 4; i++) {
+        kill(targets[i], SIGKILL);
+        ASSERT_EQ(wait_child(targets[i], 5000), 128 + SIGKILL);
+    }
+    ASSERT_EQ(kill((pid_t)st.dwServerProcessId, SIGCONT), 0);
+    NSEM_SERVER_STATS after = {.cbSize = sizeof after};
+    ASSERT(NsemGetServerStats(&after));
+    ASSERT_EQ(after.dwServerProcessId, st.dwServerProcessId); /* the same server, alive */
+    return 0;
+}
+
 TEST(process_open_errors)
 {
     SetLastError(POISON);

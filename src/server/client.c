@@ -204,10 +204,10 @@ static void client_destroy(struct nsem_client *c)
     set_pending(c, false);
     if (c->greeted) nsem__session_unref(c->session);
     if (c->pidfd >= 0) {
-        nsem__loop_del(c->pidfd);
+        nsem__loop_del(c->pidfd, c);
         close(c->pidfd);
     } else {
-        nsem__loop_del(c->fd);
+        nsem__loop_del(c->fd, c);
         close(c->fd);
     }
     remove_client(c);
@@ -404,7 +404,7 @@ static void client_ended(struct nsem_client *c)
     set_pending(c, false);
     nsem__session_unref(c->session);
     c->greeted = false;
-    nsem__loop_del(c->fd);
+    nsem__loop_del(c->fd, c); /* an event of its socket later in this turn is not its process's end */
     close(c->fd);
     c->fd = -1;
     free(c->in);

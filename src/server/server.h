@@ -301,7 +301,9 @@ uint32_t nsem__dispatch(struct nsem_client *c, const unsigned char *req, uint32_
 
 int nsem__loop_add(int fd, void *ptr, uint32_t events);
 int nsem__loop_mod(int fd, void *ptr, uint32_t events);
-void nsem__loop_del(int fd);
+/* Stops watching fd, registered for ptr; ptr gets none of the events of the current loop turn
+ * that it has not had yet (it may be freed next). */
+void nsem__loop_del(int fd, void *ptr);
 void nsem__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif
