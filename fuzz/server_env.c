@@ -59,7 +59,7 @@ int nsem__loop_mod(int fd, void *ptr, uint32_t events)
     return r;
 }
 
-void nsem__loop_del(int fd)
+void nsem__loop_del(int fd, void *ptr)
 {
     /* The server deletes only what it added, and before it closes the descriptor. */
     CHECK(fd >= 0 && fd < MAX_FD && watched[fd]);

@@ -3,16 +3,24 @@
  * OpenProcess, a process handle signalled when the process ends, handles duplicated into a process
  * (connected to nsem or not yet) and out of one, lifetime across both, and the bad-input codes.
  */
+#include <dlfcn.h>
+#include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "checks.h"
+#include "common/protocol.h"
 #include "harness.h"
+
+extern const char *harness_argv0;
 
 static const char *hex(HANDLE h)
 {
@@ -114,6 +122,153 @@ TEST(process_dup_into_child_before_it_connects)
     return 0;
 }
 
+/* A fork child's first call, held until its parent has duplicated a handle into it: the value,
+ * read from a pipe by an atfork handler that runs before nsem's. */
+static int fork_gate[2] = {-1, -1};
+static uintptr_t gate_value;
+
+static void hold_fork_child(void)
+{
+    if (fork_gate[0] >= 0 && read(fork_gate[0], &gate_value, sizeof gate_value) != sizeof gate_value) gate_value = 0;
+}
+
+/* Into a fork child before its first call to the server: the duplicate is there at the value the
+ * duplicator got, and the copies of its parent's handles are there at theirs. (Chaos found the
+ * duplicate at the value of an inherited handle, which it replaced: the child never saw it.) */
+TEST(process_dup_into_fork_child_before_it_connects)
+{
+    /* Registered before nsem's handlers (no nsem call yet), so in the child it runs before nsem's
+     * connects: the child says HELLO only after the duplication. */
+    ASSERT_EQ(pthread_atfork(NULL, NULL, hold_fork_child), 0);
+    ASSERT_EQ(pipe(fork_gate), 0);
+    HANDLE copied = new_sem(1, 5), sent = new_sem(2, 5);
+    pid_t pid = fork();
+    ASSERT(pid >= 0);
+    if (pid == 0) {
+        HANDLE got = (HANDLE)gate_value;
+        NSEM_OBJECT_INFO a = {.cbSize = sizeof a}, b = {.cbSize = sizeof b};
+        if (!NsemQueryObject(copied, &a) || a.lCurrentCount != 1) _exit(10);
+        if (!got || got == copied || got == sent) _exit(11);
+        if (!NsemQueryObject(got, &b) || b.lCurrentCount != 2) _exit(12);
+        _exit(WaitForSingleObject(got, 0) == WAIT_OBJECT_0 ? 0 : 13);
+    }
+    HANDLE proc = OpenProcess(PROCESS_DUP_HANDLE, FALSE, (DWORD)pid);
+    ASSERT_NOT_NULL(proc);
+    HANDLE theirs = NULL;
+    ASSERT(DuplicateHandle(GetCurrentProcess(), sent, proc, &theirs, 0, FALSE, DUPLICATE_SAME_ACCESS));
+    check_handles(sent, 3); /* ours, its fork copy, the duplicate */
+    uintptr_t v = (uintptr_t)theirs;
+    ASSERT_EQ(write(fork_gate[1], &v, sizeof v), (ssize_t)sizeof v);
+    ASSERT_EQ(wait_child(pid, 10000), 0);
+    check_sem(sent, 1, 5); /* taken through the duplicate */
+    wait_handles(sent, 1); /* both of its handles went with it */
+    wait_handles(copied, 1);
+    ASSERT(CloseHandle(proc));
+    return 0;
+}
+
+/* A second connection of this process, greeted, as the library's would be. */
+static int raw_client(void)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", getenv("NSEM_SERVER"));
+    ASSERT_EQ(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    struct nsem_req_hello hello = {{sizeof hello, NSEM_OP_HELLO}, NSEM_PROTOCOL_VERSION, NsemGetSessionId(), 0, 0, 0, 0};
+    ASSERT_EQ(send(fd, &hello, sizeof hello, MSG_NOSIGNAL), (ssize_t)sizeof hello);
+    struct nsem_rep_hello rep;
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {&rep, sizeof rep};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+    ASSERT_EQ(recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL), (ssize_t)sizeof rep);
+    ASSERT_EQ(rep.hdr.error, 0);
+    int memfd;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    ASSERT(cm && cm->cmsg_type == SCM_RIGHTS);
+    memcpy(&memfd, CMSG_DATA(cm), sizeof memfd);
+    close(memfd);
+    return fd;
+}
+
+/* One request on a raw connection; returns the reply's error. */
+static uint32_t raw_request(int fd, void *req, uint32_t len, void *rep, uint32_t rep_len)
+{
+    ((struct nsem_req_hdr *)req)->len = len;
+    ASSERT_EQ(send(fd, req, len, MSG_NOSIGNAL), (ssize_t)len);
+    ASSERT_EQ(recv(fd, rep, rep_len, MSG_WAITALL), (ssize_t)rep_len);
+    return ((struct nsem_rep_hdr *)rep)->error;
+}
+
+/* argv: a file with two handle values, an inherited semaphore (count 1) and a duplicated one
+ * (count 2), written once both are given. */
+HELPER(process_spawned_checks)
+{
+    char line[64] = "";
+    for (int i = 0; i < 5000; i++) {
+        FILE *f = fopen(argv[0], "r");
+        bool got = f && fgets(line, sizeof line, f) && strchr(line, '\n');
+        if (f) fclose(f);
+        if (got) break;
+        sleep_ms(1);
+    }
+    unsigned long inherited = 0, duplicated = 0;
+    if (sscanf(line, "%lx %lx", &inherited, &duplicated) != 2) return 10;
+    NSEM_OBJECT_INFO a = {.cbSize = sizeof a}, b = {.cbSize = sizeof b};
+    if (!NsemQueryObject((HANDLE)inherited, &a) || a.lCurrentCount != 1) return 11;
+    if (!NsemQueryObject((HANDLE)duplicated, &b) || b.lCurrentCount != 2) return 12;
+    return 0;
+}
+
+/* Into a posix_spawn child between its birth and the binding of its spawn ticket (the window
+ * between the two, made wide here): the child has both its inherited handles and the duplicate.
+ * (The ticket used to be dropped, the child inheriting nothing.) */
+TEST(process_dup_into_spawn_child_before_its_ticket)
+{
+    char path[200];
+    snprintf(path, sizeof path, "/tmp/%s", uniq("spawn-dup"));
+    unlink(path);
+    /* the real posix_spawn, not nsem's wrapper: the ticket is made and bound by hand below */
+    int (*real_spawn)(pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *,
+                      char *const[], char *const[]) = (int (*)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+                                                               const posix_spawnattr_t *, char *const[],
+                                                               char *const[]))dlsym(RTLD_NEXT, "posix_spawn");
+    ASSERT_NOT_NULL(real_spawn);
+    char *args[] = {(char *)harness_argv0, "--helper", "process_spawned_checks", path, NULL};
+    extern char **environ;
+    pid_t pid;
+    ASSERT_EQ(real_spawn(&pid, harness_argv0, NULL, NULL, args, environ), 0);
+    HANDLE sent = new_sem(2, 5), theirs = NULL;
+    HANDLE proc = OpenProcess(PROCESS_DUP_HANDLE, FALSE, (DWORD)pid);
+    ASSERT_NOT_NULL(proc);
+    ASSERT(DuplicateHandle(GetCurrentProcess(), sent, proc, &theirs, 0, FALSE, DUPLICATE_SAME_ACCESS));
+    /* the spawn ticket, from a connection whose only handle is an inheritable semaphore */
+    int fd = raw_client();
+    struct nsem_req_create create = {{0, NSEM_OP_CREATE}, NSEM_TYPE_SEMAPHORE, SEMAPHORE_ALL_ACCESS, NSEM_ATTR_INHERIT,
+                                     0, 1, 5, 0, 0, 0, 0};
+    struct nsem_rep_handle made;
+    ASSERT_EQ(raw_request(fd, &create, sizeof create, &made, sizeof made), 0);
+    struct nsem_req_spawn prepare = {{0, NSEM_OP_SPAWN}, NSEM_SPAWN_PREPARE, 0, 0, 0};
+    struct nsem_rep_fork ticket;
+    ASSERT_EQ(raw_request(fd, &prepare, sizeof prepare, &ticket, sizeof ticket), 0);
+    struct nsem_req_spawn bind = {{0, NSEM_OP_SPAWN}, NSEM_SPAWN_BIND, (uint32_t)pid, ticket.ticket_lo, ticket.ticket_hi};
+    struct nsem_rep_status bound;
+    ASSERT_EQ(raw_request(fd, &bind, sizeof bind, &bound, sizeof bound), 0);
+    check_handles(sent, 2);
+    char tmp[220];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    ASSERT_NOT_NULL(f);
+    fprintf(f, "%x %s\n", made.handle, hex(theirs));
+    fclose(f);
+    ASSERT_EQ(rename(tmp, path), 0);
+    ASSERT_EQ(wait_child(pid, 10000), 0);
+    wait_handles(sent, 1);
+    unlink(path);
+    close(fd);
+    ASSERT(CloseHandle(proc));
+    return 0;
+}
+
 /* argv: the name of an event to wait for before exiting. Makes a semaphore (count 3) and says its
  * handle value. */
 HELPER(process_giver)
@@ -184,6 +339,50 @@ TEST(process_dup_into_exiting_process)
     ASSERT(!DuplicateHandle(GetCurrentProcess(), GetCurrentProcess(), proc, &theirs, 0, FALSE, DUPLICATE_SAME_ACCESS));
     ASSERT_GLE(ERROR_INVALID_HANDLE); /* it has ended */
     ASSERT(CloseHandle(proc));
+    return 0;
+}
+
+/* argv: pids to hold a process handle to (none: just be connected); then waits to be killed. */
+HELPER(process_holder)
+{
+    for (int i = 0; i < argc; i++)
+        if (!OpenProcess(SYNCHRONIZE, FALSE, (DWORD)atoi(argv[i]))) return 10;
+    if (!argc && !CreateEventA(NULL, TRUE, FALSE, NULL)) return 11;
+    say("ready");
+    for (;;) pause();
+}
+
+/* Process objects' only holder and their processes end while the server does not run: when it
+ * runs again, one turn of its loop sees them all, and the holder's end frees the objects before
+ * their processes' ends are handled. (Chaos crashed the server that way: a later event of the turn
+ * reached a freed object.) */
+TEST(process_holder_and_process_end_together)
+{
+    NSEM_SERVER_STATS st = {.cbSize = sizeof st};
+    ASSERT(NsemGetServerStats(&st));
+    int fd;
+    char line[32], pids[4][16];
+    pid_t targets[4];
+    for (int i = 0; i < 4; i++) {
+        targets[i] = spawn_helper("process_holder", &fd, NULL);
+        read_line(fd, line, sizeof line, 10000);
+        close(fd);
+        snprintf(pids[i], sizeof pids[i], "%d", (int)targets[i]);
+    }
+    pid_t holder = spawn_helper("process_holder", &fd, pids[0], pids[1], pids[2], pids[3], NULL);
+    read_line(fd, line, sizeof line, 10000);
+    close(fd);
+    ASSERT_EQ(kill((pid_t)st.dwServerProcessId, SIGSTOP), 0);
+    kill(holder, SIGKILL);
+    ASSERT_EQ(wait_child(holder, 5000), 128 + SIGKILL);
+    for (int i = 0; i < 4; i++) {
+        kill(targets[i], SIGKILL);
+        ASSERT_EQ(wait_child(targets[i], 5000), 128 + SIGKILL);
+    }
+    ASSERT_EQ(kill((pid_t)st.dwServerProcessId, SIGCONT), 0);
+    NSEM_SERVER_STATS after = {.cbSize = sizeof after};
+    ASSERT(NsemGetServerStats(&after));
+    ASSERT_EQ(after.dwServerProcessId, st.dwServerProcessId); /* the same server, alive */
     return 0;
 }
 

@@ -23,7 +23,7 @@ int nsem__loop_mod(int fd, void *ptr, uint32_t events)
 {
     return -1;
 }
-void nsem__loop_del(int fd)
+void nsem__loop_del(int fd, void *ptr)
 {
 }
 void nsem__log(const char *fmt, ...)

@@ -228,10 +228,10 @@ static void client_destroy(struct nsem_client *c)
     set_pending(c, false);
     if (c->greeted) nsem__session_unref(c->session);
     if (c->pidfd >= 0) {
-        nsem__loop_del(c->pidfd);
+        nsem__loop_del(c->pidfd, c);
         close(c->pidfd);
     } else {
-        nsem__loop_del(c->fd);
+        nsem__loop_del(c->fd, c);
         close(c->fd);
     }
     remove_client(c);
@@ -428,7 +428,7 @@ static void client_ended(struct nsem_client *c)
     set_pending(c, false);
     nsem__session_unref(c->session);
     c->greeted = false;
-    nsem__loop_del(c->fd);
+    nsem__loop_del(c->fd, c); /* an event of its socket later in this turn is not its process's end */
     close(c->fd);
     c->fd = -1;
     free(c->in);
@@ -498,8 +498,8 @@ bool nsem__client_take_over(struct nsem_client *c, uint32_t id)
     remove_client(o);
     c->id = o->id;
     c->recovering = true;
-    nsem__undo_move(o, c);
-    nsem__loop_del(o->pidfd);
+    nsem__undo_take_over(c, o);
+    nsem__loop_del(o->pidfd, o);
     close(o->pidfd);
     free(o);
     add_client(c);
@@ -527,36 +527,74 @@ struct nsem_client *nsem__client_orphan(pid_t pid, uid_t uid, struct nsem_handle
     return c;
 }
 
-/* Copies the inheritable handles of the nearest ancestor of c that the server knows. */
-static void inherit_from_ancestor(struct nsem_client *c)
+/* The nearest ancestor of c that the server knows, NULL if none. */
+static struct nsem_client *known_ancestor(const struct nsem_client *c)
 {
     pid_t pid = c->pid;
     for (int depth = 0; depth < 16; depth++) {
         pid = nsem__parent_pid(pid);
-        if (pid <= 1) return;
+        if (pid <= 1) return NULL;
         struct nsem_client *a = client_of_pid(pid, c);
-        if (!a) continue;
-        struct nsem_handle_table copy;
-        if (nsem__handle_table_copy(&copy, &a->handles, true) == 0) {
-            nsem__handle_table_destroy(&c->handles);
-            c->handles = copy;
-        }
-        return;
+        if (a) return a;
     }
+    return NULL;
+}
+
+/* c's handles become `inherited`, with those duplicated into c before it connected (kept at their
+ * values, which nsem__inheritance_bound put above the inherited ones). */
+static void inherit(struct nsem_client *c, struct nsem_handle_table *inherited)
+{
+    struct nsem_handle_table duplicated = c->handles;
+    c->handles = *inherited;
+    memset(inherited, 0, sizeof *inherited);
+    nsem__handle_table_merge(&c->handles, &duplicated);
+}
+
+/* Copies the inheritable handles of the nearest ancestor of c that the server knows. */
+static void inherit_from_ancestor(struct nsem_client *c)
+{
+    struct nsem_client *a = known_ancestor(c);
+    struct nsem_handle_table copy;
+    if (a && nsem__handle_table_copy(&copy, &a->handles, true) == 0) inherit(c, &copy);
 }
 
 void nsem__client_adopt_inherited(struct nsem_client *c)
 {
     struct nsem_client *o = current_record(c->pid, c);
-    if (!o || o->pidfd < 0) { /* no former image left anything: an ancestor may have */
+    if (!o || o->pidfd < 0 || o->provisional) { /* no former image left anything: an ancestor may have */
         inherit_from_ancestor(c);
+        nsem__client_take_provisional(c);
         return;
     }
-    nsem__handle_table_destroy(&c->handles);
-    c->handles = o->handles;
-    memset(&o->handles, 0, sizeof o->handles);
-    nsem__undo_move(o, c);
+    inherit(c, &o->handles);
+    nsem__undo_take_over(c, o);
     client_destroy(o);
+}
+
+void nsem__client_take_provisional(struct nsem_client *c)
+{
+    struct nsem_client *o = client_of_pid(c->pid, c);
+    if (!o || !o->provisional) return;
+    nsem__handle_table_merge(&c->handles, &o->handles);
+    nsem__undo_take_over(c, o);
+    client_destroy(o);
+}
+
+bool nsem__client_unborn(const struct nsem_client *c)
+{
+    return c->provisional || (c->fd >= 0 && !c->greeted);
+}
+
+uint32_t nsem__inheritance_bound(const struct nsem_client *c)
+{
+    /* a fork or spawn ticket (made before the child existed), an exec'd image's record, or the
+     * copy of an ancestor's handles that a child with neither gets */
+    uint32_t bound = nsem__tickets_bound();
+    for (struct nsem_client *o = by_pid[(uint32_t)c->pid % PID_BUCKETS]; o; o = o->pid_next)
+        if (o != c && o->pid == c->pid && o->handles.size > bound) bound = o->handles.size;
+    struct nsem_client *a = known_ancestor(c);
+    if (a && a->handles.size > bound) bound = a->handles.size;
+    return bound;
 }
 
 void nsem__client_event(struct nsem_client *c, uint32_t events)

@@ -23,16 +23,23 @@ static bool reserve(struct nsem_handle_table *t, uint32_t i)
     return true;
 }
 
-uint32_t nsem__handle_alloc(struct nsem_handle_table *t, struct nsem_obj *obj, uint32_t access, uint32_t flags)
+uint32_t nsem__handle_alloc_from(struct nsem_handle_table *t, uint32_t min_index, struct nsem_obj *obj, uint32_t access,
+                                 uint32_t flags)
 {
-    uint32_t i = t->first_free > t->floor ? t->first_free : t->floor;
+    if (min_index < t->floor) min_index = t->floor;
+    uint32_t i = t->first_free > min_index ? t->first_free : min_index;
     while (i < t->size && t->entries[i].obj) i++;
     if (!reserve(t, i)) return 0;
     t->entries[i] = (struct nsem_handle_entry){obj, access, flags};
-    if (i == t->first_free) t->first_free = i + 1;
+    if (min_index <= t->first_free) t->first_free = i + 1; /* else free entries may remain below */
     t->used++;
     nsem__obj_add_handle(obj);
     return (i + 1) << 2;
+}
+
+uint32_t nsem__handle_alloc(struct nsem_handle_table *t, struct nsem_obj *obj, uint32_t access, uint32_t flags)
+{
+    return nsem__handle_alloc_from(t, 0, obj, access, flags);
 }
 
 bool nsem__handle_install_at(struct nsem_handle_table *t, uint32_t handle, struct nsem_obj *obj, uint32_t access,
@@ -99,4 +106,22 @@ void nsem__handle_table_keep_inheritable(struct nsem_handle_table *t)
 {
     for (uint32_t i = 0; i < t->size; i++)
         if (t->entries[i].obj && !(t->entries[i].flags & HANDLE_FLAG_INHERIT)) nsem__handle_free(t, (i + 1) << 2);
+}
+
+void nsem__handle_table_merge(struct nsem_handle_table *dst, struct nsem_handle_table *src)
+{
+    for (uint32_t i = 0; i < src->size; i++) {
+        struct nsem_handle_entry e = src->entries[i];
+        if (!e.obj) continue;
+        if (reserve(dst, i) && !dst->entries[i].obj) {
+            dst->entries[i] = e; /* the same value: its handle reference moves with it */
+            dst->used++;
+            continue;
+        }
+        /* Taken (or no memory): the lowest free value, or, failing that, closed. */
+        nsem__handle_alloc(dst, e.obj, e.access, e.flags);
+        nsem__obj_remove_handle(e.obj);
+    }
+    free(src->entries);
+    memset(src, 0, sizeof *src);
 }

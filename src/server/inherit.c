@@ -101,8 +101,19 @@ DWORD nsem__spawn_bind(struct nsem_client *c, uint64_t key, pid_t pid)
 {
     struct ticket *t = take_ticket(key, c->id);
     if (!t) return ERROR_INVALID_PARAMETER;
+    struct nsem_client *o = pid > 0 ? nsem__client_of_pid(pid) : NULL;
+    if (o && o->provisional) {
+        /* Handles were duplicated into the child before this: its inherited ones join them (at
+         * values below theirs), and the record is the child's. */
+        struct nsem_handle_table duplicated = o->handles;
+        o->handles = t->handles;
+        nsem__handle_table_merge(&o->handles, &duplicated);
+        o->provisional = false;
+        free(t);
+        return 0;
+    }
     /* The child may have connected already (and taken copies from its ancestor, us) */
-    if (pid > 0 && !nsem__client_of_pid(pid)) {
+    if (pid > 0 && !o) {
         int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
         if (pidfd >= 0 && nsem__client_orphan(pid, c->uid, &t->handles, pidfd)) {
             free(t); /* its handles went to the record */
@@ -141,12 +152,23 @@ bool nsem__ticket_adopt(uint64_t key, struct nsem_client *c)
         if ((*p)->key == key && (*p)->expires_ms != 0) { /* fork tickets only */
             struct ticket *t = *p;
             *p = t->next;
-            nsem__handle_table_destroy(&c->handles);
+            /* what was duplicated into the child before it connected stays, above the copy */
+            struct nsem_handle_table duplicated = c->handles;
             c->handles = t->handles;
+            nsem__handle_table_merge(&c->handles, &duplicated);
             free(t);
+            nsem__client_take_provisional(c);
             return true;
         }
     return false;
+}
+
+uint32_t nsem__tickets_bound(void)
+{
+    uint32_t bound = 0;
+    for (struct ticket *t = tickets; t; t = t->next)
+        if (t->handles.size > bound) bound = t->handles.size;
+    return bound;
 }
 
 int nsem__tickets_expire(void)

@@ -29,6 +29,11 @@
 
 static int epoll_fd = -1;
 static int listen_fd = -1;
+/* The events of the loop turn being dispatched. Handling one may remove another item (a client's
+ * end frees the process objects and records only it held): that item's events later in the turn
+ * are dropped, so that nothing reaches it after it is freed. */
+static struct epoll_event *turn_events;
+static int turn_count;
 static volatile sig_atomic_t stop_requested;
 static char listener_tag; /* the epoll data of the listening socket */
 
@@ -44,9 +49,11 @@ int nsem__loop_mod(int fd, void *ptr, uint32_t events)
     return epoll_ctl(epoll_fd, EPOLL_CTL_MOD, fd, &ev);
 }
 
-void nsem__loop_del(int fd)
+void nsem__loop_del(int fd, void *ptr)
 {
     epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+    for (int i = 0; i < turn_count; i++)
+        if (turn_events[i].data.ptr == ptr) turn_events[i].data.ptr = NULL;
 }
 
 void nsem__log(const char *fmt, ...)
@@ -206,10 +213,14 @@ int main(int argc, char **argv)
         struct epoll_event evs[64];
         int n = epoll_wait(epoll_fd, evs, 64, timeout);
         if (n < 0 && errno != EINTR) break;
+        turn_events = evs;
+        turn_count = n;
         for (int i = 0; i < n; i++) {
+            if (!evs[i].data.ptr) continue; /* its item was removed by an earlier event of the turn */
             if (evs[i].data.ptr == &listener_tag) nsem__client_accept(listen_fd);
             else ((struct nsem_loop_item *)evs[i].data.ptr)->on_event(evs[i].data.ptr, evs[i].events);
         }
+        turn_count = 0;
         nsem__clients_run_pending();
         if (nsem__client_count() > 0) idle_since = now_ms();
     }

@@ -37,7 +37,7 @@ static struct process *priv_of(const struct nsem_obj *obj)
 static void on_exit_event(struct nsem_loop_item *item, uint32_t events)
 {
     struct process *p = (struct process *)item;
-    nsem__loop_del(p->pidfd);
+    nsem__loop_del(p->pidfd, &p->item);
     close(p->pidfd);
     p->pidfd = -1;
     struct nsem_slot *s = nsem__obj_slot(p->obj);
@@ -124,7 +124,7 @@ static void process_destroy(struct nsem_obj *obj)
             break;
         }
     if (p->pidfd >= 0) {
-        nsem__loop_del(p->pidfd);
+        nsem__loop_del(p->pidfd, &p->item);
         close(p->pidfd);
     }
     free(p);

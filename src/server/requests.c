@@ -220,7 +220,9 @@ static DWORD process_client(struct nsem_client *c, uint32_t process, bool make, 
     struct nsem_handle_table none = {0};
     *out = pidfd >= 0 ? nsem__client_orphan(pid, c->uid, &none, pidfd) : NULL;
     if (!*out && pidfd >= 0) close(pidfd);
-    return *out ? 0 : ERROR_INVALID_HANDLE; /* it has ended */
+    if (!*out) return ERROR_INVALID_HANDLE; /* it has ended */
+    (*out)->provisional = true; /* what it inherits, if anything, joins it later */
+    return 0;
 }
 
 static uint32_t do_dup(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
@@ -262,7 +264,9 @@ static uint32_t do_dup(struct nsem_client *c, const void *req, unsigned char *ou
     struct nsem_obj *obj = src->obj;
     nsem__obj_add_pin(obj); /* closing the source must not free what we are duplicating */
     if (close_source) nsem__handle_free(&from->handles, r->handle & ~3u);
-    uint32_t h = nsem__handle_alloc(&to->handles, obj, access, flags);
+    /* Into a process that has not connected: above what it may still inherit (its values). */
+    uint32_t base = nsem__client_unborn(to) ? nsem__inheritance_bound(to) : 0;
+    uint32_t h = nsem__handle_alloc_from(&to->handles, base, obj, access, flags);
     nsem__obj_remove_pin(obj);
     if (!h) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
     return reply_handle(out, 0, to, h);

@@ -189,6 +189,9 @@ uint32_t nsem__handle_alloc(struct nsem_handle_table *t, struct nsem_obj *obj, u
 /* Installs a handle at the given value (a recovering client's); false if taken or out of memory. */
 bool nsem__handle_install_at(struct nsem_handle_table *t, uint32_t handle, struct nsem_obj *obj, uint32_t access,
                              uint32_t flags);
+/* The same, at index min_index or above. */
+uint32_t nsem__handle_alloc_from(struct nsem_handle_table *t, uint32_t min_index, struct nsem_obj *obj, uint32_t access,
+                                 uint32_t flags);
 /* The entry of a handle value, or NULL when invalid. */
 struct nsem_handle_entry *nsem__handle_get(struct nsem_handle_table *t, uint32_t handle);
 /* Frees the entry and drops its handle reference. */
@@ -198,6 +201,10 @@ void nsem__handle_table_destroy(struct nsem_handle_table *t);
 int nsem__handle_table_copy(struct nsem_handle_table *dst, const struct nsem_handle_table *src, bool inheritable_only);
 /* Closes every handle without HANDLE_FLAG_INHERIT (what exec does). */
 void nsem__handle_table_keep_inheritable(struct nsem_handle_table *t);
+/* Moves every handle of src into dst with the same value, or, where dst already has that value,
+ * the lowest free one; src is left empty. (A handle that cannot be moved, out of memory, is
+ * closed.) */
+void nsem__handle_table_merge(struct nsem_handle_table *dst, struct nsem_handle_table *src);
 
 /* ---- clients (client.c) ------------------------------------------------------------------- */
 
@@ -216,7 +223,9 @@ struct nsem_client {
     uid_t uid;
     uint32_t session;
     bool greeted;
-    bool pending; /* whole frames wait in `in` for the next turn */
+    bool pending;     /* whole frames wait in `in` for the next turn */
+    bool provisional; /* a record made only to hold handles duplicated into a process that has not
+                         connected yet: what it inherits (a ticket, an ancestor's) is still to come */
     int pidfd;    /* an exec'd client (fd -1): its process, watched for its exit; else -1 */
     bool recovering; /* a client of the crashed server whose handles are not known yet (recover.c) */
     struct nsem_client *pid_next; /* client.c's table by pid */
@@ -238,6 +247,14 @@ void nsem__client_init(void);
 void nsem__client_adopt_inherited(struct nsem_client *c);
 /* The client of a process, NULL if none. */
 struct nsem_client *nsem__client_of_pid(pid_t pid);
+/* Whether c's process has not said HELLO yet (a connection not yet greeted, or a provisional
+ * record): what it will inherit is not attached yet. */
+bool nsem__client_unborn(const struct nsem_client *c);
+/* The lowest handle index that what an unborn c may still inherit cannot hold: a handle duplicated
+ * into c goes at or above it, so that its value stays valid when the inheritance is merged in. */
+uint32_t nsem__inheritance_bound(const struct nsem_client *c);
+/* c (just greeted) takes over the handles and undo records of a provisional record of its pid. */
+void nsem__client_take_provisional(struct nsem_client *c);
 /* A record for a process with no connection yet: it holds `handles` (taken over) until the process
  * exits (pidfd) or connects. NULL if it cannot be made. */
 struct nsem_client *nsem__client_orphan(pid_t pid, uid_t uid, struct nsem_handle_table *handles, int pidfd);
@@ -290,8 +307,11 @@ DWORD nsem__spawn_cancel(struct nsem_client *c, uint64_t key);
 uint32_t nsem__ticket_count(void);
 /* A client is gone: its spawn tickets go too. */
 void nsem__tickets_client_gone(uint32_t client_id);
-/* Moves the ticket's handles into c (a fork child); false if there is no such ticket. */
+/* Moves the ticket's handles into c (a fork child), with any duplicated into it before; false if
+ * there is no such ticket. */
 bool nsem__ticket_adopt(uint64_t key, struct nsem_client *c);
+/* The size of the largest handle table a pending ticket holds. */
+uint32_t nsem__tickets_bound(void);
 /* Drops tickets no child adopted in time; returns the ms until the next one expires (-1: none). */
 int nsem__tickets_expire(void);
 /* Drops every ticket (the server's exit): their handles go. */
@@ -313,8 +333,6 @@ bool nsem__undo_give_back(struct nsem_obj *obj, uint32_t n);
  * and whether the image still held the lock. Must come before anything unlocks its objects. */
 void nsem__undo_settle(struct nsem_client *c);
 uint32_t nsem__undo_count(const struct nsem_client *c); /* its undo records */
-/* Moves the undo records of `from` (an exec'd image's record) to `to` (its new image). */
-void nsem__undo_move(struct nsem_client *from, struct nsem_client *to);
 /* Gives c the undo record at slot, of obj (recover.c); false out of memory. */
 bool nsem__undo_attach(struct nsem_client *c, uint32_t slot, struct nsem_obj *obj);
 /* The client closed a handle to obj: if it has no other and its undo record holds no permit and no
@@ -322,6 +340,9 @@ bool nsem__undo_attach(struct nsem_client *c, uint32_t slot, struct nsem_obj *ob
 void nsem__undo_drop_if_idle(struct nsem_client *c, struct nsem_obj *obj);
 /* The client died: gives back what each of its undo records holds, and frees them. */
 void nsem__undo_client_gone(struct nsem_client *c);
+/* `to` takes over the undo records of `from` (another record of the same process); where both have
+ * one for an object, one record holds what both did. */
+void nsem__undo_take_over(struct nsem_client *to, struct nsem_client *from);
 /* Queues a cleanup that must wait for a live wait-all's lock: undo n permits, or (n == 0)
  * abandon what the dead client owned in obj. */
 void nsem__retry_add(struct nsem_obj *obj, uint32_t client_id, pid_t pid, uint32_t undo);
@@ -337,7 +358,9 @@ uint32_t nsem__dispatch(struct nsem_client *c, const unsigned char *req, uint32_
 
 int nsem__loop_add(int fd, void *ptr, uint32_t events);
 int nsem__loop_mod(int fd, void *ptr, uint32_t events);
-void nsem__loop_del(int fd);
+/* Stops watching fd, registered for ptr; ptr gets none of the events of the current loop turn
+ * that it has not had yet (it may be freed next). */
+void nsem__loop_del(int fd, void *ptr);
 void nsem__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

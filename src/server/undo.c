@@ -32,13 +32,6 @@ uint32_t nsem__undo_count(const struct nsem_client *c)
     return n;
 }
 
-void nsem__undo_move(struct nsem_client *from, struct nsem_client *to)
-{
-    to->undos = from->undos;
-    from->undos = NULL;
-    for (struct nsem_undo *u = to->undos; u; u = u->next) record(u->slot)->client_id = to->id;
-}
-
 bool nsem__undo_attach(struct nsem_client *c, uint32_t slot, struct nsem_obj *obj)
 {
     struct nsem_undo *u = malloc(sizeof *u);
@@ -127,6 +120,31 @@ void nsem__undo_client_gone(struct nsem_client *c)
         c->undos = u->next;
         uint32_t n = atomic_load_explicit(&record(u->slot)->taken, memory_order_relaxed);
         if (n && !nsem__undo_give_back(u->obj, n)) nsem__retry_add(u->obj, c->id, c->pid, n);
+        nsem__arena_free(u->slot);
+        nsem__obj_remove_pin(u->obj);
+        free(u);
+    }
+}
+
+void nsem__undo_take_over(struct nsem_client *to, struct nsem_client *from)
+{
+    while (from->undos) {
+        struct nsem_undo *u = from->undos;
+        from->undos = u->next;
+        struct nsem_undo *mine = to->undos;
+        while (mine && mine->obj != u->obj) mine = mine->next;
+        if (!mine) {
+            u->next = to->undos;
+            to->undos = u;
+            record(u->slot)->client_id = to->id; /* whose it is, for a restarted server */
+            continue;
+        }
+        /* Both settled (no journal): neither image is running in the other's record. */
+        struct nsem_undo_record *keep = record(mine->slot), *gone = record(u->slot);
+        atomic_store_explicit(&keep->taken,
+                              atomic_load_explicit(&keep->taken, memory_order_relaxed) +
+                                  atomic_load_explicit(&gone->taken, memory_order_relaxed),
+                              memory_order_relaxed); /* relaxed: no image runs in either record yet */
         nsem__arena_free(u->slot);
         nsem__obj_remove_pin(u->obj);
         free(u);
