@@ -29,7 +29,7 @@ $(O)/fuzz/obj/fuzz/$(1).o: fuzz/$(1).c | $(O)/fuzz/toolchain-ok
 endef
 
 $(eval $(call fuzz_harness,requests,$(FUZZ_SERVER_SRC) fuzz/server_env.c))
-$(eval $(call fuzz_harness,names,src/server/namespace.c src/lib/names.c))
+$(eval $(call fuzz_harness,names,src/server/resolve.c src/lib/names.c))
 # $(eval $(call fuzz_harness,sddl,src/common/sddl.c))
 
 FUZZ_BINS := $(FUZZ_HARNESSES:%=$(O)/fuzz/fuzz-%)
