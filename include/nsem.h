@@ -159,6 +159,7 @@ typedef struct _SECURITY_ATTRIBUTES {
 #define ERROR_CALL_NOT_IMPLEMENTED 120u
 #define ERROR_SEM_TIMEOUT 121u
 #define ERROR_INSUFFICIENT_BUFFER 122u
+#define ERROR_DUP_NAME 52u
 #define ERROR_INVALID_NAME 123u
 #define ERROR_BAD_PATHNAME 161u
 #define ERROR_ALREADY_EXISTS 183u
@@ -534,6 +535,52 @@ NSEM_EXTERN DWORD GetSecurityDescriptorLength(PSECURITY_DESCRIPTOR pSecurityDesc
 NSEM_EXTERN HLOCAL LocalFree(HLOCAL hMem);
 
 /* ---------------------------------------------------------------------------------------------
+ * Private namespaces: a namespace found by its boundary (a name and SIDs the caller must all have)
+ * rather than by a name, and entered by each process through an alias of its own choosing:
+ * "alias\name" names an object in it. See docs/namespaces.md.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef unsigned char BOOLEAN;
+#define CREATE_BOUNDARY_DESCRIPTOR_ADD_APPCONTAINER_SID 0x1u
+#define PRIVATE_NAMESPACE_FLAG_DESTROY 0x1u
+#define DIRECTORY_QUERY 0x0001u
+#define DIRECTORY_TRAVERSE 0x0002u
+#define DIRECTORY_CREATE_OBJECT 0x0004u
+#define DIRECTORY_CREATE_SUBDIRECTORY 0x0008u
+#define DIRECTORY_ALL_ACCESS 0x000F000Fu
+
+/* A boundary descriptor (in the caller's memory): Name, and the SIDs AddSIDToBoundaryDescriptor
+ * adds. Failure: NULL with ERROR_INVALID_PARAMETER (Name NULL, or Flags other than 0: nsem has no
+ * app containers), ERROR_NOT_ENOUGH_MEMORY. */
+NSEM_EXTERN HANDLE CreateBoundaryDescriptorA(LPCSTR Name, ULONG Flags);
+NSEM_EXTERN HANDLE CreateBoundaryDescriptorW(LPCWSTR Name, ULONG Flags);
+/* Adds a SID the caller of Create/OpenPrivateNamespace must have (its user, or one of its
+ * groups); *BoundaryDescriptor may move. Failure: FALSE with ERROR_INVALID_PARAMETER (a NULL or
+ * invalid descriptor or SID), ERROR_NOT_ENOUGH_MEMORY. */
+NSEM_EXTERN BOOL AddSIDToBoundaryDescriptor(HANDLE *BoundaryDescriptor, PSID RequiredSid);
+NSEM_EXTERN void DeleteBoundaryDescriptor(HANDLE BoundaryDescriptor);
+/* Creates the private namespace of the boundary and makes lpAliasPrefix its alias in this process.
+ * Returns a handle (DIRECTORY_ALL_ACCESS). Failure: NULL with
+ *   ERROR_ALREADY_EXISTS     a namespace of this boundary exists (OpenPrivateNamespace it)
+ *   ERROR_DUP_NAME           this process already has a namespace under this alias
+ *   ERROR_ACCESS_DENIED      the caller lacks one of the boundary's SIDs
+ *   ERROR_INVALID_PARAMETER  no descriptor, a descriptor with no SID, an empty alias
+ *   ERROR_INVALID_NAME       an alias with '\', or "Global", "Local" or "Session" */
+NSEM_EXTERN HANDLE CreatePrivateNamespaceA(LPSECURITY_ATTRIBUTES lpPrivateNamespaceAttributes, LPVOID lpBoundaryDescriptor,
+                                           LPCSTR lpAliasPrefix);
+NSEM_EXTERN HANDLE CreatePrivateNamespaceW(LPSECURITY_ATTRIBUTES lpPrivateNamespaceAttributes, LPVOID lpBoundaryDescriptor,
+                                           LPCWSTR lpAliasPrefix);
+/* Opens the private namespace of the boundary under an alias of this process. Failure: NULL with
+ * ERROR_PATH_NOT_FOUND (no namespace of this boundary, or it was destroyed), or as Create's but
+ * ERROR_ALREADY_EXISTS. */
+NSEM_EXTERN HANDLE OpenPrivateNamespaceA(LPVOID lpBoundaryDescriptor, LPCSTR lpAliasPrefix);
+NSEM_EXTERN HANDLE OpenPrivateNamespaceW(LPVOID lpBoundaryDescriptor, LPCWSTR lpAliasPrefix);
+/* Closes a namespace handle (its alias goes with it). PRIVATE_NAMESPACE_FLAG_DESTROY: the namespace
+ * can no longer be opened; objects in it live on. Failure: FALSE with ERROR_INVALID_HANDLE (not a
+ * namespace handle), ERROR_INVALID_PARAMETER (other flags). */
+NSEM_EXTERN BOOLEAN ClosePrivateNamespace(HANDLE Handle, ULONG Flags);
+
+/* ---------------------------------------------------------------------------------------------
  * nsem extensions
  * ------------------------------------------------------------------------------------------- */
 
@@ -541,6 +588,7 @@ NSEM_EXTERN HLOCAL LocalFree(HLOCAL hMem);
 #define NSEM_TYPE_MUTEX 2u
 #define NSEM_TYPE_EVENT 3u
 #define NSEM_TYPE_PROCESS 4u
+#define NSEM_TYPE_NAMESPACE 5u /* a private namespace (not waitable) */
 
 #define NSEM_INFO_MANUAL_RESET 0x00000001u /* dwFlags of an event */
 #define NSEM_INFO_EXCLUSIVE 0x00000002u    /* dwFlags of an exclusive semaphore */

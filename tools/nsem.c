@@ -179,9 +179,18 @@ static int cmd_run(int argc, char **argv)
 
 static const char *type_name(const NSEM_OBJECT_INFO *info)
 {
-    if (info->dwType == NSEM_TYPE_SEMAPHORE)
+    switch (info->dwType) {
+    case NSEM_TYPE_SEMAPHORE:
         return (info->dwFlags & NSEM_INFO_EXCLUSIVE) ? "exclusive semaphore" : "semaphore";
-    return info->dwType == NSEM_TYPE_MUTEX ? "mutex" : "event";
+    case NSEM_TYPE_MUTEX:
+        return "mutex";
+    case NSEM_TYPE_EVENT:
+        return "event";
+    case NSEM_TYPE_PROCESS:
+        return "process";
+    default:
+        return "private namespace";
+    }
 }
 
 /* The command line of a process, arguments joined by spaces ("" if it cannot be read). */
@@ -546,6 +555,7 @@ static BOOL ls_collect(const NSEM_OBJECT_INFO *info, DWORD session, LPCSTR name,
     if (!name[0]) r = asprintf(&path, "%s", "");
     else if (session == 0) r = asprintf(&path, "Global\\%s", name);
     else if (session == st->my_session) r = asprintf(&path, "Local\\%s", name);
+    else if (session >= 0x80000000u) r = asprintf(&path, "Private\\%u\\%s", session - 0x80000000u, name);
     else r = asprintf(&path, "Session\\%u\\%s", session, name);
     if (r < 0) return FALSE;
     bool keep = name[0] ? (!st->prefix || strncmp(path, st->prefix, strlen(st->prefix)) == 0) : st->all && !st->prefix;

@@ -24,6 +24,7 @@
     X(ERROR_CALL_NOT_IMPLEMENTED, "This function is not supported on this system.") \
     X(ERROR_SEM_TIMEOUT, "The semaphore timeout period has expired.") \
     X(ERROR_INSUFFICIENT_BUFFER, "The data area passed to a system call is too small.") \
+    X(ERROR_DUP_NAME, "You were not connected because a duplicate name exists on the network.") \
     X(ERROR_INVALID_NAME, "The filename, directory name, or volume label syntax is incorrect.") \
     X(ERROR_BAD_PATHNAME, "The specified path is invalid.") \
     X(ERROR_ALREADY_EXISTS, "Cannot create a file when that file already exists.") \

@@ -38,6 +38,7 @@ enum nsem_op {
     NSEM_OP_OPEN_PROCESS,
     NSEM_OP_STATS,
     NSEM_OP_RECOVER,
+    NSEM_OP_NAMESPACE,
     NSEM_OP_COUNT
 };
 
@@ -330,6 +331,25 @@ struct nsem_server_stats {
 struct nsem_rep_stats {
     struct nsem_rep_hdr hdr;
     struct nsem_server_stats stats;
+};
+
+/* NAMESPACE: CreatePrivateNamespace / OpenPrivateNamespace (reply: a handle, as CREATE's), or
+ * the DESTROY of a namespace handle's boundary (PRIVATE_NAMESPACE_FLAG_DESTROY; reply: status).
+ * The tail (name_len bytes, no NUL) is the alias, then the boundary's name, then its SIDs as
+ * "S-1-..." strings, each followed by ';'. */
+#define NSEM_PRIVATE_NS_FIRST 0x80000000u /* namespace keys from here on are private namespaces':
+                                            no session has one */
+#define NSEM_NAMESPACE_CREATE 1u
+#define NSEM_NAMESPACE_OPEN 2u
+#define NSEM_NAMESPACE_DESTROY 3u
+struct nsem_req_namespace {
+    struct nsem_req_hdr hdr;
+    uint32_t action;
+    uint32_t attributes;   /* NSEM_ATTR_INHERIT */
+    uint32_t handle;       /* DESTROY */
+    uint32_t alias_len;    /* CREATE, OPEN */
+    uint32_t boundary_len; /* CREATE, OPEN: the boundary's name */
+    uint32_t name_len;     /* the whole tail */
 };
 
 /* A reply that carries nothing but the error. */

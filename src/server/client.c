@@ -222,6 +222,7 @@ static void client_destroy(struct nsem_client *c)
     /* Undo first: it must see whether the dead client still held a lock (see undo.c). */
     nsem__undo_client_gone(c);
     if (c->recovering) nsem__recover_client_gone(c); /* what it held that the server cannot see */
+    nsem__aliases_destroy(c);
     nsem__tickets_client_gone(c->id);
     end_of_threads(c);
     nsem__handle_table_destroy(&c->handles);

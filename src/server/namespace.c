@@ -150,6 +150,7 @@ void nsem__session_unref(uint32_t session)
 bool nsem__session_exists(uint32_t session)
 {
     if (session == 0) return true;
+    if (session >= NSEM_PRIVATE_NS_FIRST) return false; /* only an alias enters a private namespace */
     for (uint32_t i = 0; i < nsessions; i++)
         if (sessions[i].id == session) return true;
     return false;

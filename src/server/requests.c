@@ -71,7 +71,8 @@ static uint32_t do_hello(struct nsem_client *c, const void *req, unsigned char *
 {
     const struct nsem_req_hello *r = req;
     if (r->version != NSEM_PROTOCOL_VERSION) return reply_status(out, ERROR_CALL_NOT_IMPLEMENTED);
-    if (r->handle_floor >= NSEM_HANDLE_MAX_ENTRIES) return reply_status(out, ERROR_INVALID_PARAMETER);
+    if (r->handle_floor >= NSEM_HANDLE_MAX_ENTRIES || r->session >= NSEM_PRIVATE_NS_FIRST)
+        return reply_status(out, ERROR_INVALID_PARAMETER);
     uint64_t ticket = (uint64_t)r->ticket_hi << 32 | r->ticket_lo;
     c->session = r->session;
     c->greeted = true;
@@ -92,6 +93,15 @@ static uint32_t do_hello(struct nsem_client *c, const void *req, unsigned char *
     rep->recovered = recovered;
     *pass_fd = nsem__arena_fd();
     return sizeof *rep;
+}
+
+/* Where a name of the client's resolves: one of its private namespaces' aliases first (privns.c),
+ * else the session and global namespaces. */
+static DWORD resolve(struct nsem_client *c, const char *name, uint32_t len, struct nsem_resolved *where)
+{
+    DWORD e;
+    if (nsem__privns_resolve(c, name, len, &e, where)) return e;
+    return nsem__resolve_name(name, len, c->session, nsem__session_exists, where);
 }
 
 /* Opens `obj` (found by name) for the client. */
@@ -120,7 +130,7 @@ static uint32_t do_create(struct nsem_client *c, const void *req, unsigned char 
 
     struct nsem_resolved where = {0};
     if (r->name_len) {
-        e = nsem__resolve_name(name, r->name_len, c->session, nsem__session_exists, &where);
+        e = resolve(c, name, r->name_len, &where);
         if (e) return reply_status(out, e);
         struct nsem_obj *existing = nsem__ns_lookup(where.session, where.leaf, where.leaf_len);
         if (existing) return open_existing(c, existing, ops, r->access, r->attributes, ERROR_ALREADY_EXISTS, out);
@@ -146,7 +156,7 @@ static uint32_t do_open(struct nsem_client *c, const void *req, unsigned char *o
     /* "" names the namespace directory itself: not an object of the type. */
     if (r->name_len == 0) return reply_status(out, ERROR_INVALID_HANDLE);
     struct nsem_resolved where;
-    DWORD e = nsem__resolve_name(name, r->name_len, c->session, nsem__session_exists, &where);
+    DWORD e = resolve(c, name, r->name_len, &where);
     if (e) return reply_status(out, e);
     struct nsem_obj *obj = nsem__ns_lookup(where.session, where.leaf, where.leaf_len);
     if (!obj) return reply_status(out, ERROR_FILE_NOT_FOUND);
@@ -460,6 +470,15 @@ static uint32_t do_recover(struct nsem_client *c, const void *req, unsigned char
     return len;
 }
 
+static uint32_t do_namespace(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
+{
+    const struct nsem_req_namespace *r = req;
+    uint32_t h = 0;
+    DWORD e = nsem__privns_request(c, r, (const char *)(r + 1), &h);
+    if (e || !h) return reply_status(out, e);
+    return reply_handle(out, 0, c, h);
+}
+
 /* ---- dispatch ---------------------------------------------------------------------------- */
 
 struct request_kind {
@@ -496,6 +515,8 @@ static const struct request_kind kinds[NSEM_OP_COUNT] = {
     [NSEM_OP_OPEN_PROCESS] = {sizeof(struct nsem_req_open_process), NO_NAME, PAD(struct nsem_req_open_process),
                               do_open_process, NO_ENTRIES},
     [NSEM_OP_STATS] = {sizeof(struct nsem_req_stats), NO_NAME, PAD(struct nsem_req_stats), do_stats, NO_ENTRIES},
+    [NSEM_OP_NAMESPACE] = {sizeof(struct nsem_req_namespace), offsetof(struct nsem_req_namespace, name_len), NO_PAD,
+                           do_namespace, NO_ENTRIES},
     [NSEM_OP_RECOVER] = {sizeof(struct nsem_req_recover), NO_NAME, NO_PAD, do_recover,
                          offsetof(struct nsem_req_recover, count), sizeof(struct nsem_recover_entry),
                          NSEM_RECOVER_MAX_ENTRIES},

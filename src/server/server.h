@@ -228,6 +228,7 @@ struct nsem_client {
                          connected yet: what it inherits (a ticket, an ancestor's) is still to come */
     int pidfd;    /* an exec'd client (fd -1): its process, watched for its exit; else -1 */
     bool recovering; /* a client of the crashed server whose handles are not known yet (recover.c) */
+    struct nsem_alias *aliases; /* its private namespaces' aliases (privns.c) */
     struct nsem_client *pid_next; /* client.c's table by pid */
     struct nsem_handle_table handles;
     struct nsem_pin *pins;
@@ -295,6 +296,17 @@ void nsem__recover_client_done(struct nsem_client *c);
  * into `refused` (at most count); returns how many. */
 uint32_t nsem__recover_entries(struct nsem_client *c, const struct nsem_recover_entry *e, uint32_t count,
                                uint32_t *refused);
+
+/* ---- private namespaces (privns.c) ----------------------------------------------------------- */
+
+extern const struct nsem_obj_ops nsem__namespace_ops;
+/* NAMESPACE: create or open (*handle: the new handle), or destroy. 0 or a Windows error. */
+DWORD nsem__privns_request(struct nsem_client *c, const struct nsem_req_namespace *r, const char *tail,
+                           uint32_t *handle);
+/* Whether `name` starts with an alias of c's: then *error and *out say where it resolves. */
+bool nsem__privns_resolve(struct nsem_client *c, const char *name, uint32_t len, DWORD *error,
+                          struct nsem_resolved *out);
+void nsem__aliases_destroy(struct nsem_client *c);
 
 /* ---- inheritance (inherit.c) ------------------------------------------------------------- */
 
