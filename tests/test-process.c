@@ -431,3 +431,38 @@ TEST(process_open_errors)
     ASSERT(CloseHandle(self));
     return 0;
 }
+
+HELPER(process_owner_of_mutex)
+{
+    HANDLE m = CreateMutexA(NULL, TRUE, argv[0]);
+    if (!m) return 10;
+    say("%lu", (unsigned long)(uintptr_t)m);
+    for (;;) pause();
+}
+
+/* A handle closed by another process (DUPLICATE_CLOSE_SOURCE) while its process owns the mutex: the
+ * owner's death still abandons it. */
+TEST(process_remote_close_then_owner_dies)
+{
+    const char *name = uniq("remote-close");
+    int fd;
+    pid_t owner = spawn_helper("process_owner_of_mutex", &fd, name, NULL);
+    char line[32];
+    read_line(fd, line, sizeof line, 10000);
+    HANDLE theirs = (HANDLE)(uintptr_t)strtoul(line, NULL, 10);
+    HANDLE mine = OpenMutexA(SYNCHRONIZE, FALSE, name);
+    ASSERT_NOT_NULL(mine);
+    HANDLE proc = OpenProcess(PROCESS_DUP_HANDLE, FALSE, (DWORD)owner);
+    ASSERT_NOT_NULL(proc);
+    HANDLE moved;
+    ASSERT(DuplicateHandle(proc, theirs, GetCurrentProcess(), &moved, 0, FALSE,
+                           DUPLICATE_CLOSE_SOURCE | DUPLICATE_SAME_ACCESS));
+    ASSERT(CloseHandle(moved));
+    ASSERT_EQ(kill(owner, SIGKILL), 0);
+    ASSERT_EQ(wait_child(owner, 10000), 128 + SIGKILL);
+    ASSERT_EQ_U(WaitForSingleObject(mine, 5000), WAIT_ABANDONED_0);
+    ASSERT(ReleaseMutex(mine));
+    ASSERT(CloseHandle(mine));
+    ASSERT(CloseHandle(proc));
+    return 0;
+}

@@ -148,6 +148,17 @@ uint32_t nsem__map_access(const struct nsem_obj_ops *ops, uint32_t access)
     return access & ~(GENERIC_READ | GENERIC_WRITE | GENERIC_EXECUTE | GENERIC_ALL);
 }
 
+bool nsem__obj_held_by(const struct nsem_obj *obj, uint32_t client_id)
+{
+    struct nsem_slot *s = nsem__obj_slot(obj);
+    uint64_t w = atomic_load(&s->state); /* seq_cst, as every state access */
+    bool owned = obj->ops == &nsem__mutex_ops ||
+                 (atomic_load_explicit(&s->flags, memory_order_relaxed) & NSEM_SLOT_EXCLUSIVE);
+    uint32_t owner = owned ? nsem_word_value(w) & NSEM_TOKEN_MASK : 0;
+    return (nsem_word_locker(w) && NSEM_TOKEN_CLIENT(nsem_word_locker(w)) == client_id) ||
+           (owner && NSEM_TOKEN_CLIENT(owner) == client_id);
+}
+
 bool nsem__obj_unlock_dead(struct nsem_obj *obj, uint32_t client_id)
 {
     struct nsem_slot *s = nsem__obj_slot(obj);

@@ -235,6 +235,23 @@ static DWORD process_client(struct nsem_client *c, uint32_t process, bool make, 
     return 0;
 }
 
+/* DUPLICATE_CLOSE_SOURCE. Closed by another process, the handle may be one a thread of `from` is
+ * using right now, in a wait-all holding the object's lock or as its owner: then `from` keeps a
+ * pin, so that its death, which visits its handles and pins, still frees what it held there. */
+static void close_source(struct nsem_client *c, struct nsem_client *from, uint32_t handle)
+{
+    struct nsem_obj *obj = nsem__handle_get(&from->handles, handle)->obj;
+    if (from != c && nsem__obj_held_by(obj, from->id) && !find_pin(from, obj, NULL)) {
+        struct nsem_pin *pin = malloc(sizeof *pin);
+        if (pin) {
+            *pin = (struct nsem_pin){obj, from->pins};
+            from->pins = pin;
+            nsem__obj_add_pin(obj);
+        }
+    }
+    nsem__handle_free(&from->handles, handle);
+}
+
 static uint32_t do_dup(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
 {
     const struct nsem_req_dup *r = req;
@@ -249,7 +266,7 @@ static uint32_t do_dup(struct nsem_client *c, const void *req, unsigned char *ou
     bool is_pseudo = r->handle == NSEM_PSEUDO_PROCESS_HANDLE;
     if (!is_pseudo && !(src = nsem__handle_get(&from->handles, r->handle))) return reply_status(out, ERROR_INVALID_HANDLE);
     const struct nsem_obj_ops *ops = is_pseudo ? &nsem__process_ops : src->obj->ops;
-    bool close_source = !is_pseudo && (r->options & DUPLICATE_CLOSE_SOURCE) &&
+    bool closing = !is_pseudo && (r->options & DUPLICATE_CLOSE_SOURCE) &&
                         !(src->flags & HANDLE_FLAG_PROTECT_FROM_CLOSE);
     uint32_t access = src->access;
     if ((r->options & ~known) || (r->attributes & ~NSEM_ATTR_ALL)) e = ERROR_INVALID_PARAMETER;
@@ -261,11 +278,11 @@ static uint32_t do_dup(struct nsem_client *c, const void *req, unsigned char *ou
     if (!e && is_pseudo) e = nsem__process_object(from->pid, c->uid, &pseudo.obj);
     if (e) {
         /* Windows closes the source whatever happened to the duplicate. */
-        if (close_source) nsem__handle_free(&from->handles, r->handle & ~3u);
+        if (closing) close_source(c, from, r->handle & ~3u);
         return reply_status(out, e);
     }
     uint32_t flags = (r->options & DUPLICATE_SAME_ATTRIBUTES) ? src->flags : attr_flags(r->attributes);
-    if (close_source && from == to) {
+    if (closing && from == to) {
         /* Closing the source and making the duplicate in one step keeps the handle value. */
         src->access = access;
         src->flags = flags;
@@ -273,7 +290,7 @@ static uint32_t do_dup(struct nsem_client *c, const void *req, unsigned char *ou
     }
     struct nsem_obj *obj = src->obj;
     nsem__obj_add_pin(obj); /* closing the source must not free what we are duplicating */
-    if (close_source) nsem__handle_free(&from->handles, r->handle & ~3u);
+    if (closing) close_source(c, from, r->handle & ~3u);
     /* Into a process that has not connected: above what it may still inherit (its values). */
     uint32_t base = nsem__client_unborn(to) ? nsem__inheritance_bound(to) : 0;
     uint32_t h = nsem__handle_alloc_from(&to->handles, base, obj, access, flags);

@@ -132,6 +132,8 @@ void nsem__slot_init_owner(struct nsem_slot *slot, const struct nsem_create_para
 /* A mutex or exclusive semaphore owned by a thread of a dead client: abandoned, waiters woken.
  * Returns false when a live wait-all has it locked just now (retry later). */
 bool nsem__obj_abandon_owned(struct nsem_obj *obj, uint32_t client_id, pid_t pid);
+/* Whether a thread of the client holds the object's wait-all lock, or owns it (mutex, exclusive). */
+bool nsem__obj_held_by(const struct nsem_obj *obj, uint32_t client_id);
 /* A dead client's wait-all lock on the object: released, the object unchanged. Returns whether
  * the dead client held it. */
 bool nsem__obj_unlock_dead(struct nsem_obj *obj, uint32_t client_id);
