@@ -38,7 +38,8 @@
     X(ERROR_PROCESS_ABORTED, "The process terminated unexpectedly.") \
     X(ERROR_PRIVILEGE_NOT_HELD, "A required privilege is not held by the client.") \
     X(ERROR_NO_SYSTEM_RESOURCES, "Insufficient system resources exist to complete the requested service.") \
-    X(ERROR_TIMEOUT, "This operation returned because the timeout period expired.")
+    X(ERROR_TIMEOUT, "This operation returned because the timeout period expired.") \
+    X(ERROR_NOT_ENOUGH_QUOTA, "Not enough quota is available to process this command.")
 
 const char *nsem__error_name(DWORD code);
 const char *nsem__error_message(DWORD code);

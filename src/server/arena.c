@@ -20,9 +20,14 @@ static uint32_t high_water = 1; /* slots [1, high_water) have been handed out at
 static uint32_t *free_ring; /* freed slot indexes, oldest at free_head */
 static uint32_t free_head, free_len, free_cap;
 static uint32_t in_use;
+/* Slots [1, slots) may be handed out: the whole arena, or fewer under NSEMD_TEST_ARENA_SLOTS, so
+ * that a test can fill the arena (ERROR_NO_SYSTEM_RESOURCES) without making four million objects. */
+static uint32_t slots = NSEM_ARENA_SLOTS;
 
 int nsem__arena_init(void)
 {
+    uint32_t n;
+    if (nsem__limit_parse(getenv("NSEMD_TEST_ARENA_SLOTS"), NSEM_ARENA_SLOTS, &n)) slots = n;
     arena_fd = memfd_create("nsem-arena", MFD_CLOEXEC);
     if (arena_fd < 0) return -errno;
     if (ftruncate(arena_fd, (off_t)NSEM_ARENA_BYTES) != 0) return -errno;
@@ -45,12 +50,12 @@ struct nsem_slot *nsem__arena_slot(uint32_t index)
 uint32_t nsem__arena_alloc(void)
 {
     uint32_t index;
-    if (free_len > QUARANTINE || (free_len > 0 && high_water >= NSEM_ARENA_SLOTS)) {
+    if (free_len > QUARANTINE || (free_len > 0 && high_water >= slots)) {
         index = free_ring[free_head];
         free_head = (free_head + 1) % free_cap;
         free_len--;
     } else {
-        if (high_water >= NSEM_ARENA_SLOTS) return 0;
+        if (high_water >= slots) return 0;
         index = high_water++;
     }
     struct nsem_slot *s = &arena[index];
@@ -89,4 +94,9 @@ void nsem__arena_free(uint32_t index)
 uint32_t nsem__arena_in_use(void)
 {
     return in_use;
+}
+
+bool nsem__arena_full(void)
+{
+    return high_water >= slots && free_len == 0;
 }

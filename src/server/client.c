@@ -472,6 +472,13 @@ static void inherit_from_ancestor(struct nsem_client *c)
         if (pid <= 1) return;
         struct nsem_client *a = client_of_pid(pid, c);
         if (!a) continue;
+        /* Past the limit on handles the child starts without the copies: its connection cannot
+         * be refused for it, as Windows would refuse to create the process. */
+        DWORD e = nsem__quota_handles(NULL, nsem__handle_table_count(&a->handles, true));
+        if (e) {
+            nsem__log("pid %d: no inherited handles: over the limit on handles", (int)c->pid);
+            return;
+        }
         struct nsem_handle_table copy;
         if (nsem__handle_table_copy(&copy, &a->handles, true) == 0) {
             nsem__handle_table_destroy(&c->handles);

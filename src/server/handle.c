@@ -1,17 +1,48 @@
 /*
  * handle.c — per-client handle tables. A handle value is (index + 1) << 2, so it is never 0 and
  * always a multiple of 4; the low two bits are ignored on lookup, as Windows does. A new handle
- * takes the lowest free index.
+ * takes the lowest free index. Every table's handles are counted in one total, which the limit on
+ * handles in all bounds (limits.c): a new handle passes nsem__quota_handles first.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "server/server.h"
 
-uint32_t nsem__handle_alloc(struct nsem_handle_table *t, struct nsem_obj *obj, uint32_t access, uint32_t flags)
+static uint32_t total; /* handles in every table */
+
+uint32_t nsem__handle_total(void)
+{
+    return total;
+}
+
+/* The lowest free index at or above the floor; t->size or more when the table must grow. */
+static uint32_t next_free(const struct nsem_handle_table *t)
 {
     uint32_t i = t->first_free > t->floor ? t->first_free : t->floor;
     while (i < t->size && t->entries[i].obj) i++;
+    return i;
+}
+
+bool nsem__handle_table_full(const struct nsem_handle_table *t)
+{
+    return next_free(t) >= NSEM_HANDLE_MAX_ENTRIES;
+}
+
+uint32_t nsem__handle_table_count(const struct nsem_handle_table *t, bool inheritable_only)
+{
+    if (!inheritable_only) return t->used;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < t->size; i++)
+        if (t->entries[i].obj && (t->entries[i].flags & HANDLE_FLAG_INHERIT)) n++;
+    return n;
+}
+
+uint32_t nsem__handle_alloc(struct nsem_handle_table *t, struct nsem_obj *obj, uint32_t access, uint32_t flags)
+{
+    /* The caller checked the quota; this is the backstop that keeps the limits true regardless. */
+    if (t->used >= nsem__limits.max_handles_per_process || total >= nsem__limits.max_handles) return 0;
+    uint32_t i = next_free(t);
     if (i >= t->size) {
         if (i >= NSEM_HANDLE_MAX_ENTRIES) return 0;
         uint32_t size = t->size ? t->size : 64;
@@ -25,6 +56,7 @@ uint32_t nsem__handle_alloc(struct nsem_handle_table *t, struct nsem_obj *obj, u
     t->entries[i] = (struct nsem_handle_entry){obj, access, flags};
     t->first_free = i + 1;
     t->used++;
+    total++;
     nsem__obj_add_handle(obj);
     return (i + 1) << 2;
 }
@@ -44,6 +76,7 @@ void nsem__handle_free(struct nsem_handle_table *t, uint32_t handle)
     t->entries[i] = (struct nsem_handle_entry){NULL, 0, 0};
     if (i < t->first_free) t->first_free = i;
     t->used--;
+    total--;
     nsem__obj_remove_handle(obj);
 }
 
@@ -71,6 +104,7 @@ int nsem__handle_table_copy(struct nsem_handle_table *dst, const struct nsem_han
         if (!e->obj || (inheritable_only && !(e->flags & HANDLE_FLAG_INHERIT))) continue;
         dst->entries[i] = *e; /* the same value, access and flags */
         dst->used++;
+        total++;
         nsem__obj_add_handle(e->obj);
     }
     while (dst->first_free < dst->size && dst->entries[dst->first_free].obj) dst->first_free++;

@@ -59,6 +59,8 @@ DWORD nsem__process_object(pid_t pid, uid_t uid, struct nsem_obj **out)
     struct stat st;
     if (stat(path, &st) != 0) return ERROR_INVALID_PARAMETER;
     if (st.st_uid != uid) return ERROR_ACCESS_DENIED; /* another user's process */
+    DWORD e = nsem__quota_objects();
+    if (e) return e;
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (pidfd < 0) return ERROR_INVALID_PARAMETER;
     struct process *p = calloc(1, sizeof *p);

@@ -54,8 +54,10 @@ static uint32_t reply_handle(unsigned char *out, DWORD error, struct nsem_client
     rep->hdr = (struct nsem_rep_hdr){sizeof *rep, error};
     struct nsem_handle_entry *e = nsem__handle_get(&c->handles, handle);
     if (nsem__is_undo(e->obj) && !(rep->undo_slot = nsem__undo_record_for(c, e->obj))) {
+        /* Why, asked before the free: it may destroy the object and give its slot back. */
+        DWORD why = nsem__arena_full() ? ERROR_NO_SYSTEM_RESOURCES : ERROR_NOT_ENOUGH_MEMORY;
         nsem__handle_free(&c->handles, handle);
-        return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
+        return reply_status(out, why);
     }
     rep->handle = handle;
     rep->slot = e->obj->slot;
@@ -98,6 +100,7 @@ static uint32_t open_existing(struct nsem_client *c, struct nsem_obj *obj, const
     if (obj->ops != ops) return reply_status(out, ERROR_INVALID_HANDLE);
     uint32_t granted;
     DWORD e = grant_open_access(ops, access, &granted);
+    if (!e) e = nsem__quota_handles(&c->handles, 1);
     if (e) return reply_status(out, e);
     uint32_t h = nsem__handle_alloc(&c->handles, obj, granted, attr_flags(attributes));
     if (!h) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
@@ -122,6 +125,10 @@ static uint32_t do_create(struct nsem_client *c, const void *req, unsigned char 
         struct nsem_obj *existing = nsem__ns_lookup(where.session, where.leaf, where.leaf_len);
         if (existing) return open_existing(c, existing, ops, r->access, r->attributes, ERROR_ALREADY_EXISTS, out);
     }
+    /* A new object and its first handle: both must fit the limits before anything is made. */
+    e = nsem__quota_objects();
+    if (!e) e = nsem__quota_handles(&c->handles, 1);
+    if (e) return reply_status(out, e);
     struct nsem_obj *obj = nsem__obj_create(ops, &p);
     if (!obj) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
     nsem__obj_add_pin(obj); /* holds the new object while it is being linked and handed out */
@@ -259,8 +266,11 @@ static uint32_t do_dup(struct nsem_client *c, const void *req, unsigned char *ou
     struct nsem_obj *obj = src->obj;
     nsem__obj_add_pin(obj); /* closing the source must not free what we are duplicating */
     if (close_source) nsem__handle_free(&from->handles, r->handle & ~3u);
-    uint32_t h = nsem__handle_alloc(&to->handles, obj, access, flags);
+    /* After the close: a handle moved between processes does not add to the total. */
+    e = nsem__quota_handles(&to->handles, 1);
+    uint32_t h = e ? 0 : nsem__handle_alloc(&to->handles, obj, access, flags);
     nsem__obj_remove_pin(obj);
+    if (e) return reply_status(out, e);
     if (!h) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
     return reply_handle(out, 0, to, h);
 }
@@ -275,6 +285,7 @@ static uint32_t do_open_process(struct nsem_client *c, const void *req, unsigned
     nsem__obj_add_pin(obj); /* a new process object lives by its handles: hold it until one exists */
     uint32_t granted;
     e = grant_open_access(&nsem__process_ops, r->access, &granted);
+    if (!e) e = nsem__quota_handles(&c->handles, 1);
     uint32_t h = e ? 0 : nsem__handle_alloc(&c->handles, obj, granted, attr_flags(r->attributes));
     nsem__obj_remove_pin(obj);
     if (e) return reply_status(out, e);
