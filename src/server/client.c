@@ -8,6 +8,10 @@
  * handles, and its pins; an object goes with its last reference.
  * A mutex that a live wait-all has locked at that moment cannot be abandoned yet: it is kept
  * (pinned) on a retry list and tried again on the next turn of the loop, never spun on.
+ *
+ * Fairness: a client's frames are handled in turns of at most FRAMES_PER_TURN frames or TURN_NS of
+ * work, one turn a pass of the loop, so a request waits for at most one turn of each busy client,
+ * however many frames they pipeline and whatever their frames cost.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,12 +19,14 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "server/server.h"
 
 #define OUT_MAX (1u << 20) /* a client that lets this much of its replies pile up is dropped */
 #define FRAMES_PER_TURN 64 /* then other clients get their turn: one client cannot starve the rest */
+#define TURN_NS 100000     /* nor with costly frames (STATS, HOLDERS): a turn ends after 100 us of them */
 
 static struct nsem_client *clients[NSEM_TOKEN_MAX_CLIENTS + 1]; /* by id; [0] unused */
 static uint32_t nclients;
@@ -216,12 +222,16 @@ static void client_destroy(struct nsem_client *c)
     free(c);
 }
 
+/* Every client, through the table by pid: a scan of its buckets, not of every possible id, which
+ * costs HOLDERS and STATS tens of microseconds each. */
+#define FOR_EACH_CLIENT(c) \
+    for (uint32_t bucket_ = 0; bucket_ < PID_BUCKETS; bucket_++) \
+        for (struct nsem_client *c = by_pid[bucket_]; c; c = c->pid_next)
+
 uint32_t nsem__clients_holding(const struct nsem_obj *obj, uint32_t *pids, uint32_t max)
 {
     uint32_t n = 0;
-    for (uint32_t id = 1; id <= NSEM_TOKEN_MAX_CLIENTS; id++) {
-        struct nsem_client *c = clients[id];
-        if (!c) continue;
+    FOR_EACH_CLIENT(c) {
         bool holds = false;
         for (uint32_t i = 0; i < c->handles.size && !holds; i++) holds = c->handles.entries[i].obj == obj;
         for (struct nsem_pin *p = c->pins; p && !holds; p = p->next) holds = p->obj == obj;
@@ -234,9 +244,7 @@ uint32_t nsem__clients_holding(const struct nsem_obj *obj, uint32_t *pids, uint3
 
 void nsem__clients_stats(struct nsem_server_stats *st)
 {
-    for (uint32_t id = 1; id <= NSEM_TOKEN_MAX_CLIENTS; id++) {
-        struct nsem_client *c = clients[id];
-        if (!c) continue;
+    FOR_EACH_CLIENT(c) {
         if (c->fd >= 0)
             st->clients++;
         else
@@ -299,6 +307,9 @@ static bool queue_reply(struct nsem_client *c, const unsigned char *rep, uint32_
 /* Clients with whole frames left in their input buffer after their turn. */
 static struct nsem_client *pending[NSEM_TOKEN_MAX_CLIENTS + 1];
 static uint32_t npending;
+/* One pass of the loop (its events, then the pending clients) is one turn: a client has frames
+ * handled at most once in it, so that one pass costs at most a turn of each busy client. */
+static uint64_t loop_turn = 1;
 
 static void set_pending(struct nsem_client *c, bool on)
 {
@@ -315,7 +326,15 @@ static void set_pending(struct nsem_client *c, bool on)
         }
 }
 
-/* Handles up to FRAMES_PER_TURN whole frames of the input buffer; false when the client must go. */
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Handles whole frames of the input buffer, up to FRAMES_PER_TURN or TURN_NS (at least one); false
+ * when the client must go. */
 static bool process_input(struct nsem_client *c)
 {
     static _Alignas(8) unsigned char rep[NSEM_MSG_MAX];
@@ -324,8 +343,10 @@ static bool process_input(struct nsem_client *c)
     static _Alignas(8) unsigned char req[NSEM_MSG_MAX];
     uint32_t off = 0, frames = 0;
     bool more = false;
+    uint64_t turn_end = now_ns() + TURN_NS;
+    c->turn = loop_turn;
     while (c->in_len - off >= sizeof(struct nsem_req_hdr)) {
-        if (frames++ == FRAMES_PER_TURN) {
+        if (frames++ == FRAMES_PER_TURN || (frames > 1 && now_ns() >= turn_end)) {
             more = true;
             break;
         }
@@ -353,19 +374,26 @@ bool nsem__clients_pending(void)
 
 void nsem__clients_run_pending(void)
 {
-    /* Copy: process_input may remove entries, and client_destroy frees clients. */
-    struct nsem_client *turn[64];
-    uint32_t n = npending < 64 ? npending : 64;
-    for (uint32_t i = 0; i < n; i++) turn[i] = pending[i];
-    for (uint32_t i = 0; i < n; i++)
-        if (!process_input(turn[i])) client_ended(turn[i]);
+    /* Every pending client gets one turn. By id, in a copy: a turn may end another client (a
+     * request that finds a closed connection of its pid), whose id only an orphan record, never
+     * pending, can take meanwhile. */
+    static uint32_t turn[NSEM_TOKEN_MAX_CLIENTS + 1];
+    uint32_t n = npending;
+    for (uint32_t i = 0; i < n; i++) turn[i] = pending[i]->id;
+    for (uint32_t i = 0; i < n; i++) {
+        struct nsem_client *c = clients[turn[i]];
+        if (c && c->pending && c->turn != loop_turn && !process_input(c)) client_ended(c);
+    }
+    loop_turn++;
 }
 
 /* One read per readiness: the level-triggered loop comes back while there is more. */
 static bool read_input(struct nsem_client *c)
 {
     for (;;) {
-        if (c->pending) return true; /* its buffered frames are served first, in turn */
+        /* Its buffered frames are served first, and one turn a pass: the level-triggered loop
+         * comes back for the rest. */
+        if (c->pending || c->turn == loop_turn) return true;
         if (c->in_cap - c->in_len < 4096) {
             uint32_t cap = c->in_cap ? c->in_cap * 2 : 8192;
             if (cap > 2 * NSEM_MSG_MAX) cap = 2 * NSEM_MSG_MAX;
