@@ -11,7 +11,9 @@
  *
  * Fairness: a client's frames are handled in turns of at most FRAMES_PER_TURN frames or TURN_NS of
  * work, one turn a pass of the loop, so a request waits for at most one turn of each busy client,
- * however many frames they pipeline and whatever their frames cost.
+ * however many frames they pipeline and whatever their frames cost. A client that lets OUT_MAX of
+ * replies pile up, or sends a malformed frame, is disconnected and destroyed as if its process had
+ * ended: only a connection closed by its own process (an exec) leaves inheritable handles behind.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -326,6 +328,15 @@ static void set_pending(struct nsem_client *c, bool on)
         }
 }
 
+/* The server ends a client's connection for what it did: the process lives on, but it has not
+ * exec'd, so it keeps nothing (client_ended). Returns false, for process_input. */
+static bool drop_client(struct nsem_client *c, const char *why)
+{
+    nsem__log("client %u (pid %d): %s: disconnected", c->id, (int)c->pid, why);
+    c->dropped = true;
+    return false;
+}
+
 static uint64_t now_ns(void)
 {
     struct timespec ts;
@@ -352,13 +363,13 @@ static bool process_input(struct nsem_client *c)
         }
         uint32_t len;
         memcpy(&len, c->in + off, sizeof len);
-        if (len < sizeof(struct nsem_req_hdr) || len > NSEM_MSG_MAX) return false;
+        if (len < sizeof(struct nsem_req_hdr) || len > NSEM_MSG_MAX) return drop_client(c, "bad frame length");
         if (c->in_len - off < len) break;
         int pass_fd = -1;
         memcpy(req, c->in + off, len);
         uint32_t rlen = nsem__dispatch(c, req, len, rep, &pass_fd);
-        if (rlen == 0) return false;
-        if (!queue_reply(c, rep, rlen, pass_fd)) return false;
+        if (rlen == 0) return drop_client(c, "malformed frame");
+        if (!queue_reply(c, rep, rlen, pass_fd)) return drop_client(c, "replies left unread");
         off += len;
     }
     memmove(c->in, c->in + off, c->in_len - off);
@@ -417,7 +428,7 @@ static bool read_input(struct nsem_client *c)
 static void client_ended(struct nsem_client *c)
 {
     nsem__undo_settle(c); /* first: it must see which locks the ended image still held */
-    int pidfd = c->greeted ? nsem__exec_pidfd(c->pid) : -1;
+    int pidfd = c->greeted && !c->dropped ? nsem__exec_pidfd(c->pid) : -1;
     if (pidfd < 0) {
         client_destroy(c);
         return;

@@ -225,6 +225,8 @@ struct nsem_client {
     uint32_t session;
     bool greeted;
     bool pending; /* whole frames wait in `in` for the next turn */
+    bool dropped; /* the server ends the connection (a malformed frame, replies left unread): the
+                     process is not taken to have exec'd, and loses every handle */
     uint64_t turn; /* the loop's turn in which it last had frames handled: one turn a loop each */
     int pidfd;    /* an exec'd client (fd -1): its process, watched for its exit; else -1 */
     struct nsem_client *pid_next; /* client.c's table by pid */
