@@ -398,6 +398,16 @@ void nsem__clients_run_pending(void)
     loop_turn++;
 }
 
+/* Whether more than one frame waits: the library sends one request at a time, so a client with
+ * more pipelines them, and is served in the pass's pending turns, after the others' requests. */
+static bool pipelines(const struct nsem_client *c)
+{
+    uint32_t len;
+    if (c->in_len < sizeof len) return false;
+    memcpy(&len, c->in, sizeof len);
+    return len >= sizeof(struct nsem_req_hdr) && len < c->in_len;
+}
+
 /* One read per readiness: the level-triggered loop comes back while there is more. */
 static bool read_input(struct nsem_client *c)
 {
@@ -419,6 +429,10 @@ static bool read_input(struct nsem_client *c)
         if (n < 0 && errno == EAGAIN) return true;
         if (n <= 0) return false;
         c->in_len += (uint32_t)n;
+        if (pipelines(c)) { /* its turn comes after those of the clients with one request */
+            set_pending(c, true);
+            return true;
+        }
         return process_input(c);
     }
 }
