@@ -95,6 +95,8 @@ TEST(limits_objects)
                    ERROR_NOT_ENOUGH_QUOTA);
     /* a process object is an object too: the first handle to a process makes it */
     ASSERT_REFUSED(OpenProcess(SYNCHRONIZE, FALSE, (DWORD)getppid()), ERROR_NOT_ENOUGH_QUOTA);
+    ASSERT_REFUSED(OpenProcess(0, FALSE, (DWORD)getppid()), ERROR_ACCESS_DENIED); /* checked first */
+    ASSERT_REFUSED(OpenProcess(SYNCHRONIZE, FALSE, 0), ERROR_INVALID_PARAMETER);
     HANDLE dup = (HANDLE)(uintptr_t)POISON;
     SetLastError(POISON);
     ASSERT(!DuplicateHandle(GetCurrentProcess(), GetCurrentProcess(), GetCurrentProcess(), &dup, 0, FALSE,

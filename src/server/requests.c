@@ -279,16 +279,17 @@ static uint32_t do_open_process(struct nsem_client *c, const void *req, unsigned
 {
     const struct nsem_req_open_process *r = req;
     if (r->attributes & ~NSEM_ATTR_ALL) return reply_status(out, ERROR_INVALID_PARAMETER);
+    /* The process, then the access, then the limits, as Windows: none of them makes anything. */
+    uint32_t granted;
+    DWORD e = nsem__process_check((pid_t)r->pid, c->uid);
+    if (!e) e = grant_open_access(&nsem__process_ops, r->access, &granted);
+    if (!e) e = nsem__quota_handles(&c->handles, 1);
     struct nsem_obj *obj;
-    DWORD e = nsem__process_object((pid_t)r->pid, c->uid, &obj);
+    if (!e) e = nsem__process_object((pid_t)r->pid, c->uid, &obj);
     if (e) return reply_status(out, e);
     nsem__obj_add_pin(obj); /* a new process object lives by its handles: hold it until one exists */
-    uint32_t granted;
-    e = grant_open_access(&nsem__process_ops, r->access, &granted);
-    if (!e) e = nsem__quota_handles(&c->handles, 1);
-    uint32_t h = e ? 0 : nsem__handle_alloc(&c->handles, obj, granted, attr_flags(r->attributes));
+    uint32_t h = nsem__handle_alloc(&c->handles, obj, granted, attr_flags(r->attributes));
     nsem__obj_remove_pin(obj);
-    if (e) return reply_status(out, e);
     if (!h) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
     return reply_handle(out, 0, c, h);
 }

@@ -87,6 +87,9 @@ extern const struct nsem_obj_ops nsem__process_ops;
  * such process), ERROR_ACCESS_DENIED (another user's), nsem__quota_objects' errors,
  * ERROR_NOT_ENOUGH_MEMORY. */
 DWORD nsem__process_object(pid_t pid, uid_t uid, struct nsem_obj **out);
+/* The checks of nsem__process_object that do not depend on making the object: 0 when pid names a
+ * process of uid, else its error. */
+DWORD nsem__process_check(pid_t pid, uid_t uid);
 pid_t nsem__process_pid(const struct nsem_obj *obj);
 const struct nsem_obj_ops *nsem__ops_for_type(uint32_t type); /* NULL for an unknown type */
 
