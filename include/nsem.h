@@ -24,7 +24,8 @@
  * (STATUS_INSUFFICIENT_RESOURCES). Either is checked after every other error of the call, and the
  * call then changes nothing. Closing handles (and the objects that go with them) gives the room
  * back. A fork() whose copy of the parent's handles would pass the limit on handles in all goes
- * ahead (a library cannot refuse a fork), but the child has none of them; posix_spawn(),
+ * ahead (a library cannot refuse a fork) without them: its handle values are invalid, but for
+ * copies of the inheritable ones that its first call gets if they fit then; posix_spawn(),
  * posix_spawnp() and system() fail with EAGAIN then, as CreateProcess fails when it cannot give a
  * child its inherited handles.
  *
