@@ -423,7 +423,8 @@ static uint32_t do_handles(struct nsem_client *c, const void *req, unsigned char
         struct nsem_handle_entry *e = &c->handles.entries[i];
         if (!e->obj) continue;
         uint32_t undo = nsem__is_undo(e->obj) ? nsem__undo_record_for(c, e->obj) : 0;
-        if (nsem__is_undo(e->obj) && !undo) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
+        if (nsem__is_undo(e->obj) && !undo)
+            return reply_status(out, nsem__arena_full() ? ERROR_NO_SYSTEM_RESOURCES : ERROR_NOT_ENOUGH_MEMORY);
         d[n++] = (struct nsem_handle_desc){(i + 1) << 2, e->obj->slot, e->access, e->obj->ops->type, e->flags, undo};
     }
     rep->next_cursor = i < c->handles.size ? i : 0;
