@@ -14,6 +14,21 @@
  * caller's with no group or other access: see README) or ERROR_NOT_ENOUGH_MEMORY; those are not
  * repeated below.
  *
+ * Limits. The server is per user, and so are its limits (nsem(1), LIMITS; docs/reliability.md):
+ * live objects (default 2,097,152), handles per process (default 1,048,576) and handles in all
+ * (default 4,194,304), set by NSEMD_MAX_OBJECTS, NSEMD_MAX_HANDLES_PER_PROCESS and
+ * NSEMD_MAX_HANDLES in the environment of the process that starts the server. A call that would
+ * pass one fails with ERROR_NOT_ENOUGH_QUOTA — Windows' code when its quota refuses a charge
+ * (STATUS_QUOTA_EXCEEDED) — and one that needs shared memory when the server's arena of object
+ * slots is full fails with ERROR_NO_SYSTEM_RESOURCES — Windows' code for a resource that is used up
+ * (STATUS_INSUFFICIENT_RESOURCES). Either is checked after every other error of the call, and the
+ * call then changes nothing. Closing handles (and the objects that go with them) gives the room
+ * back. A fork() whose copy of the parent's handles would pass the limit on handles in all goes
+ * ahead (a library cannot refuse a fork) without them: its handle values are invalid, but for
+ * copies of the inheritable ones that its first call gets if they fit then; posix_spawn(),
+ * posix_spawnp() and system() fail with EAGAIN then, as CreateProcess fails when it cannot give a
+ * child its inherited handles.
+ *
  * If the server dies (it is killed, say), every call blocked in a wait returns at once with
  * WAIT_FAILED and ERROR_PROCESS_ABORTED, as does the call whose request it was serving; from then
  * on the process's handles are closed (ERROR_INVALID_HANDLE), and the next call that needs the
@@ -181,6 +196,7 @@ typedef struct _SECURITY_ATTRIBUTES {
 #define ERROR_INVALID_SECURITY_DESCR 1338u
 #define ERROR_NO_SYSTEM_RESOURCES 1450u
 #define ERROR_TIMEOUT 1460u
+#define ERROR_NOT_ENOUGH_QUOTA 1816u
 
 /* ---------------------------------------------------------------------------------------------
  * Last error (per thread)
@@ -206,7 +222,10 @@ NSEM_EXTERN void SetLastError(DWORD dwErrCode);
 /* Creates a semaphore, or opens the existing one of that name (its counts are then ignored).
  * Success: a handle, with GetLastError() 0 for a new object or ERROR_ALREADY_EXISTS.
  * Failure: NULL with ERROR_INVALID_PARAMETER (lMaximumCount <= 0, lInitialCount < 0 or
- * > lMaximumCount; checked before the name), name errors (above). */
+ * > lMaximumCount; checked before the name), name errors (above), ERROR_NOT_ENOUGH_QUOTA (a new
+ * object past the limit on objects, or its handle past the limit on handles per process or in
+ * all; opening an existing object makes no object), ERROR_NO_SYSTEM_RESOURCES (a new object, and
+ * the arena is full; an undo semaphore needs a second slot for the caller's undo record). */
 NSEM_EXTERN HANDLE CreateSemaphoreA(LPSECURITY_ATTRIBUTES lpSemaphoreAttributes, LONG lInitialCount,
                                     LONG lMaximumCount, LPCSTR lpName);
 NSEM_EXTERN HANDLE CreateSemaphoreW(LPSECURITY_ATTRIBUTES lpSemaphoreAttributes, LONG lInitialCount,
@@ -224,7 +243,9 @@ NSEM_EXTERN HANDLE CreateSemaphoreExW(LPSECURITY_ATTRIBUTES lpSemaphoreAttribute
                                       DWORD dwDesiredAccess);
 /* Opens an existing semaphore. Failure: NULL with ERROR_INVALID_PARAMETER (lpName NULL),
  * ERROR_FILE_NOT_FOUND (no such name), ERROR_ACCESS_DENIED (no right requested, or a right the
- * type does not have), ERROR_PRIVILEGE_NOT_HELD (ACCESS_SYSTEM_SECURITY), name errors. */
+ * type does not have), ERROR_PRIVILEGE_NOT_HELD (ACCESS_SYSTEM_SECURITY), name errors,
+ * ERROR_NOT_ENOUGH_QUOTA (the handle would pass the limit on handles per process or in all),
+ * ERROR_NO_SYSTEM_RESOURCES (an undo semaphore new to the process, and the arena is full). */
 NSEM_EXTERN HANDLE OpenSemaphoreA(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCSTR lpName);
 NSEM_EXTERN HANDLE OpenSemaphoreW(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCWSTR lpName);
 /* Adds lReleaseCount to the count and reports the count before it.
@@ -334,14 +355,20 @@ NSEM_EXTERN BOOL SetHandleInformation(HANDLE hObject, DWORD dwMask, DWORD dwFlag
  * Failure: FALSE with ERROR_INVALID_HANDLE (bad source handle; bad process handle, or one of a
  * process that has ended or, as a source, never called nsem), ERROR_ACCESS_DENIED (more access than
  * the source handle has, or a process handle without PROCESS_DUP_HANDLE), ERROR_INVALID_PARAMETER
- * (unknown option bits). */
+ * (unknown option bits), ERROR_NOT_ENOUGH_QUOTA (the duplicate would pass the target's limit on
+ * handles per process, or the limit in all; or hSourceHandle is GetCurrentProcess() and its
+ * process object, new, would pass the limit on objects), ERROR_NO_SYSTEM_RESOURCES (the arena is
+ * full). With DUPLICATE_CLOSE_SOURCE the source is closed whatever the error, as on Windows; its
+ * close comes first, so a duplicate that only moves a handle never passes the limit in all. */
 NSEM_EXTERN BOOL DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSourceHandle, HANDLE hTargetProcessHandle,
                                  LPHANDLE lpTargetHandle, DWORD dwDesiredAccess, BOOL bInheritHandle,
                                  DWORD dwOptions);
 /* A handle to a process: signalled (for the wait functions) when it has ended; with
  * PROCESS_DUP_HANDLE, a source or target of DuplicateHandle. Failure: NULL with
  * ERROR_INVALID_PARAMETER (no such process, or 0), ERROR_ACCESS_DENIED (another user's process, or
- * no valid right requested). */
+ * no valid right requested), ERROR_NOT_ENOUGH_QUOTA (the limits on handles; or the process has no
+ * process object yet, and one more would pass the limit on objects), ERROR_NO_SYSTEM_RESOURCES (a
+ * new process object, and the arena is full). */
 NSEM_EXTERN HANDLE OpenProcess(DWORD dwDesiredAccess, BOOL bInheritHandle, DWORD dwProcessId);
 NSEM_EXTERN HANDLE GetCurrentProcess(void); /* (HANDLE)-1 */
 NSEM_EXTERN HANDLE GetCurrentThread(void);  /* (HANDLE)-2 */

@@ -45,7 +45,8 @@
     X(ERROR_INVALID_SID, "The security ID structure is invalid.") \
     X(ERROR_INVALID_SECURITY_DESCR, "The security descriptor structure is invalid.") \
     X(ERROR_NO_SYSTEM_RESOURCES, "Insufficient system resources exist to complete the requested service.") \
-    X(ERROR_TIMEOUT, "This operation returned because the timeout period expired.")
+    X(ERROR_TIMEOUT, "This operation returned because the timeout period expired.") \
+    X(ERROR_NOT_ENOUGH_QUOTA, "Not enough quota is available to process this command.")
 
 const char *nsem__error_name(DWORD code);
 const char *nsem__error_message(DWORD code);

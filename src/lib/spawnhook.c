@@ -5,6 +5,9 @@
  * server for a spawn ticket (a copy of its inheritable handles: server/inherit.c) and gives it to
  * the child's pid; for system(), whose command's pid is never known, the ticket covers the call.
  * A process that has not connected to the server is left alone: it has no handles to pass on.
+ * When the copies would pass the server's limit on handles (ERROR_NOT_ENOUGH_QUOTA), no child is
+ * started and the call fails with EAGAIN, as Windows' CreateProcess fails when it cannot give the
+ * child its inherited handles. Any other failure to get a ticket starts the child without it.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -36,9 +39,10 @@ int nsem__real_posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_
     return real_spawn ? real_spawn(pid, path, fa, attr, argv, envp) : -1;
 }
 
-/* One SPAWN request; returns the ticket of PREPARE (0: none). */
-static uint64_t spawn_request(uint32_t action, uint64_t ticket, pid_t pid)
+/* One SPAWN request; returns the ticket of PREPARE (0: none, and *error says why if not NULL). */
+static uint64_t spawn_request(uint32_t action, uint64_t ticket, pid_t pid, DWORD *error)
 {
+    if (error) *error = 0;
     if (!nsem__client_id()) return 0; /* not connected: nothing to pass on */
     struct nsem_req_spawn req = {{0, NSEM_OP_SPAWN}, action, (uint32_t)pid, (uint32_t)ticket, (uint32_t)(ticket >> 32)};
     struct nsem_rep_fork rep;
@@ -47,6 +51,7 @@ static uint64_t spawn_request(uint32_t action, uint64_t ticket, pid_t pid)
     DWORD e = nsem__request_locked(&req, sizeof req, NULL, 0, &rep, sizeof rep);
     nsem__conn_unlock();
     nsem__set_error(saved);
+    if (error) *error = e;
     if (e || action != NSEM_SPAWN_PREPARE) return 0;
     return (uint64_t)rep.ticket_hi << 32 | rep.ticket_lo;
 }
@@ -55,10 +60,12 @@ static int spawn_with_ticket(spawn_fn fn, pid_t *pid, const char *file, const po
                              const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
     if (!fn) return ENOSYS;
-    uint64_t ticket = spawn_request(NSEM_SPAWN_PREPARE, 0, 0);
+    DWORD e;
+    uint64_t ticket = spawn_request(NSEM_SPAWN_PREPARE, 0, 0, &e);
+    if (e == ERROR_NOT_ENOUGH_QUOTA) return EAGAIN;
     pid_t child = 0;
     int r = fn(&child, file, fa, attr, argv, envp);
-    if (ticket) spawn_request(r == 0 ? NSEM_SPAWN_BIND : NSEM_SPAWN_CANCEL, ticket, child);
+    if (ticket) spawn_request(r == 0 ? NSEM_SPAWN_BIND : NSEM_SPAWN_CANCEL, ticket, child, NULL);
     if (r == 0 && pid) *pid = child;
     return r;
 }
@@ -81,8 +88,13 @@ NSEM_EXTERN int system(const char *command)
 {
     pthread_once(&resolve_once, resolve);
     if (!real_system) return -1;
-    uint64_t ticket = command ? spawn_request(NSEM_SPAWN_PREPARE, 0, 0) : 0;
+    DWORD e = 0;
+    uint64_t ticket = command ? spawn_request(NSEM_SPAWN_PREPARE, 0, 0, &e) : 0;
+    if (e == ERROR_NOT_ENOUGH_QUOTA) {
+        errno = EAGAIN; /* system()'s "no child could be created" */
+        return -1;
+    }
     int r = real_system(command);
-    if (ticket) spawn_request(NSEM_SPAWN_CANCEL, ticket, 0);
+    if (ticket) spawn_request(NSEM_SPAWN_CANCEL, ticket, 0, NULL);
     return r;
 }

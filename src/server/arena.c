@@ -30,6 +30,9 @@ static bool recovered; /* the file was left by a server that died */
 static uint32_t *free_ring; /* freed slot indexes, oldest at free_head */
 static uint32_t free_head, free_len, free_cap;
 static uint32_t in_use;
+/* Slots below `slots` may be handed out: the whole arena, or NSEMD_TEST_ARENA_SLOTS after the
+ * client table, so that a test can fill the arena (ERROR_NO_SYSTEM_RESOURCES) without making four million objects. */
+static uint32_t slots = NSEM_ARENA_SLOTS;
 
 static void read_boot_id(uint8_t id[16])
 {
@@ -62,6 +65,9 @@ static bool usable_leftover(int fd, const uint8_t boot_id[16])
 
 int nsem__arena_init(const char *path)
 {
+    uint32_t n; /* the test knob counts the slots objects may take, after the header and client table */
+    if (nsem__limit_parse(getenv("NSEMD_TEST_ARENA_SLOTS"), NSEM_ARENA_SLOTS - NSEM_ARENA_FIRST_SLOT, &n))
+        slots = NSEM_ARENA_FIRST_SLOT + n;
     uint8_t boot_id[16];
     read_boot_id(boot_id);
     if (path) {
@@ -140,12 +146,12 @@ struct nsem_slot *nsem__arena_slot(uint32_t index)
 uint32_t nsem__arena_alloc(void)
 {
     uint32_t index;
-    if (free_len > QUARANTINE || (free_len > 0 && high_water >= NSEM_ARENA_SLOTS)) {
+    if (free_len > QUARANTINE || (free_len > 0 && high_water >= slots)) {
         index = free_ring[free_head];
         free_head = (free_head + 1) % free_cap;
         free_len--;
     } else {
-        if (high_water >= NSEM_ARENA_SLOTS) return 0;
+        if (high_water >= slots) return 0;
         index = high_water++;
         ((struct nsem_arena_header *)arena)->high_water = high_water; /* for a restarted server */
     }
@@ -185,4 +191,9 @@ void nsem__arena_free(uint32_t index)
 uint32_t nsem__arena_in_use(void)
 {
     return in_use;
+}
+
+bool nsem__arena_full(void)
+{
+    return high_water >= slots && free_len == 0;
 }

@@ -8,6 +8,12 @@
  * handles, and its pins; an object goes with its last reference.
  * A mutex that a live wait-all has locked at that moment cannot be abandoned yet: it is kept
  * (pinned) on a retry list and tried again on the next turn of the loop, never spun on.
+ *
+ * Fairness: a client's frames are handled in turns of at most FRAMES_PER_TURN frames or TURN_NS of
+ * work, one turn a pass of the loop, so a request waits for at most one turn of each busy client,
+ * however many frames they pipeline and whatever their frames cost. A client that lets OUT_MAX of
+ * replies pile up, or sends a malformed frame, is disconnected and destroyed as if its process had
+ * ended: only a connection closed by its own process (an exec) leaves inheritable handles behind.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,12 +22,14 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "server/server.h"
 
 #define OUT_MAX (1u << 20) /* a client that lets this much of its replies pile up is dropped */
 #define FRAMES_PER_TURN 64 /* then other clients get their turn: one client cannot starve the rest */
+#define TURN_NS 100000     /* nor with costly frames (STATS, HOLDERS): a turn ends after 100 us of them */
 
 static struct nsem_client *clients[NSEM_TOKEN_MAX_CLIENTS + 1]; /* by id; [0] unused */
 static uint32_t nclients;
@@ -241,12 +249,16 @@ static void client_destroy(struct nsem_client *c)
     free(c);
 }
 
+/* Every client, through the table by pid: a scan of its buckets, not of every possible id, which
+ * costs HOLDERS and STATS tens of microseconds each. */
+#define FOR_EACH_CLIENT(c) \
+    for (uint32_t bucket_ = 0; bucket_ < PID_BUCKETS; bucket_++) \
+        for (struct nsem_client *c = by_pid[bucket_]; c; c = c->pid_next)
+
 uint32_t nsem__clients_holding(const struct nsem_obj *obj, uint32_t *pids, uint32_t max)
 {
     uint32_t n = 0;
-    for (uint32_t id = 1; id <= NSEM_TOKEN_MAX_CLIENTS; id++) {
-        struct nsem_client *c = clients[id];
-        if (!c) continue;
+    FOR_EACH_CLIENT(c) {
         bool holds = false;
         for (uint32_t i = 0; i < c->handles.size && !holds; i++) holds = c->handles.entries[i].obj == obj;
         for (struct nsem_pin *p = c->pins; p && !holds; p = p->next) holds = p->obj == obj;
@@ -259,9 +271,7 @@ uint32_t nsem__clients_holding(const struct nsem_obj *obj, uint32_t *pids, uint3
 
 void nsem__clients_stats(struct nsem_server_stats *st)
 {
-    for (uint32_t id = 1; id <= NSEM_TOKEN_MAX_CLIENTS; id++) {
-        struct nsem_client *c = clients[id];
-        if (!c) continue;
+    FOR_EACH_CLIENT(c) {
         if (c->fd >= 0)
             st->clients++;
         else
@@ -324,6 +334,9 @@ static bool queue_reply(struct nsem_client *c, const unsigned char *rep, uint32_
 /* Clients with whole frames left in their input buffer after their turn. */
 static struct nsem_client *pending[NSEM_TOKEN_MAX_CLIENTS + 1];
 static uint32_t npending;
+/* One pass of the loop (its events, then the pending clients) is one turn: a client has frames
+ * handled at most once in it, so that one pass costs at most a turn of each busy client. */
+static uint64_t loop_turn = 1;
 
 static void set_pending(struct nsem_client *c, bool on)
 {
@@ -340,7 +353,24 @@ static void set_pending(struct nsem_client *c, bool on)
         }
 }
 
-/* Handles up to FRAMES_PER_TURN whole frames of the input buffer; false when the client must go. */
+/* The server ends a client's connection for what it did: the process lives on, but it has not
+ * exec'd, so it keeps nothing (client_ended). Returns false, for process_input. */
+static bool drop_client(struct nsem_client *c, const char *why)
+{
+    nsem__log("client %u (pid %d): %s: disconnected", c->id, (int)c->pid, why);
+    c->dropped = true;
+    return false;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Handles whole frames of the input buffer, up to FRAMES_PER_TURN or TURN_NS (at least one); false
+ * when the client must go. */
 static bool process_input(struct nsem_client *c)
 {
     static _Alignas(8) unsigned char rep[NSEM_MSG_MAX];
@@ -349,20 +379,22 @@ static bool process_input(struct nsem_client *c)
     static _Alignas(8) unsigned char req[NSEM_MSG_MAX];
     uint32_t off = 0, frames = 0;
     bool more = false;
+    uint64_t turn_end = now_ns() + TURN_NS;
+    c->turn = loop_turn;
     while (c->in_len - off >= sizeof(struct nsem_req_hdr)) {
-        if (frames++ == FRAMES_PER_TURN) {
+        if (frames++ == FRAMES_PER_TURN || (frames > 1 && now_ns() >= turn_end)) {
             more = true;
             break;
         }
         uint32_t len;
         memcpy(&len, c->in + off, sizeof len);
-        if (len < sizeof(struct nsem_req_hdr) || len > NSEM_MSG_MAX) return false;
+        if (len < sizeof(struct nsem_req_hdr) || len > NSEM_MSG_MAX) return drop_client(c, "bad frame length");
         if (c->in_len - off < len) break;
         int pass_fd = -1;
         memcpy(req, c->in + off, len);
         uint32_t rlen = nsem__dispatch(c, req, len, rep, &pass_fd);
-        if (rlen == 0) return false;
-        if (!queue_reply(c, rep, rlen, pass_fd)) return false;
+        if (rlen == 0) return drop_client(c, "malformed frame");
+        if (!queue_reply(c, rep, rlen, pass_fd)) return drop_client(c, "replies left unread");
         off += len;
     }
     memmove(c->in, c->in + off, c->in_len - off);
@@ -378,19 +410,36 @@ bool nsem__clients_pending(void)
 
 void nsem__clients_run_pending(void)
 {
-    /* Copy: process_input may remove entries, and client_destroy frees clients. */
-    struct nsem_client *turn[64];
-    uint32_t n = npending < 64 ? npending : 64;
-    for (uint32_t i = 0; i < n; i++) turn[i] = pending[i];
-    for (uint32_t i = 0; i < n; i++)
-        if (!process_input(turn[i])) client_ended(turn[i]);
+    /* Every pending client gets one turn. By id, in a copy: a turn may end another client (a
+     * request that finds a closed connection of its pid), whose id only an orphan record, never
+     * pending, can take meanwhile. */
+    static uint32_t turn[NSEM_TOKEN_MAX_CLIENTS + 1];
+    uint32_t n = npending;
+    for (uint32_t i = 0; i < n; i++) turn[i] = pending[i]->id;
+    for (uint32_t i = 0; i < n; i++) {
+        struct nsem_client *c = clients[turn[i]];
+        if (c && c->pending && c->turn != loop_turn && !process_input(c)) client_ended(c);
+    }
+    loop_turn++;
+}
+
+/* Whether more than one frame waits: the library sends one request at a time, so a client with
+ * more pipelines them, and is served in the pass's pending turns, after the others' requests. */
+static bool pipelines(const struct nsem_client *c)
+{
+    uint32_t len;
+    if (c->in_len < sizeof len) return false;
+    memcpy(&len, c->in, sizeof len);
+    return len >= sizeof(struct nsem_req_hdr) && len < c->in_len;
 }
 
 /* One read per readiness: the level-triggered loop comes back while there is more. */
 static bool read_input(struct nsem_client *c)
 {
     for (;;) {
-        if (c->pending) return true; /* its buffered frames are served first, in turn */
+        /* Its buffered frames are served first, and one turn a pass: the level-triggered loop
+         * comes back for the rest. */
+        if (c->pending || c->turn == loop_turn) return true;
         if (c->in_cap - c->in_len < 4096) {
             uint32_t cap = c->in_cap ? c->in_cap * 2 : 8192;
             if (cap > 2 * NSEM_MSG_MAX) cap = 2 * NSEM_MSG_MAX;
@@ -405,6 +454,10 @@ static bool read_input(struct nsem_client *c)
         if (n < 0 && errno == EAGAIN) return true;
         if (n <= 0) return false;
         c->in_len += (uint32_t)n;
+        if (pipelines(c)) { /* its turn comes after those of the clients with one request */
+            set_pending(c, true);
+            return true;
+        }
         return process_input(c);
     }
 }
@@ -414,7 +467,7 @@ static bool read_input(struct nsem_client *c)
 static void client_ended(struct nsem_client *c)
 {
     nsem__undo_settle(c); /* first: it must see which locks the ended image still held */
-    int pidfd = c->greeted ? nsem__exec_pidfd(c->pid) : -1;
+    int pidfd = c->greeted && !c->dropped ? nsem__exec_pidfd(c->pid) : -1;
     if (pidfd < 0) {
         client_destroy(c);
         return;
@@ -555,8 +608,15 @@ static void inherit(struct nsem_client *c, struct nsem_handle_table *inherited)
 static void inherit_from_ancestor(struct nsem_client *c)
 {
     struct nsem_client *a = known_ancestor(c);
+    if (!a) return;
+    /* Past the limit on handles the child starts without the copies: its connection cannot be
+     * refused for it, as Windows would refuse to create the process. */
+    if (nsem__quota_handles(NULL, nsem__handle_table_count(&a->handles, true))) {
+        nsem__log("pid %d: no inherited handles: over the limit on handles", (int)c->pid);
+        return;
+    }
     struct nsem_handle_table copy;
-    if (a && nsem__handle_table_copy(&copy, &a->handles, true) == 0) inherit(c, &copy);
+    if (nsem__handle_table_copy(&copy, &a->handles, true) == 0) inherit(c, &copy);
 }
 
 void nsem__client_adopt_inherited(struct nsem_client *c)

@@ -1,12 +1,44 @@
 /*
  * handle.c — per-client handle tables. A handle value is (index + 1) << 2, so it is never 0 and
  * always a multiple of 4; the low two bits are ignored on lookup, as Windows does. A new handle
- * takes the lowest free index.
+ * takes the lowest free index. Every table's handles are counted in one total, which the limit on
+ * handles in all bounds (limits.c): a new handle passes nsem__quota_handles first.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "server/server.h"
+
+static uint32_t total; /* handles in every table */
+
+uint32_t nsem__handle_total(void)
+{
+    return total;
+}
+
+/* The lowest free index at or above the floor and min_index; t->size or more when the table must
+ * grow. */
+static uint32_t next_free(const struct nsem_handle_table *t, uint32_t min_index)
+{
+    if (min_index < t->floor) min_index = t->floor;
+    uint32_t i = t->first_free > min_index ? t->first_free : min_index;
+    while (i < t->size && t->entries[i].obj) i++;
+    return i;
+}
+
+bool nsem__handle_table_full(const struct nsem_handle_table *t)
+{
+    return next_free(t, 0) >= NSEM_HANDLE_MAX_ENTRIES;
+}
+
+uint32_t nsem__handle_table_count(const struct nsem_handle_table *t, bool inheritable_only)
+{
+    if (!inheritable_only) return t->used;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < t->size; i++)
+        if (t->entries[i].obj && (t->entries[i].flags & HANDLE_FLAG_INHERIT)) n++;
+    return n;
+}
 
 /* Makes entry i exist; false when out of memory or over the bound. */
 static bool reserve(struct nsem_handle_table *t, uint32_t i)
@@ -23,16 +55,22 @@ static bool reserve(struct nsem_handle_table *t, uint32_t i)
     return true;
 }
 
+/* The caller checked the quota; this is the backstop that keeps the limits true regardless. */
+static bool over_limits(const struct nsem_handle_table *t)
+{
+    return t->used >= nsem__limits.max_handles_per_process || total >= nsem__limits.max_handles;
+}
+
 uint32_t nsem__handle_alloc_from(struct nsem_handle_table *t, uint32_t min_index, struct nsem_obj *obj, uint32_t access,
                                  uint32_t flags)
 {
-    if (min_index < t->floor) min_index = t->floor;
-    uint32_t i = t->first_free > min_index ? t->first_free : min_index;
-    while (i < t->size && t->entries[i].obj) i++;
+    if (over_limits(t)) return 0;
+    uint32_t i = next_free(t, min_index);
     if (!reserve(t, i)) return 0;
     t->entries[i] = (struct nsem_handle_entry){obj, access, flags};
     if (min_index <= t->first_free) t->first_free = i + 1; /* else free entries may remain below */
     t->used++;
+    total++;
     nsem__obj_add_handle(obj);
     return (i + 1) << 2;
 }
@@ -46,10 +84,12 @@ bool nsem__handle_install_at(struct nsem_handle_table *t, uint32_t handle, struc
                              uint32_t flags)
 {
     uint32_t index = handle >> 2;
-    if ((handle & 3) || index == 0 || !reserve(t, index - 1) || t->entries[index - 1].obj) return false;
+    if ((handle & 3) || index == 0 || over_limits(t) || !reserve(t, index - 1) || t->entries[index - 1].obj)
+        return false;
     t->entries[index - 1] = (struct nsem_handle_entry){obj, access, flags};
     while (t->first_free < t->size && t->entries[t->first_free].obj) t->first_free++;
     t->used++;
+    total++;
     nsem__obj_add_handle(obj);
     return true;
 }
@@ -69,6 +109,7 @@ void nsem__handle_free(struct nsem_handle_table *t, uint32_t handle)
     t->entries[i] = (struct nsem_handle_entry){NULL, 0, 0};
     if (i < t->first_free) t->first_free = i;
     t->used--;
+    total--;
     nsem__obj_remove_handle(obj);
 }
 
@@ -96,6 +137,7 @@ int nsem__handle_table_copy(struct nsem_handle_table *dst, const struct nsem_han
         if (!e->obj || (inheritable_only && !(e->flags & HANDLE_FLAG_INHERIT))) continue;
         dst->entries[i] = *e; /* the same value, access and flags */
         dst->used++;
+        total++;
         nsem__obj_add_handle(e->obj);
     }
     while (dst->first_free < dst->size && dst->entries[dst->first_free].obj) dst->first_free++;

@@ -61,6 +61,11 @@ uint32_t nsem__ticket_count(void)
 
 DWORD nsem__ticket_make(struct nsem_client *c, bool spawn, uint64_t *key)
 {
+    /* The copies count as handles from now on (the child's, once it exists): a copy that would
+     * pass the limit on handles is refused, as Windows fails CreateProcess when the child's handle
+     * table cannot be made. Its per-process limit holds: the child has no more than c. */
+    DWORD e = nsem__quota_handles(NULL, nsem__handle_table_count(&c->handles, spawn));
+    if (e) return e;
     struct ticket *t = malloc(sizeof *t);
     if (!t) return ERROR_NOT_ENOUGH_MEMORY;
     if (nsem__handle_table_copy(&t->handles, &c->handles, spawn) != 0) {

@@ -3,6 +3,12 @@
  * socket, and the epoll loop. It exits a grace period after its last client leaves.
  *
  *   nsemd [--socket PATH] [--foreground] [--grace MS]
+ *         [--max-objects N] [--max-handles-per-process N] [--max-handles N]
+ *
+ * The limits (limits.c) may also come from NSEMD_MAX_OBJECTS, NSEMD_MAX_HANDLES_PER_PROCESS and
+ * NSEMD_MAX_HANDLES, which a server started by libnsem inherits from the process that started it;
+ * an option wins over its variable. A value that is not a number in range is an error: the server
+ * does not start rather than run with a limit nobody asked for.
  *
  * Normally started by libnsem on the first call of any process (it then daemonizes). The socket
  * defaults to the path libnsem computes (common/paths.c); the lock "<socket>.lock" holds the pid of
@@ -138,8 +144,54 @@ static void daemonize(void)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: nsemd [--socket PATH] [--foreground] [--grace MS]\n");
+    fprintf(stderr, "usage: nsemd [--socket PATH] [--foreground] [--grace MS]\n"
+                    "             [--max-objects N] [--max-handles-per-process N] [--max-handles N]\n");
     exit(2);
+}
+
+/* One limit: its option, its variable, the largest value it may have, and where it goes. */
+struct limit_option {
+    const char *option, *variable;
+    uint32_t max;
+    uint32_t *value;
+};
+
+static const struct limit_option limit_options[] = {
+    {"--max-objects", "NSEMD_MAX_OBJECTS", NSEM_ARENA_SLOTS - 1, &nsem__limits.max_objects},
+    {"--max-handles-per-process", "NSEMD_MAX_HANDLES_PER_PROCESS", NSEM_HANDLE_MAX_ENTRIES,
+     &nsem__limits.max_handles_per_process},
+    {"--max-handles", "NSEMD_MAX_HANDLES", UINT32_MAX, &nsem__limits.max_handles},
+};
+#define LIMIT_OPTIONS (sizeof limit_options / sizeof limit_options[0])
+
+static void set_limit(const struct limit_option *l, const char *text, const char *from)
+{
+    if (!nsem__limit_parse(text, l->max, l->value)) {
+        fprintf(stderr, "nsemd: %s: \"%s\" is not a number from 1 to %u\n", from, text, l->max);
+        exit(2);
+    }
+}
+
+/* The variables first, so that options given too win. */
+static void limits_from_environment(void)
+{
+    for (size_t i = 0; i < LIMIT_OPTIONS; i++) {
+        const char *v = getenv(limit_options[i].variable);
+        if (v) set_limit(&limit_options[i], v, limit_options[i].variable);
+    }
+}
+
+/* argv[i] is a limit's option: takes its value, returns whether it was one. */
+static bool limit_from_option(int argc, char **argv, int *i)
+{
+    for (size_t k = 0; k < LIMIT_OPTIONS; k++) {
+        if (strcmp(argv[*i], limit_options[k].option) != 0) continue;
+        if (*i + 1 >= argc) usage();
+        *i += 1;
+        set_limit(&limit_options[k], argv[*i], limit_options[k].option);
+        return true;
+    }
+    return false;
 }
 
 int main(int argc, char **argv)
@@ -147,6 +199,7 @@ int main(int argc, char **argv)
     char sock_path[NSEM_PATH_MAX] = "";
     int foreground = 0;
     long grace_ms = getenv("NSEMD_GRACE_MS") ? atol(getenv("NSEMD_GRACE_MS")) : 5000;
+    limits_from_environment();
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
             if (strlen(argv[++i]) >= sizeof sock_path) usage();
@@ -155,6 +208,8 @@ int main(int argc, char **argv)
             foreground = 1;
         } else if (strcmp(argv[i], "--grace") == 0 && i + 1 < argc) {
             grace_ms = atol(argv[++i]);
+        } else if (limit_from_option(argc, argv, &i)) {
+            continue;
         } else {
             usage();
         }

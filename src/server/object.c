@@ -60,6 +60,7 @@ struct nsem_obj *nsem__obj_adopt(const struct nsem_obj_ops *ops, uint32_t slot)
 
 struct nsem_obj *nsem__obj_create(const struct nsem_obj_ops *ops, const struct nsem_create_params *p)
 {
+    if (live_objects >= nsem__limits.max_objects) return NULL; /* callers check nsem__quota_objects first */
     struct nsem_obj *obj = calloc(1, sizeof *obj);
     if (!obj) return NULL;
     uint32_t slot = nsem__arena_alloc();

@@ -45,13 +45,16 @@ static void on_exit_event(struct nsem_loop_item *item, uint32_t events)
     nsem__slot_wake(s);
 }
 
-DWORD nsem__process_object(pid_t pid, uid_t uid, struct nsem_obj **out)
+static struct process *process_of(pid_t pid)
 {
     for (struct process *p = processes; p; p = p->next)
-        if (p->pid == pid) {
-            *out = p->obj;
-            return 0;
-        }
+        if (p->pid == pid) return p;
+    return NULL;
+}
+
+DWORD nsem__process_check(pid_t pid, uid_t uid)
+{
+    if (process_of(pid)) return 0;
     if (pid <= 0) return ERROR_INVALID_PARAMETER;
     if (kill(pid, 0) != 0) return errno == EPERM ? ERROR_ACCESS_DENIED : ERROR_INVALID_PARAMETER;
     char path[64];
@@ -59,6 +62,19 @@ DWORD nsem__process_object(pid_t pid, uid_t uid, struct nsem_obj **out)
     struct stat st;
     if (stat(path, &st) != 0) return ERROR_INVALID_PARAMETER;
     if (st.st_uid != uid) return ERROR_ACCESS_DENIED; /* another user's process */
+    return 0;
+}
+
+DWORD nsem__process_object(pid_t pid, uid_t uid, struct nsem_obj **out)
+{
+    struct process *known = process_of(pid);
+    if (known) {
+        *out = known->obj;
+        return 0;
+    }
+    DWORD e = nsem__process_check(pid, uid);
+    if (!e) e = nsem__quota_objects();
+    if (e) return e;
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (pidfd < 0) return ERROR_INVALID_PARAMETER;
     struct process *p = calloc(1, sizeof *p);

@@ -54,8 +54,10 @@ static uint32_t reply_handle(unsigned char *out, DWORD error, struct nsem_client
     rep->hdr = (struct nsem_rep_hdr){sizeof *rep, error};
     struct nsem_handle_entry *e = nsem__handle_get(&c->handles, handle);
     if (nsem__is_undo(e->obj) && !(rep->undo_slot = nsem__undo_record_for(c, e->obj))) {
+        /* Why, asked before the free: it may destroy the object and give its slot back. */
+        DWORD why = nsem__arena_full() ? ERROR_NO_SYSTEM_RESOURCES : ERROR_NOT_ENOUGH_MEMORY;
         nsem__handle_free(&c->handles, handle);
-        return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
+        return reply_status(out, why);
     }
     rep->handle = handle;
     rep->slot = e->obj->slot;
@@ -111,6 +113,7 @@ static uint32_t open_existing(struct nsem_client *c, struct nsem_obj *obj, const
     if (obj->ops != ops) return reply_status(out, ERROR_INVALID_HANDLE);
     uint32_t granted;
     DWORD e = grant_open_access(ops, access, &granted);
+    if (!e) e = nsem__quota_handles(&c->handles, 1);
     if (e) return reply_status(out, e);
     uint32_t h = nsem__handle_alloc(&c->handles, obj, granted, attr_flags(attributes));
     if (!h) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
@@ -135,6 +138,10 @@ static uint32_t do_create(struct nsem_client *c, const void *req, unsigned char 
         struct nsem_obj *existing = nsem__ns_lookup(where.session, where.leaf, where.leaf_len);
         if (existing) return open_existing(c, existing, ops, r->access, r->attributes, ERROR_ALREADY_EXISTS, out);
     }
+    /* A new object and its first handle: both must fit the limits before anything is made. */
+    e = nsem__quota_objects();
+    if (!e) e = nsem__quota_handles(&c->handles, 1);
+    if (e) return reply_status(out, e);
     struct nsem_obj *obj = nsem__obj_create(ops, &p);
     if (!obj) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
     nsem__obj_add_pin(obj); /* holds the new object while it is being linked and handed out */
@@ -291,10 +298,13 @@ static uint32_t do_dup(struct nsem_client *c, const void *req, unsigned char *ou
     struct nsem_obj *obj = src->obj;
     nsem__obj_add_pin(obj); /* closing the source must not free what we are duplicating */
     if (closing) close_source(c, from, r->handle & ~3u);
+    /* After the close: a handle moved between processes does not add to the total. */
+    e = nsem__quota_handles(&to->handles, 1);
     /* Into a process that has not connected: above what it may still inherit (its values). */
     uint32_t base = nsem__client_unborn(to) ? nsem__inheritance_bound(to) : 0;
-    uint32_t h = nsem__handle_alloc_from(&to->handles, base, obj, access, flags);
+    uint32_t h = e ? 0 : nsem__handle_alloc_from(&to->handles, base, obj, access, flags);
     nsem__obj_remove_pin(obj);
+    if (e) return reply_status(out, e);
     if (!h) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
     return reply_handle(out, 0, to, h);
 }
@@ -303,15 +313,17 @@ static uint32_t do_open_process(struct nsem_client *c, const void *req, unsigned
 {
     const struct nsem_req_open_process *r = req;
     if (r->attributes & ~NSEM_ATTR_ALL) return reply_status(out, ERROR_INVALID_PARAMETER);
+    /* The process, then the access, then the limits, as Windows: none of them makes anything. */
+    uint32_t granted;
+    DWORD e = nsem__process_check((pid_t)r->pid, c->uid);
+    if (!e) e = grant_open_access(&nsem__process_ops, r->access, &granted);
+    if (!e) e = nsem__quota_handles(&c->handles, 1);
     struct nsem_obj *obj;
-    DWORD e = nsem__process_object((pid_t)r->pid, c->uid, &obj);
+    if (!e) e = nsem__process_object((pid_t)r->pid, c->uid, &obj);
     if (e) return reply_status(out, e);
     nsem__obj_add_pin(obj); /* a new process object lives by its handles: hold it until one exists */
-    uint32_t granted;
-    e = grant_open_access(&nsem__process_ops, r->access, &granted);
-    uint32_t h = e ? 0 : nsem__handle_alloc(&c->handles, obj, granted, attr_flags(r->attributes));
+    uint32_t h = nsem__handle_alloc(&c->handles, obj, granted, attr_flags(r->attributes));
     nsem__obj_remove_pin(obj);
-    if (e) return reply_status(out, e);
     if (!h) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
     return reply_handle(out, 0, c, h);
 }
@@ -445,7 +457,8 @@ static uint32_t do_handles(struct nsem_client *c, const void *req, unsigned char
         struct nsem_handle_entry *e = &c->handles.entries[i];
         if (!e->obj) continue;
         uint32_t undo = nsem__is_undo(e->obj) ? nsem__undo_record_for(c, e->obj) : 0;
-        if (nsem__is_undo(e->obj) && !undo) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
+        if (nsem__is_undo(e->obj) && !undo)
+            return reply_status(out, nsem__arena_full() ? ERROR_NO_SYSTEM_RESOURCES : ERROR_NOT_ENOUGH_MEMORY);
         d[n++] = (struct nsem_handle_desc){(i + 1) << 2, e->obj->slot, e->access, e->obj->ops->type, e->flags, undo};
     }
     rep->next_cursor = i < c->handles.size ? i : 0;

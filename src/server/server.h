@@ -50,6 +50,7 @@ struct nsem_slot *nsem__arena_slot(uint32_t index);
 uint32_t nsem__arena_alloc(void);         /* a zeroed slot index, 0 when the arena is full */
 void nsem__arena_free(uint32_t index);
 uint32_t nsem__arena_in_use(void);
+bool nsem__arena_full(void);              /* the next nsem__arena_alloc would return 0 */
 /* Publishes the server's liveness word in the arena header (liveness.c); 0 or -errno. */
 int nsem__liveness_publish(void);
 
@@ -92,8 +93,12 @@ extern const struct nsem_obj_ops nsem__mutex_ops;
 extern const struct nsem_obj_ops nsem__event_ops;
 extern const struct nsem_obj_ops nsem__process_ops;
 /* The process object of pid (one per process, made on first use): 0 or ERROR_INVALID_PARAMETER (no
- * such process), ERROR_ACCESS_DENIED (another user's), ERROR_NOT_ENOUGH_MEMORY. */
+ * such process), ERROR_ACCESS_DENIED (another user's), nsem__quota_objects' errors,
+ * ERROR_NOT_ENOUGH_MEMORY. */
 DWORD nsem__process_object(pid_t pid, uid_t uid, struct nsem_obj **out);
+/* The checks of nsem__process_object that do not depend on making the object: 0 when pid names a
+ * process of uid, else its error. */
+DWORD nsem__process_check(pid_t pid, uid_t uid);
 pid_t nsem__process_pid(const struct nsem_obj *obj);
 const struct nsem_obj_ops *nsem__ops_for_type(uint32_t type); /* NULL for an unknown type */
 
@@ -198,8 +203,15 @@ uint32_t nsem__handle_alloc_from(struct nsem_handle_table *t, uint32_t min_index
 struct nsem_handle_entry *nsem__handle_get(struct nsem_handle_table *t, uint32_t handle);
 /* Frees the entry and drops its handle reference. */
 void nsem__handle_free(struct nsem_handle_table *t, uint32_t handle);
+/* Handles in every table (clients, records, tickets): what the limit on handles counts. */
+uint32_t nsem__handle_total(void);
+/* The handles of t, or its inheritable ones: how many a copy of it would make. */
+uint32_t nsem__handle_table_count(const struct nsem_handle_table *t, bool inheritable_only);
+/* Whether t has no handle value left to give (see NSEM_HANDLE_MAX_ENTRIES and the floor). */
+bool nsem__handle_table_full(const struct nsem_handle_table *t);
 void nsem__handle_table_destroy(struct nsem_handle_table *t);
-/* A copy of src (or of its inheritable handles) with the same values; 0, or -1 out of memory. */
+/* A copy of src (or of its inheritable handles) with the same values; 0, or -1 out of memory. The
+ * caller has checked nsem__quota_handles for the copy's handles. */
 int nsem__handle_table_copy(struct nsem_handle_table *dst, const struct nsem_handle_table *src, bool inheritable_only);
 /* Closes every handle without HANDLE_FLAG_INHERIT (what exec does). */
 void nsem__handle_table_keep_inheritable(struct nsem_handle_table *t);
@@ -207,6 +219,29 @@ void nsem__handle_table_keep_inheritable(struct nsem_handle_table *t);
  * the lowest free one; src is left empty. (A handle that cannot be moved, out of memory, is
  * closed.) */
 void nsem__handle_table_merge(struct nsem_handle_table *dst, struct nsem_handle_table *src);
+
+/* ---- limits (limits.c) ------------------------------------------------------------------- */
+
+/* The defaults: room for bench/scale.c (a million objects and a million handles in one process)
+ * and twice that, within the arena and the handle table's own bounds. See docs/reliability.md. */
+#define NSEM_DEFAULT_MAX_OBJECTS (1u << 21)
+#define NSEM_DEFAULT_MAX_HANDLES_PER_PROCESS NSEM_HANDLE_MAX_ENTRIES
+#define NSEM_DEFAULT_MAX_HANDLES (1u << 22)
+
+struct nsem_limits {
+    uint32_t max_objects;             /* live objects, process objects included */
+    uint32_t max_handles_per_process; /* in one client's or record's table */
+    uint32_t max_handles;             /* in all tables, tickets included */
+};
+extern struct nsem_limits nsem__limits; /* set by main.c before the loop starts */
+/* Parses a limit: a decimal number from 1 to max, nothing else. */
+bool nsem__limit_parse(const char *text, uint32_t max, uint32_t *out);
+/* Room for one more object: 0, ERROR_NOT_ENOUGH_QUOTA (the limit) or ERROR_NO_SYSTEM_RESOURCES
+ * (the arena is full). */
+DWORD nsem__quota_objects(void);
+/* Room for n more handles in table t (NULL: a new table, such as a ticket's) and in all: 0,
+ * ERROR_NOT_ENOUGH_QUOTA, or ERROR_NO_SYSTEM_RESOURCES (t has no value left). */
+DWORD nsem__quota_handles(const struct nsem_handle_table *t, uint32_t n);
 
 /* ---- clients (client.c) ------------------------------------------------------------------- */
 
@@ -228,6 +263,9 @@ struct nsem_client {
     bool pending;     /* whole frames wait in `in` for the next turn */
     bool provisional; /* a record made only to hold handles duplicated into a process that has not
                          connected yet: what it inherits (a ticket, an ancestor's) is still to come */
+    bool dropped;     /* the server ends the connection (a malformed frame, replies left unread): the
+                         process is not taken to have exec'd, and loses every handle */
+    uint64_t turn;    /* the loop's turn in which it last had frames handled: one turn a loop each */
     int pidfd;    /* an exec'd client (fd -1): its process, watched for its exit; else -1 */
     bool recovering; /* a client of the crashed server whose handles are not known yet (recover.c) */
     struct nsem_alias *aliases; /* its private namespaces' aliases (privns.c) */
@@ -313,7 +351,8 @@ void nsem__aliases_destroy(struct nsem_client *c);
 /* ---- inheritance (inherit.c) ------------------------------------------------------------- */
 
 /* FORK: a ticket holding a copy of every handle of c, for its child to adopt at HELLO; or, with
- * spawn, of its inheritable handles, held by c until bound or cancelled. 0 or a Windows error. */
+ * spawn, of its inheritable handles, held by c until bound or cancelled. 0, ERROR_NOT_ENOUGH_QUOTA
+ * (the copies would pass the limit on handles) or ERROR_NOT_ENOUGH_MEMORY. */
 DWORD nsem__ticket_make(struct nsem_client *c, bool spawn, uint64_t *key);
 /* SPAWN BIND: the spawn ticket goes to the child pid (a record, as an exec'd image's). */
 DWORD nsem__spawn_bind(struct nsem_client *c, uint64_t key, pid_t pid);
