@@ -415,7 +415,7 @@ TEST(core_server_rejects_malformed)
     /* every op with a pad field refuses a non-zero one (in each the pad is the last field) */
     static const struct {
         uint32_t op, size;
-    } padded[] = {{NSEM_OP_CREATE, sizeof(struct nsem_req_create)},
+    } padded[] = {{NSEM_OP_SET_SECURITY, sizeof(struct nsem_req_set_security)},
                   {NSEM_OP_UNPIN, sizeof(struct nsem_req_unpin)},
                   {NSEM_OP_SET_HANDLE_INFO, sizeof(struct nsem_req_set_handle_info)},
                   {NSEM_OP_QUERY, sizeof(struct nsem_req_query)},

@@ -227,6 +227,7 @@ static void client_destroy(struct nsem_client *c)
     nsem__handle_table_destroy(&c->handles);
     set_pending(c, false);
     if (c->greeted) nsem__session_unref(c->session);
+    nsem__token_destroy(&c->token);
     if (c->pidfd >= 0) {
         nsem__loop_del(c->pidfd);
         close(c->pidfd);
@@ -428,6 +429,7 @@ static void client_ended(struct nsem_client *c)
     set_pending(c, false);
     nsem__session_unref(c->session);
     c->greeted = false;
+    nsem__token_destroy(&c->token); /* the new image may run as someone else: it says at its HELLO */
     nsem__loop_del(c->fd);
     close(c->fd);
     c->fd = -1;
