@@ -90,7 +90,7 @@ TEST(stats_count_what_this_process_holds)
     ASSERT_EQ(st.dwHandles, 5);
     ASSERT_EQ(st.dwUndoRecords, 1);
     /* four objects, the undo record, three names and the objects' one shared security descriptor
-     * (116 bytes: three chunks), for recover.c */
+     * (104 bytes: three chunks), for recover.c */
     ASSERT_EQ(st.dwArenaSlots, 11);
     ASSERT(ReleaseSemaphore(u, 1, NULL));
 
