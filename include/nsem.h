@@ -212,8 +212,8 @@ NSEM_EXTERN void SetLastError(DWORD dwErrCode);
  * > lMaximumCount; checked before the name), name errors (above), ERROR_INVALID_SECURITY_DESCR,
  * ERROR_INVALID_SID, ERROR_INVALID_ACL (a malformed lpSecurityDescriptor, even for an existing
  * name), ERROR_INVALID_OWNER (its owner is not the caller's user), ERROR_PRIVILEGE_NOT_HELD (a SACL
- * with anything but mandatory labels), ERROR_ACCESS_DENIED (the existing object's descriptor
- * refuses the access). */
+ * with anything but mandatory labels, or ACCESS_SYSTEM_SECURITY asked for by CreateSemaphoreEx),
+ * ERROR_ACCESS_DENIED (the existing object's descriptor refuses the access). */
 NSEM_EXTERN HANDLE CreateSemaphoreA(LPSECURITY_ATTRIBUTES lpSemaphoreAttributes, LONG lInitialCount,
                                     LONG lMaximumCount, LPCSTR lpName);
 NSEM_EXTERN HANDLE CreateSemaphoreW(LPSECURITY_ATTRIBUTES lpSemaphoreAttributes, LONG lInitialCount,

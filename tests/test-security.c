@@ -349,6 +349,11 @@ TEST(security_maximum_allowed)
         ASSERT_NOT_NULL(h);
         ASSERT_GLE(0);
         ASSERT_EQ_U(access_of(h), k->all);
+        /* ACCESS_SYSTEM_SECURITY takes the privilege even for a new object: nothing is made */
+        SetLastError(POISON);
+        ASSERT_NULL(k->create_ex(NULL, uniq("sacl"), ACCESS_SYSTEM_SECURITY | k->all));
+        ASSERT_GLE(ERROR_PRIVILEGE_NOT_HELD);
+        open_fails(k, SYNCHRONIZE, uniq("sacl"), ERROR_FILE_NOT_FOUND);
         SetLastError(POISON);
         HANDLE none = k->create_ex(&sa, uniq("none"), 0);
         ASSERT_NOT_NULL(none);

@@ -21,10 +21,15 @@
 /* An existing object is opened (Open*, Create* on an existing name, OpenProcess) by the caller's
  * token: Windows' access check over the object's descriptor (object.c). */
 
-/* A newly created object: no check; the handle gets the mapped rights that the type has. */
-static uint32_t grant_create_access(const struct nsem_obj_ops *ops, uint32_t requested)
+/* A newly created object: its descriptor is not checked (SPEC 11); the handle gets the mapped rights
+ * that the type has. ACCESS_SYSTEM_SECURITY still takes the privilege, as Windows asks it even of
+ * a new object's handle. */
+static DWORD grant_create_access(const struct nsem_token *t, const struct nsem_obj_ops *ops, uint32_t requested,
+                                 uint32_t *granted)
 {
-    return nsem__map_access(ops, requested) & ops->valid_access;
+    if ((requested & ACCESS_SYSTEM_SECURITY) && !t->privileged) return ERROR_PRIVILEGE_NOT_HELD;
+    *granted = nsem__map_access(ops, requested) & (ops->valid_access | ACCESS_SYSTEM_SECURITY);
+    return 0;
 }
 
 static uint32_t attr_flags(uint32_t attributes)
@@ -144,15 +149,17 @@ static uint32_t do_create(struct nsem_client *c, const void *req, unsigned char 
         struct nsem_obj *existing = nsem__ns_lookup(where.session, where.leaf, where.leaf_len);
         if (existing) return open_existing(c, existing, ops, r->access, r->attributes, ERROR_ALREADY_EXISTS, out);
     }
+    uint32_t granted;
     struct nsem_sd_entry *entry;
-    e = new_object_sd(c, sd, r->sd_len, &entry);
+    e = grant_create_access(&c->token, ops, r->access, &granted);
+    if (!e) e = new_object_sd(c, sd, r->sd_len, &entry);
     if (e) return reply_status(out, e);
     struct nsem_obj *obj = nsem__obj_create(ops, &p, entry);
     if (!obj) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
     nsem__obj_add_pin(obj); /* holds the new object while it is being linked and handed out */
     uint32_t h = 0;
     if (!r->name_len || nsem__ns_link(obj, where.session, where.leaf, where.leaf_len) == 0)
-        h = nsem__handle_alloc(&c->handles, obj, grant_create_access(ops, r->access), attr_flags(r->attributes));
+        h = nsem__handle_alloc(&c->handles, obj, granted, attr_flags(r->attributes));
     if (!h && obj->name) nsem__ns_unlink(obj);
     nsem__obj_remove_pin(obj);
     if (!h) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
