@@ -218,7 +218,8 @@ void nsem__recover(void)
     }
     for (uint32_t id = 1; id <= NSEM_TOKEN_MAX_CLIENTS; id++)
         if (dead[id]) settle(id, dead[id]);
-    nsem__log("recovered %u objects; %u processes to come back", nrecovered, pending);
+    nsem__log("recovered %u objects with %u security descriptors; %u processes to come back", nrecovered,
+              nsem__sd_count(), pending);
     free(kept);
     free(dead);
     if (pending == 0) finish();

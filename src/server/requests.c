@@ -18,9 +18,6 @@
 
 /* ---- access ------------------------------------------------------------------------------ */
 
-/* An existing object is opened (Open*, Create* on an existing name, OpenProcess) by the caller's
- * token: Windows' access check over the object's descriptor (object.c). */
-
 /* A newly created object: its descriptor is not checked (SPEC 11); the handle gets the mapped rights
  * that the type has. ACCESS_SYSTEM_SECURITY still takes the privilege, as Windows asks it even of
  * a new object's handle. */
@@ -95,7 +92,8 @@ static uint32_t do_hello(struct nsem_client *c, const void *req, unsigned char *
     return sizeof *rep;
 }
 
-/* Opens `obj` (found by name) for the client: the type first, then the access (SPEC 22). */
+/* Opens `obj` (found by name) for the client: the type first (SPEC 22), then Windows' access check
+ * of the caller's token over the object's descriptor (object.c). */
 static uint32_t open_existing(struct nsem_client *c, struct nsem_obj *obj, const struct nsem_obj_ops *ops,
                               uint32_t access, uint32_t attributes, DWORD success, unsigned char *out)
 {
