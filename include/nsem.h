@@ -485,6 +485,28 @@ typedef struct _GENERIC_MAPPING {
 #define DACL_SECURITY_INFORMATION 0x00000004u
 #define SACL_SECURITY_INFORMATION 0x00000008u
 #define LABEL_SECURITY_INFORMATION 0x00000010u
+#define PROTECTED_DACL_SECURITY_INFORMATION 0x80000000u
+#define PROTECTED_SACL_SECURITY_INFORMATION 0x40000000u
+#define UNPROTECTED_DACL_SECURITY_INFORMATION 0x20000000u
+#define UNPROTECTED_SACL_SECURITY_INFORMATION 0x10000000u
+
+/* The kinds of object of GetSecurityInfo and SetSecurityInfo; nsem's are all SE_KERNEL_OBJECT. */
+typedef enum _SE_OBJECT_TYPE {
+    SE_UNKNOWN_OBJECT_TYPE = 0,
+    SE_FILE_OBJECT,
+    SE_SERVICE,
+    SE_PRINTER,
+    SE_REGISTRY_KEY,
+    SE_LMSHARE,
+    SE_KERNEL_OBJECT,
+    SE_WINDOW_OBJECT,
+    SE_DS_OBJECT,
+    SE_DS_OBJECT_ALL,
+    SE_PROVIDER_DEFINED_OBJECT,
+    SE_WMIGUID_OBJECT,
+    SE_REGISTRY_WOW64_32KEY,
+    SE_REGISTRY_WOW64_64KEY
+} SE_OBJECT_TYPE;
 
 /* Converts an SDDL string ("O:S-1-22-1-1000D:P(A;;GA;;;WD)(D;OICI;0x1f0003;;;S-1-22-2-100)") to a
  * new self-relative descriptor; *SecurityDescriptorSize (if not NULL) gets its size. Parts O:, G:,
@@ -586,6 +608,24 @@ NSEM_EXTERN BOOL GetKernelObjectSecurity(HANDLE Handle, SECURITY_INFORMATION Req
  * ERROR_INVALID_OWNER (an owner other than the caller's user); nothing changes on failure. */
 NSEM_EXTERN BOOL SetKernelObjectSecurity(HANDLE Handle, SECURITY_INFORMATION SecurityInformation,
                                          PSECURITY_DESCRIPTOR SecurityDescriptor);
+/* GetKernelObjectSecurity into a new descriptor (*ppSecurityDescriptor, freed with LocalFree) and
+ * pointers into it to the parts asked for (NULL for a part absent or a NULL ACL). ObjectType must be
+ * SE_KERNEL_OBJECT. Without ppSecurityDescriptor the descriptor the pointers point into is never
+ * freed, as on Windows. Returns ERROR_SUCCESS or the error (GetLastError() is left alone):
+ * ERROR_INVALID_PARAMETER (another ObjectType, no output at all, or a part asked for with neither its
+ * pointer nor ppSecurityDescriptor), and GetKernelObjectSecurity's. */
+NSEM_EXTERN DWORD GetSecurityInfo(HANDLE handle, SE_OBJECT_TYPE ObjectType, SECURITY_INFORMATION SecurityInfo,
+                                  PSID *ppsidOwner, PSID *ppsidGroup, PACL *ppDacl, PACL *ppSacl,
+                                  PSECURITY_DESCRIPTOR *ppSecurityDescriptor);
+/* SetKernelObjectSecurity of a descriptor made of the parts SecurityInfo selects: a NULL pDacl with
+ * DACL_SECURITY_INFORMATION is a NULL DACL (everyone may do everything); the SACL (pSacl) goes with
+ * SACL_ or LABEL_SECURITY_INFORMATION; PROTECTED_DACL_ (_SACL_) SECURITY_INFORMATION sets
+ * SE_DACL_PROTECTED (SE_SACL_PROTECTED). ObjectType must be SE_KERNEL_OBJECT. Returns ERROR_SUCCESS
+ * or the error (GetLastError() is left alone): ERROR_INVALID_PARAMETER (another ObjectType),
+ * ERROR_INVALID_SID, ERROR_INVALID_ACL (a malformed part), and SetKernelObjectSecurity's (a NULL
+ * owner or group selected is ERROR_INVALID_SECURITY_DESCR). */
+NSEM_EXTERN DWORD SetSecurityInfo(HANDLE handle, SE_OBJECT_TYPE ObjectType, SECURITY_INFORMATION SecurityInfo,
+                                  PSID psidOwner, PSID psidGroup, PACL pDacl, PACL pSacl);
 
 /* ---------------------------------------------------------------------------------------------
  * nsem extensions

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "common/acl.h"
 #include "common/object_sd.h"
 #include "common/secdesc.h"
 #include "common/sddl.h"
@@ -251,6 +252,79 @@ NSEM_EXTERN BOOL SetKernelObjectSecurity(HANDLE Handle, SECURITY_INFORMATION Sec
     }
     free(sd);
     return e ? fail(e) : TRUE;
+}
+
+NSEM_EXTERN DWORD GetSecurityInfo(HANDLE handle, SE_OBJECT_TYPE ObjectType, SECURITY_INFORMATION SecurityInfo,
+                                  PSID *ppsidOwner, PSID *ppsidGroup, PACL *ppDacl, PACL *ppSacl,
+                                  PSECURITY_DESCRIPTOR *ppSecurityDescriptor)
+{
+    const SECURITY_INFORMATION sacl_parts = SACL_SECURITY_INFORMATION | LABEL_SECURITY_INFORMATION;
+    if (ObjectType != SE_KERNEL_OBJECT || !(ppsidOwner || ppsidGroup || ppDacl || ppSacl || ppSecurityDescriptor))
+        return ERROR_INVALID_PARAMETER;
+    /* Without the descriptor, a part asked for could only be given through its own pointer. */
+    if (!ppSecurityDescriptor && (((SecurityInfo & OWNER_SECURITY_INFORMATION) && !ppsidOwner) ||
+                                  ((SecurityInfo & GROUP_SECURITY_INFORMATION) && !ppsidGroup) ||
+                                  ((SecurityInfo & DACL_SECURITY_INFORMATION) && !ppDacl) ||
+                                  ((SecurityInfo & sacl_parts) && !ppSacl)))
+        return ERROR_INVALID_PARAMETER;
+    DWORD saved = GetLastError(), e = 0, needed = 0;
+    unsigned char *sd = NULL;
+    /* Asks for the length, then for the descriptor, again if it grew meanwhile. */
+    while (!GetKernelObjectSecurity(handle, SecurityInfo, sd, sd ? needed : 0, &needed)) {
+        e = GetLastError();
+        free(sd);
+        sd = NULL;
+        if (e != ERROR_INSUFFICIENT_BUFFER) break;
+        if (!(sd = malloc(needed))) {
+            e = ERROR_NOT_ENOUGH_MEMORY;
+            break;
+        }
+        e = 0;
+    }
+    nsem__set_error(saved);
+    if (e) return e;
+    struct nsem_sd parts;
+    nsem__sd_check(sd, needed, &parts); /* the server's, canonical: the parts are where it says */
+    if (ppsidOwner) *ppsidOwner = (PSID)parts.owner;
+    if (ppsidGroup) *ppsidGroup = (PSID)parts.group;
+    if (ppDacl) *ppDacl = (PACL)parts.dacl;
+    if (ppSacl) *ppSacl = (PACL)parts.sacl;
+    if (ppSecurityDescriptor) *ppSecurityDescriptor = sd;
+    return ERROR_SUCCESS;
+}
+
+NSEM_EXTERN DWORD SetSecurityInfo(HANDLE handle, SE_OBJECT_TYPE ObjectType, SECURITY_INFORMATION SecurityInfo,
+                                  PSID psidOwner, PSID psidGroup, PACL pDacl, PACL pSacl)
+{
+    if (ObjectType != SE_KERNEL_OBJECT) return ERROR_INVALID_PARAMETER;
+    struct nsem_sd parts = {0};
+    if (SecurityInfo & OWNER_SECURITY_INFORMATION) parts.owner = psidOwner;
+    if (SecurityInfo & GROUP_SECURITY_INFORMATION) parts.group = psidGroup;
+    if (SecurityInfo & DACL_SECURITY_INFORMATION) {
+        parts.dacl_present = true;
+        parts.dacl = (const unsigned char *)pDacl;
+        if (SecurityInfo & PROTECTED_DACL_SECURITY_INFORMATION) parts.control |= SE_DACL_PROTECTED;
+    }
+    if (SecurityInfo & (SACL_SECURITY_INFORMATION | LABEL_SECURITY_INFORMATION)) {
+        parts.sacl_present = true;
+        parts.sacl = (const unsigned char *)pSacl;
+        if (SecurityInfo & PROTECTED_SACL_SECURITY_INFORMATION) parts.control |= SE_SACL_PROTECTED;
+    }
+    /* The parts come without lengths: their own headers are believed, as Windows does. */
+    const unsigned char *sids[2] = {parts.owner, parts.group}, *acls[2] = {parts.dacl, parts.sacl};
+    for (int i = 0; i < 2; i++) {
+        if (sids[i] && !nsem__sid_valid(sids[i], NSEM_SID_MAX_SIZE)) return ERROR_INVALID_SID;
+        if (acls[i] && nsem__acl_check(acls[i], nsem__acl_size(acls[i])) != 0) return ERROR_INVALID_ACL;
+    }
+    unsigned char *sd;
+    size_t len;
+    DWORD e = nsem__sd_build(&parts, &sd, &len);
+    if (e) return e;
+    DWORD saved = GetLastError();
+    if (!SetKernelObjectSecurity(handle, SecurityInfo, sd)) e = GetLastError();
+    nsem__set_error(saved);
+    free(sd);
+    return e;
 }
 
 /* ---- memory ------------------------------------------------------------------------------- */
