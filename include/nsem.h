@@ -219,31 +219,45 @@ NSEM_EXTERN void SetLastError(DWORD dwErrCode);
  * namespace link such as "Global" itself), ERROR_FILENAME_EXCED_RANGE (A names only).
  * ------------------------------------------------------------------------------------------- */
 
-/* Creates a semaphore, or opens the existing one of that name (its counts are then ignored).
+/* Creates a semaphore, or opens the existing one of that name (its counts and security descriptor
+ * are then ignored, and SEMAPHORE_ALL_ACCESS must pass its descriptor's access check).
+ * lpSemaphoreAttributes: NULL, or bInheritHandle and lpSecurityDescriptor, a self-relative
+ * descriptor for the new object (NULL: the default one, see "Security" below; what it lacks is
+ * taken from the default, so a blank one, a NULL DACL and an empty DACL are all accepted).
  * Success: a handle, with GetLastError() 0 for a new object or ERROR_ALREADY_EXISTS.
  * Failure: NULL with ERROR_INVALID_PARAMETER (lMaximumCount <= 0, lInitialCount < 0 or
- * > lMaximumCount; checked before the name), name errors (above), ERROR_NOT_ENOUGH_QUOTA (a new
- * object past the limit on objects, or its handle past the limit on handles per process or in
- * all; opening an existing object makes no object), ERROR_NO_SYSTEM_RESOURCES (a new object, and
+ * > lMaximumCount; checked before the name), name errors (above), ERROR_INVALID_SECURITY_DESCR,
+ * ERROR_INVALID_SID, ERROR_INVALID_ACL (a malformed lpSecurityDescriptor, even for an existing
+ * name), ERROR_INVALID_OWNER (its owner is not the caller's user), ERROR_PRIVILEGE_NOT_HELD (a SACL
+ * with anything but mandatory labels, or ACCESS_SYSTEM_SECURITY asked for by CreateSemaphoreEx),
+ * ERROR_ACCESS_DENIED (the existing object's descriptor refuses the access), ERROR_NOT_ENOUGH_QUOTA
+ * (a new object past the limit on objects, or its handle past the limit on handles per process or
+ * in all; opening an existing object makes no object), ERROR_NO_SYSTEM_RESOURCES (a new object, and
  * the arena is full; an undo semaphore needs a second slot for the caller's undo record). */
 NSEM_EXTERN HANDLE CreateSemaphoreA(LPSECURITY_ATTRIBUTES lpSemaphoreAttributes, LONG lInitialCount,
                                     LONG lMaximumCount, LPCSTR lpName);
 NSEM_EXTERN HANDLE CreateSemaphoreW(LPSECURITY_ATTRIBUTES lpSemaphoreAttributes, LONG lInitialCount,
                                     LONG lMaximumCount, LPCWSTR lpName);
-/* As CreateSemaphore, with the access of the new handle. dwFlags: 0, SEMAPHORE_EXCLUSIVE (see
+/* As CreateSemaphore, with the access of the new handle: a new object's handle gets exactly
+ * dwDesiredAccess (generic rights mapped, MAXIMUM_ALLOWED as GENERIC_ALL, rights the type lacks
+ * dropped; even 0), with no access check; an existing object's is checked against its descriptor
+ * (0: ERROR_ACCESS_DENIED). dwFlags: 0, SEMAPHORE_EXCLUSIVE (see
  * "Exclusive semaphores" below: lMaximumCount must be 1, lInitialCount 1 is free and 0 is owned
  * by the calling thread) or SEMAPHORE_UNDO (see "Undo semaphores"); any other bit, both bits, or
- * an exclusive semaphore with another maximum, fails with ERROR_INVALID_PARAMETER. Opening an
- * existing object with dwDesiredAccess that maps to no right fails with ERROR_ACCESS_DENIED. */
+ * an exclusive semaphore with another maximum, fails with ERROR_INVALID_PARAMETER. */
 NSEM_EXTERN HANDLE CreateSemaphoreExA(LPSECURITY_ATTRIBUTES lpSemaphoreAttributes, LONG lInitialCount,
                                       LONG lMaximumCount, LPCSTR lpName, DWORD dwFlags,
                                       DWORD dwDesiredAccess);
 NSEM_EXTERN HANDLE CreateSemaphoreExW(LPSECURITY_ATTRIBUTES lpSemaphoreAttributes, LONG lInitialCount,
                                       LONG lMaximumCount, LPCWSTR lpName, DWORD dwFlags,
                                       DWORD dwDesiredAccess);
-/* Opens an existing semaphore. Failure: NULL with ERROR_INVALID_PARAMETER (lpName NULL),
- * ERROR_FILE_NOT_FOUND (no such name), ERROR_ACCESS_DENIED (no right requested, or a right the
- * type does not have), ERROR_PRIVILEGE_NOT_HELD (ACCESS_SYSTEM_SECURITY), name errors,
+/* Opens an existing semaphore with dwDesiredAccess (generic rights mapped; MAXIMUM_ALLOWED: every
+ * right the descriptor grants), if the object's security descriptor grants it to the caller.
+ * Failure: NULL with ERROR_INVALID_PARAMETER (lpName NULL), ERROR_FILE_NOT_FOUND (no such name;
+ * before any access check), ERROR_INVALID_HANDLE (another type's name; before the access check),
+ * ERROR_ACCESS_DENIED (the descriptor refuses a right requested — a right the type does not have
+ * is never granted — or no right is requested), ERROR_PRIVILEGE_NOT_HELD
+ * (ACCESS_SYSTEM_SECURITY: nsem enables no privilege, not even root's), name errors,
  * ERROR_NOT_ENOUGH_QUOTA (the handle would pass the limit on handles per process or in all),
  * ERROR_NO_SYSTEM_RESOURCES (an undo semaphore new to the process, and the arena is full). */
 NSEM_EXTERN HANDLE OpenSemaphoreA(DWORD dwDesiredAccess, BOOL bInheritHandle, LPCSTR lpName);
@@ -350,25 +364,31 @@ NSEM_EXTERN BOOL SetHandleInformation(HANDLE hObject, DWORD dwMask, DWORD dwFlag
  * (*lpTargetHandle) is valid in the target, which the caller tells it out of band; a target that
  * has not called nsem yet holds it from now on. hSourceHandle GetCurrentProcess() duplicates the
  * source process's own process handle. dwOptions: DUPLICATE_SAME_ACCESS (else dwDesiredAccess,
- * generic rights mapped; 0 is allowed), DUPLICATE_CLOSE_SOURCE (in the source process; within one
- * process the duplicate keeps the value), DUPLICATE_SAME_ATTRIBUTES.
+ * generic rights mapped; 0 is allowed; rights the source handle lacks are granted only if the
+ * object's security descriptor grants them to the caller, and to the target process),
+ * DUPLICATE_CLOSE_SOURCE (in the source process; within one process the duplicate keeps the
+ * value), DUPLICATE_SAME_ATTRIBUTES.
  * Failure: FALSE with ERROR_INVALID_HANDLE (bad source handle; bad process handle, or one of a
  * process that has ended or, as a source, never called nsem), ERROR_ACCESS_DENIED (more access than
- * the source handle has, or a process handle without PROCESS_DUP_HANDLE), ERROR_INVALID_PARAMETER
- * (unknown option bits), ERROR_NOT_ENOUGH_QUOTA (the duplicate would pass the target's limit on
- * handles per process, or the limit in all; or hSourceHandle is GetCurrentProcess() and its
- * process object, new, would pass the limit on objects), ERROR_NO_SYSTEM_RESOURCES (the arena is
- * full). With DUPLICATE_CLOSE_SOURCE the source is closed whatever the error, as on Windows; its
- * close comes first, so a duplicate that only moves a handle never passes the limit in all. */
+ * the source handle has that the descriptor refuses, any right the type does not have, or a
+ * process handle without PROCESS_DUP_HANDLE), ERROR_PRIVILEGE_NOT_HELD (ACCESS_SYSTEM_SECURITY
+ * asked for), ERROR_INVALID_PARAMETER (unknown option bits), ERROR_NOT_ENOUGH_QUOTA (the duplicate
+ * would pass the target's limit on handles per process, or the limit in all; or hSourceHandle is
+ * GetCurrentProcess() and its process object, new, would pass the limit on objects),
+ * ERROR_NO_SYSTEM_RESOURCES (the arena is full). With DUPLICATE_CLOSE_SOURCE the source is closed
+ * whatever the error, as on Windows; its close comes first, so a duplicate that only moves a
+ * handle never passes the limit in all. */
 NSEM_EXTERN BOOL DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSourceHandle, HANDLE hTargetProcessHandle,
                                  LPHANDLE lpTargetHandle, DWORD dwDesiredAccess, BOOL bInheritHandle,
                                  DWORD dwOptions);
 /* A handle to a process: signalled (for the wait functions) when it has ended; with
- * PROCESS_DUP_HANDLE, a source or target of DuplicateHandle. Failure: NULL with
- * ERROR_INVALID_PARAMETER (no such process, or 0), ERROR_ACCESS_DENIED (another user's process, or
- * no valid right requested), ERROR_NOT_ENOUGH_QUOTA (the limits on handles; or the process has no
- * process object yet, and one more would pass the limit on objects), ERROR_NO_SYSTEM_RESOURCES (a
- * new process object, and the arena is full). */
+ * PROCESS_DUP_HANDLE, a source or target of DuplicateHandle. A process object's security
+ * descriptor is Windows' default for a process: its user and Local System have every right.
+ * Failure: NULL with ERROR_INVALID_PARAMETER (no such process, or 0), ERROR_ACCESS_DENIED (another
+ * user's process, or the descriptor refuses a right requested, or none is requested),
+ * ERROR_NOT_ENOUGH_QUOTA (the limits on handles; or the process has no process object yet, and one
+ * more would pass the limit on objects), ERROR_NO_SYSTEM_RESOURCES (a new process object, and the
+ * arena is full). */
 NSEM_EXTERN HANDLE OpenProcess(DWORD dwDesiredAccess, BOOL bInheritHandle, DWORD dwProcessId);
 NSEM_EXTERN HANDLE GetCurrentProcess(void); /* (HANDLE)-1 */
 NSEM_EXTERN HANDLE GetCurrentThread(void);  /* (HANDLE)-2 */
@@ -495,6 +515,28 @@ typedef struct _GENERIC_MAPPING {
 #define DACL_SECURITY_INFORMATION 0x00000004u
 #define SACL_SECURITY_INFORMATION 0x00000008u
 #define LABEL_SECURITY_INFORMATION 0x00000010u
+#define PROTECTED_DACL_SECURITY_INFORMATION 0x80000000u
+#define PROTECTED_SACL_SECURITY_INFORMATION 0x40000000u
+#define UNPROTECTED_DACL_SECURITY_INFORMATION 0x20000000u
+#define UNPROTECTED_SACL_SECURITY_INFORMATION 0x10000000u
+
+/* The kinds of object of GetSecurityInfo and SetSecurityInfo; nsem's are all SE_KERNEL_OBJECT. */
+typedef enum _SE_OBJECT_TYPE {
+    SE_UNKNOWN_OBJECT_TYPE = 0,
+    SE_FILE_OBJECT,
+    SE_SERVICE,
+    SE_PRINTER,
+    SE_REGISTRY_KEY,
+    SE_LMSHARE,
+    SE_KERNEL_OBJECT,
+    SE_WINDOW_OBJECT,
+    SE_DS_OBJECT,
+    SE_DS_OBJECT_ALL,
+    SE_PROVIDER_DEFINED_OBJECT,
+    SE_WMIGUID_OBJECT,
+    SE_REGISTRY_WOW64_32KEY,
+    SE_REGISTRY_WOW64_64KEY
+} SE_OBJECT_TYPE;
 
 /* Converts an SDDL string ("O:S-1-22-1-1000D:P(A;;GA;;;WD)(D;OICI;0x1f0003;;;S-1-22-2-100)") to a
  * new self-relative descriptor; *SecurityDescriptorSize (if not NULL) gets its size. Parts O:, G:,
@@ -560,6 +602,60 @@ NSEM_EXTERN BOOL IsValidSecurityDescriptor(PSECURITY_DESCRIPTOR pSecurityDescrip
 NSEM_EXTERN DWORD GetSecurityDescriptorLength(PSECURITY_DESCRIPTOR pSecurityDescriptor);
 /* Frees what the functions above returned. Returns NULL (also for NULL). */
 NSEM_EXTERN HLOCAL LocalFree(HLOCAL hMem);
+
+/* ---- Security of objects -------------------------------------------------------------------
+ * Every semaphore, mutex, event and process object has a security descriptor, kept by the server.
+ * An object created without one gets the default: owner the creator's user, group its primary
+ * group, DACL "(A;;GA;;;<user>)(A;;GA;;;SY)" (the creator and Local System may do everything). Who
+ * asks is the calling process as the kernel knows it: its user, primary group and supplementary
+ * groups (and Everyone, Authenticated Users, Users; root is also Local System and Administrators).
+ * Opening an existing object (Open*, Create* of an existing name, OpenProcess, DuplicateHandle for
+ * more than the source has) runs Windows' access check over the descriptor. See docs/security.md. */
+
+/* Copies the parts of the object's security descriptor that RequestedInformation selects
+ * (OWNER_, GROUP_, DACL_, SACL_, LABEL_SECURITY_INFORMATION; other bits are ignored) into
+ * pSecurityDescriptor as a self-relative descriptor; *lpnLengthNeeded gets its length.
+ * The handle needs READ_CONTROL for owner, group, DACL and label, ACCESS_SYSTEM_SECURITY for the
+ * SACL. LABEL_SECURITY_INFORMATION gives a SACL of the object's mandatory labels only.
+ * Failure: FALSE with ERROR_NOACCESS (lpnLengthNeeded NULL, or pSecurityDescriptor NULL with
+ * nLength > 0; checked first), ERROR_INVALID_HANDLE (a bad handle, or a pseudo handle),
+ * ERROR_ACCESS_DENIED, ERROR_INSUFFICIENT_BUFFER (more than nLength bytes: *lpnLengthNeeded says
+ * how many, nothing is copied). Success leaves GetLastError() unchanged. */
+NSEM_EXTERN BOOL GetKernelObjectSecurity(HANDLE Handle, SECURITY_INFORMATION RequestedInformation,
+                                         PSECURITY_DESCRIPTOR pSecurityDescriptor, DWORD nLength,
+                                         LPDWORD lpnLengthNeeded);
+/* Replaces the parts of the object's security descriptor that SecurityInformation selects by
+ * those of SecurityDescriptor (self-relative). A DACL_SECURITY_INFORMATION descriptor without
+ * SE_DACL_PRESENT leaves the object without a DACL (no protection). LABEL_SECURITY_INFORMATION
+ * replaces the mandatory labels of the SACL, and keeps the rest of it. Later opens are checked
+ * against the new descriptor; handles already open keep their access.
+ * The handle needs WRITE_DAC for the DACL, WRITE_OWNER for owner, group and label,
+ * ACCESS_SYSTEM_SECURITY for the SACL.
+ * Failure: FALSE with ERROR_NOACCESS (SecurityDescriptor NULL; checked first),
+ * ERROR_INVALID_HANDLE (a bad handle, or a pseudo handle), ERROR_ACCESS_DENIED, then
+ * ERROR_INVALID_SECURITY_DESCR, ERROR_INVALID_SID, ERROR_INVALID_ACL (malformed; also
+ * ERROR_INVALID_SECURITY_DESCR for OWNER_ or GROUP_SECURITY_INFORMATION without that part),
+ * ERROR_INVALID_OWNER (an owner other than the caller's user); nothing changes on failure. */
+NSEM_EXTERN BOOL SetKernelObjectSecurity(HANDLE Handle, SECURITY_INFORMATION SecurityInformation,
+                                         PSECURITY_DESCRIPTOR SecurityDescriptor);
+/* GetKernelObjectSecurity into a new descriptor (*ppSecurityDescriptor, freed with LocalFree) and
+ * pointers into it to the parts asked for (NULL for a part absent or a NULL ACL). ObjectType must be
+ * SE_KERNEL_OBJECT. Without ppSecurityDescriptor the descriptor the pointers point into is never
+ * freed, as on Windows. Returns ERROR_SUCCESS or the error (GetLastError() is left alone):
+ * ERROR_INVALID_PARAMETER (another ObjectType, no output at all, or a part asked for with neither its
+ * pointer nor ppSecurityDescriptor), and GetKernelObjectSecurity's. */
+NSEM_EXTERN DWORD GetSecurityInfo(HANDLE handle, SE_OBJECT_TYPE ObjectType, SECURITY_INFORMATION SecurityInfo,
+                                  PSID *ppsidOwner, PSID *ppsidGroup, PACL *ppDacl, PACL *ppSacl,
+                                  PSECURITY_DESCRIPTOR *ppSecurityDescriptor);
+/* SetKernelObjectSecurity of a descriptor made of the parts SecurityInfo selects: a NULL pDacl with
+ * DACL_SECURITY_INFORMATION is a NULL DACL (everyone may do everything); the SACL (pSacl) goes with
+ * SACL_ or LABEL_SECURITY_INFORMATION; PROTECTED_DACL_ (_SACL_) SECURITY_INFORMATION sets
+ * SE_DACL_PROTECTED (SE_SACL_PROTECTED). ObjectType must be SE_KERNEL_OBJECT. Returns ERROR_SUCCESS
+ * or the error (GetLastError() is left alone): ERROR_INVALID_PARAMETER (another ObjectType),
+ * ERROR_INVALID_SID, ERROR_INVALID_ACL (a malformed part), and SetKernelObjectSecurity's (a NULL
+ * owner or group selected is ERROR_INVALID_SECURITY_DESCR). */
+NSEM_EXTERN DWORD SetSecurityInfo(HANDLE handle, SE_OBJECT_TYPE ObjectType, SECURITY_INFORMATION SecurityInfo,
+                                  PSID psidOwner, PSID psidGroup, PACL pDacl, PACL pSacl);
 
 /* ---------------------------------------------------------------------------------------------
  * Private namespaces: a namespace found by its boundary (a name and SIDs the caller must all have)
@@ -708,6 +804,11 @@ typedef struct _NSEM_SERVER_STATS {
 NSEM_EXTERN BOOL NsemGetServerStats(NSEM_SERVER_STATS *lpStats);
 /* The session of the caller's Local\ namespace (0: the same as Global\). */
 NSEM_EXTERN DWORD NsemGetSessionId(void);
+
+/* The access a handle was granted (what Windows' NtQueryObject reports as GrantedAccess): the
+ * type's specific and standard rights, generic rights mapped. Needs no right. Failure: FALSE with
+ * ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER (lpdwGrantedAccess NULL). */
+NSEM_EXTERN BOOL NsemGetHandleAccess(HANDLE hObject, LPDWORD lpdwGrantedAccess);
 
 /* The symbolic name ("ERROR_INVALID_HANDLE") and the message of a Windows error code nsem uses;
  * NULL for a code it does not know. */

@@ -389,6 +389,15 @@ TEST(core_server_rejects_malformed)
     cases[n] = (struct bad_case){"NUL in name", true, {0}, sizeof o + 3};
     memcpy(cases[n].bytes, &o, sizeof o);
     memcpy(cases[n++].bytes + sizeof o, "a\0c", 3);
+    /* CREATE whose descriptor is longer than any can be, or than the frame carries */
+    struct nsem_req_create cr = {.hdr = {sizeof cr, NSEM_OP_CREATE}, .type = NSEM_TYPE_SEMAPHORE, .max = 1,
+                                 .sd_len = NSEM_SD_MAX_BYTES + 1};
+    cases[n] = (struct bad_case){"CREATE sd_len over max", true, {0}, sizeof cr};
+    memcpy(cases[n++].bytes, &cr, sizeof cr);
+    cr.sd_len = 20;
+    cr.hdr.len = sizeof cr + 8;
+    cases[n] = (struct bad_case){"CREATE sd_len over len", true, {0}, sizeof cr + 8};
+    memcpy(cases[n++].bytes, &cr, sizeof cr);
     /* RECOVER with more entries than a frame may carry, or fewer bytes than its count says */
     struct nsem_req_recover rc = {{sizeof rc, NSEM_OP_RECOVER}, NSEM_RECOVER_MAX_ENTRIES + 1, 0};
     cases[n] = (struct bad_case){"recover count over max", true, {0}, sizeof rc};
@@ -415,7 +424,7 @@ TEST(core_server_rejects_malformed)
     /* every op with a pad field refuses a non-zero one (in each the pad is the last field) */
     static const struct {
         uint32_t op, size;
-    } padded[] = {{NSEM_OP_CREATE, sizeof(struct nsem_req_create)},
+    } padded[] = {{NSEM_OP_SET_SECURITY, sizeof(struct nsem_req_set_security)},
                   {NSEM_OP_UNPIN, sizeof(struct nsem_req_unpin)},
                   {NSEM_OP_SET_HANDLE_INFO, sizeof(struct nsem_req_set_handle_info)},
                   {NSEM_OP_QUERY, sizeof(struct nsem_req_query)},
@@ -449,6 +458,15 @@ TEST(core_server_rejects_malformed)
     struct nsem_rep_status st;
     ASSERT_EQ(recv(fd, &st, sizeof st, MSG_WAITALL), (ssize_t)sizeof st);
     ASSERT_EQ_U(st.hdr.error, ERROR_INVALID_PARAMETER);
+    /* a malformed descriptor (20 bytes of revision 0) */
+    unsigned char with_sd[sizeof c + 20] = {0};
+    c.type = NSEM_TYPE_EVENT;
+    c.sd_len = 20;
+    c.hdr.len = sizeof with_sd;
+    memcpy(with_sd, &c, sizeof c);
+    ASSERT_EQ(send(fd, with_sd, sizeof with_sd, MSG_NOSIGNAL), (ssize_t)sizeof with_sd);
+    ASSERT_EQ(recv(fd, &st, sizeof st, MSG_WAITALL), (ssize_t)sizeof st);
+    ASSERT_EQ_U(st.hdr.error, ERROR_INVALID_SECURITY_DESCR);
     q = (struct nsem_req_query){{sizeof q, NSEM_OP_QUERY}, 0x1000, 0};
     ASSERT_EQ(send(fd, &q, sizeof q, MSG_NOSIGNAL), (ssize_t)sizeof q);
     ASSERT_EQ(recv(fd, &st, sizeof st, MSG_WAITALL), (ssize_t)sizeof st);

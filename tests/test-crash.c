@@ -1,9 +1,9 @@
 /*
  * test-crash.c — the server dies (SIGKILL) under its clients: every blocked call returns at once
  * with ERROR_PROCESS_ABORTED, in this process and in others; the next call starts a new server,
- * which recovers every object from the arena file, with its name, state, handles and undo records,
- * and settles the processes that died meanwhile; without the file, the handles are closed; `nsem`
- * says what happened. Each test kills a private server of its own.
+ * which recovers every object from the arena file, with its name, state, handles, security
+ * descriptor and undo records, and settles the processes that died meanwhile; without the file,
+ * the handles are closed; `nsem` says what happened. Each test kills a private server of its own.
  */
 #include "checks.h"
 
@@ -314,6 +314,109 @@ TEST(crash_wait_again_after_recovery)
     expect_line(fd, "0");
     ASSERT_EQ(wait_child(w, 10000), 0);
     ASSERT(CloseHandle(s));
+    return 0;
+}
+
+/* The SDDL of the parts `info` selects of the descriptor of the object behind h (static buffer). */
+static const char *sddl_of(HANDLE h, SECURITY_INFORMATION info)
+{
+    static char out[512];
+    unsigned char sd[512];
+    DWORD needed;
+    ASSERT(GetKernelObjectSecurity(h, info, sd, sizeof sd, &needed));
+    char *s;
+    ASSERT(ConvertSecurityDescriptorToStringSecurityDescriptorA(sd, SDDL_REVISION_1, info, &s, NULL));
+    snprintf(out, sizeof out, "%s", s);
+    LocalFree(s);
+    return out;
+}
+
+static HANDLE create_sem_with(const char *name, const char *sddl)
+{
+    PSECURITY_DESCRIPTOR sd;
+    ASSERT(ConvertStringSecurityDescriptorToSecurityDescriptorA(sddl, SDDL_REVISION_1, &sd, NULL));
+    SECURITY_ATTRIBUTES sa = {sizeof sa, sd, FALSE};
+    HANDLE h = CreateSemaphoreA(&sa, 1, 5, name);
+    ASSERT_NOT_NULL(h);
+    LocalFree(sd);
+    return h;
+}
+
+/* Security descriptors survive the crash: each object's, whether given at creation, shared by
+ * several objects, the default, or changed since; the access checks after recovery are those of
+ * before; and nothing of them is left in the arena once the objects are gone. */
+TEST(crash_keeps_descriptors)
+{
+    use_private_server();
+    char deny[200], deny_name[64], twin_name[64], plain_name[64], changed_name[64];
+    unsigned uid = (unsigned)geteuid();
+    snprintf(deny, sizeof deny, "D:(D;;0x100000;;;S-1-22-1-%u)(A;;GA;;;S-1-22-1-%u)", uid, uid);
+    snprintf(deny_name, sizeof deny_name, "crash-sd-deny-%d", (int)getpid());
+    snprintf(twin_name, sizeof twin_name, "crash-sd-twin-%d", (int)getpid());
+    snprintf(plain_name, sizeof plain_name, "crash-sd-plain-%d", (int)getpid());
+    snprintf(changed_name, sizeof changed_name, "crash-sd-changed-%d", (int)getpid());
+    HANDLE d = create_sem_with(deny_name, deny);
+    HANDLE twin = create_sem_with(twin_name, deny); /* shares d's descriptor */
+    HANDLE plain = CreateSemaphoreA(NULL, 0, 1, plain_name);
+    HANDLE changed = CreateEventA(NULL, TRUE, FALSE, changed_name);
+    ASSERT(plain && changed);
+    PSECURITY_DESCRIPTOR sd;
+    ASSERT(ConvertStringSecurityDescriptorToSecurityDescriptorA("D:(A;;0x1;;;WD)S:(ML;;NW;;;LW)", SDDL_REVISION_1, &sd,
+                                                                NULL));
+    ASSERT(SetKernelObjectSecurity(changed, DACL_SECURITY_INFORMATION | LABEL_SECURITY_INFORMATION, sd));
+    LocalFree(sd);
+    const SECURITY_INFORMATION all = OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION |
+                                     DACL_SECURITY_INFORMATION | LABEL_SECURITY_INFORMATION;
+    char before[4][512];
+    HANDLE hs[4] = {d, twin, plain, changed};
+    for (int i = 0; i < 4; i++) snprintf(before[i], sizeof before[i], "%s", sddl_of(hs[i], all));
+    ASSERT_NULL(OpenSemaphoreA(SYNCHRONIZE, FALSE, deny_name));
+    pid_t first = server_pid();
+
+    kill_server(first);
+
+    /* the first call finds the server gone; the new one recovers the descriptors */
+    for (int i = 0; i < 4; i++) {
+        const char *after = sddl_of(hs[i], all);
+        if (strcmp(after, before[i]) != 0) fprintf(stderr, "before: %s\nafter:  %s\n", before[i], after);
+        ASSERT(strcmp(after, before[i]) == 0);
+    }
+    ASSERT(server_pid() != first);
+    const char *names[2] = {deny_name, twin_name};
+    for (int i = 0; i < 2; i++) {
+        SetLastError(0xdead);
+        ASSERT_NULL(OpenSemaphoreA(SYNCHRONIZE, FALSE, names[i]));
+        ASSERT_GLE(ERROR_ACCESS_DENIED);
+        HANDLE m = OpenSemaphoreA(SEMAPHORE_MODIFY_STATE, FALSE, names[i]);
+        ASSERT_NOT_NULL(m);
+        ASSERT(CloseHandle(m));
+    }
+    HANDLE p2 = OpenSemaphoreA(SYNCHRONIZE, FALSE, plain_name);
+    ASSERT_NOT_NULL(p2);
+    SetLastError(0xdead);
+    ASSERT_NULL(OpenEventA(SYNCHRONIZE, FALSE, changed_name));
+    ASSERT_GLE(ERROR_ACCESS_DENIED);
+    HANDLE c2 = OpenEventA(EVENT_QUERY_STATE, FALSE, changed_name);
+    ASSERT_NOT_NULL(c2);
+    /* the recovered objects' descriptors change as any other */
+    ASSERT(ConvertStringSecurityDescriptorToSecurityDescriptorA("D:(A;;GA;;;WD)", SDDL_REVISION_1, &sd, NULL));
+    ASSERT(SetKernelObjectSecurity(d, DACL_SECURITY_INFORMATION, sd));
+    LocalFree(sd);
+    HANDLE d2 = OpenSemaphoreA(SYNCHRONIZE, FALSE, deny_name);
+    ASSERT_NOT_NULL(d2);
+    ASSERT_NULL(OpenSemaphoreA(SYNCHRONIZE, FALSE, twin_name)); /* the twin keeps its own */
+
+    HANDLE close_all[] = {d, twin, plain, changed, p2, c2, d2};
+    for (size_t i = 0; i < sizeof close_all / sizeof close_all[0]; i++) ASSERT(CloseHandle(close_all[i]));
+    NSEM_SERVER_STATS st = {.cbSize = sizeof st};
+    uint64_t end = now_ms() + 5000;
+    do {
+        ASSERT(NsemGetServerStats(&st));
+        if (st.dwObjects == 0 && st.dwArenaSlots == 0) break;
+        sleep_ms(10);
+    } while (now_ms() < end);
+    ASSERT_EQ(st.dwObjects, 0);
+    ASSERT_EQ(st.dwArenaSlots, 0);
     return 0;
 }
 

@@ -55,7 +55,20 @@ static const uint32_t fixed_size[NSEM_OP_COUNT] = {
     [NSEM_OP_OPEN_PROCESS] = sizeof(struct nsem_req_open_process),
     [NSEM_OP_STATS] = sizeof(struct nsem_req_stats),
     [NSEM_OP_RECOVER] = sizeof(struct nsem_req_recover),
+    [NSEM_OP_GET_SECURITY] = sizeof(struct nsem_req_get_security),
+    [NSEM_OP_SET_SECURITY] = sizeof(struct nsem_req_set_security),
 };
+
+/* A security descriptor of len bytes: mostly a valid one ("O:..G:..D:(A;;GA;;;WD)" as Windows
+ * lays it out) with a byte or two flipped, else random bytes. */
+static void make_sd(unsigned char *p, uint32_t len)
+{
+    static const unsigned char good[] = {1, 0, 0x04, 0x80, 0x30, 0, 0, 0, 0x3c, 0, 0, 0, 0, 0, 0, 0, 0x14, 0, 0, 0,
+                                         2, 0, 0x1c, 0, 1, 0, 0, 0, 0, 0, 0x14, 0, 0, 0, 0, 0x10, 1, 1, 0, 0,
+                                         0, 0, 0, 1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 5, 0x12, 0, 0, 0,
+                                         1, 1, 0, 0, 0, 0, 0, 5, 0x12, 0, 0, 0};
+    for (uint32_t i = 0; i < len; i++) p[i] = (rnd() % 4) && i < sizeof good ? good[i] : (unsigned char)rnd();
+}
 
 /* One frame into buf; returns its length. */
 static uint32_t make_frame(unsigned char *buf, uint32_t cap)
@@ -73,7 +86,7 @@ static uint32_t make_frame(unsigned char *buf, uint32_t cap)
         uint32_t v = (rnd() % 8) ? interesting() : 0;
         memcpy(buf + i, &v, 4);
     }
-    uint32_t name_len = 0;
+    uint32_t name_len = 0, sd_len = 0;
     uint32_t off = op == NSEM_OP_CREATE ? offsetof(struct nsem_req_create, name_len)
                    : op == NSEM_OP_OPEN ? offsetof(struct nsem_req_open, name_len)
                                         : 0;
@@ -82,14 +95,23 @@ static uint32_t make_frame(unsigned char *buf, uint32_t cap)
         name_len = rnd() % 40;
         memcpy(buf + off, &name_len, 4);
         for (uint32_t i = 0; i < name_len && size + i < cap; i++) buf[size + i] = (unsigned char)alphabet[rnd() % (sizeof alphabet - 1)];
-        if (op == NSEM_OP_CREATE) { /* the pad of CREATE is its last field */
+    }
+    /* a descriptor after the name: CREATE's (now and then), SET_SECURITY's */
+    off = op == NSEM_OP_CREATE ? offsetof(struct nsem_req_create, sd_len)
+          : op == NSEM_OP_SET_SECURITY ? offsetof(struct nsem_req_set_security, sd_len)
+                                       : 0;
+    if (off) {
+        sd_len = (op == NSEM_OP_SET_SECURITY || rnd() % 2) ? rnd() % 96 : 0;
+        memcpy(buf + off, &sd_len, 4);
+        make_sd(buf + size + name_len, sd_len);
+        if (op == NSEM_OP_SET_SECURITY) { /* its pad is its last field */
             uint32_t zero = (rnd() % 8) ? 0 : 1;
-            memcpy(buf + offsetof(struct nsem_req_create, pad), &zero, 4);
+            memcpy(buf + offsetof(struct nsem_req_set_security, pad), &zero, 4);
         }
     }
-    struct nsem_req_hdr h = {size + name_len, op};
+    struct nsem_req_hdr h = {size + name_len + sd_len, op};
     memcpy(buf, &h, sizeof h);
-    return size + name_len;
+    return size + name_len + sd_len;
 }
 
 static int raw_connect(void)

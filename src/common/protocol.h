@@ -3,11 +3,13 @@
  *
  * A connection is a Unix stream socket. The client sends one request and reads one reply, in
  * turn. Every message is a fixed-width, explicitly padded struct starting with a header whose `len`
- * is the whole message; CREATE and OPEN are followed by `name_len` bytes of UTF-8 name (no NUL).
- * The server checks, before touching any state: len is exactly the struct size (plus name_len),
- * the op is known, every pad field is 0, and name_len is at most NSEM_NAME_MAX_BYTES. A message that
- * breaks any of these closes the connection. Values that are merely wrong (an unknown type, flag
- * bits, counts, handles) get a reply with the Windows error code in `error`.
+ * is the whole message; CREATE and OPEN are followed by `name_len` bytes of UTF-8 name (no NUL),
+ * CREATE then by `sd_len` bytes of self-relative security descriptor, SET_SECURITY by those alone.
+ * The server checks, before touching any state: len is exactly the struct size plus name_len and
+ * sd_len, the op is known, every pad field is 0, name_len is at most NSEM_NAME_MAX_BYTES and sd_len
+ * at most NSEM_SD_MAX_BYTES. A message that breaks any of these closes the connection. Values that
+ * are merely wrong (an unknown type, flag bits, counts, handles, a malformed descriptor) get a reply
+ * with the Windows error code in `error`.
  * HELLO must be the first request, and only the first; its reply carries the arena memfd in
  * SCM_RIGHTS.
  */
@@ -16,10 +18,13 @@
 
 #include <stdint.h>
 
-#define NSEM_PROTOCOL_VERSION 1u
+#define NSEM_PROTOCOL_VERSION 2u
 #define NSEM_NAME_MAX_UNITS 32766u                    /* UTF-16 units, as Windows' UNICODE_STRING */
 #define NSEM_NAME_MAX_BYTES (NSEM_NAME_MAX_UNITS * 3u) /* UTF-8 of that many units */
-#define NSEM_MSG_MAX (4096u + NSEM_NAME_MAX_BYTES) /* requests and replies */
+/* The largest canonical self-relative descriptor: the header, two ACLs of at most 65535 bytes (each
+ * rounded up to 4) and two SIDs of at most 68. */
+#define NSEM_SD_MAX_BYTES (20u + 2u * 65536u + 2u * 68u)
+#define NSEM_MSG_MAX (4096u + NSEM_NAME_MAX_BYTES + NSEM_SD_MAX_BYTES) /* requests and replies */
 
 enum nsem_op {
     NSEM_OP_HELLO = 1,
@@ -39,6 +44,8 @@ enum nsem_op {
     NSEM_OP_STATS,
     NSEM_OP_RECOVER,
     NSEM_OP_NAMESPACE,
+    NSEM_OP_GET_SECURITY,
+    NSEM_OP_SET_SECURITY,
     NSEM_OP_COUNT
 };
 
@@ -175,8 +182,9 @@ struct nsem_req_create {
     uint32_t owner_token; /* mutex created owned: the calling thread's token */
     uint32_t owner_tid;
     uint32_t name_len;
-    uint32_t pad;
-    /* char name[name_len] */
+    uint32_t sd_len; /* 0: the default descriptor (the creator's) */
+    /* char name[name_len], then the new object's self-relative descriptor, sd_len bytes (ignored
+     * when the name exists, as Windows ignores it) */
 };
 
 struct nsem_req_open {
@@ -350,6 +358,31 @@ struct nsem_req_namespace {
     uint32_t alias_len;    /* CREATE, OPEN */
     uint32_t boundary_len; /* CREATE, OPEN: the boundary's name */
     uint32_t name_len;     /* the whole tail */
+};
+
+/* GET_SECURITY: the parts of the descriptor of the object behind `handle` that `info` (a
+ * SECURITY_INFORMATION) selects, as a canonical self-relative descriptor. */
+struct nsem_req_get_security {
+    struct nsem_req_hdr hdr;
+    uint32_t handle;
+    uint32_t info;
+};
+struct nsem_rep_security {
+    struct nsem_rep_hdr hdr;
+    uint32_t sd_len; /* bytes that follow */
+    uint32_t pad;
+    /* the descriptor */
+};
+
+/* SET_SECURITY: the parts `info` selects of the object's descriptor are taken from the
+ * self-relative descriptor that follows (sd_len bytes). Reply: status. */
+struct nsem_req_set_security {
+    struct nsem_req_hdr hdr;
+    uint32_t handle;
+    uint32_t info;
+    uint32_t sd_len;
+    uint32_t pad;
+    /* the descriptor */
 };
 
 /* A reply that carries nothing but the error. */

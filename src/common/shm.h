@@ -74,11 +74,13 @@ struct nsem_slot {
     _Atomic uint32_t last_owner_pid; /* relaxed: the owner that abandoned it */
     _Atomic uint32_t aux;            /* relaxed: exclusive semaphore: its waiter queue's slot (set
                                         by the server before the first handle) */
-    /* The server's own, for a restarted server to find the name again (docs/reliability.md);
-     * clients never read them. */
-    uint32_t name_slot; /* the first chunk of its name (struct nsem_name_chunk), 0: anonymous */
+    /* The server's own, for a restarted server to find the name and the security descriptor
+     * again (docs/reliability.md); clients never read them. */
+    uint32_t name_slot; /* the first chunk of its name (struct nsem_blob_chunk), 0: anonymous */
     uint32_t session;   /* its namespace when named: 0 Global, else the session */
-    uint32_t reserved[2];
+    uint32_t sd_slot;   /* the first chunk of its security descriptor, which objects with the same
+                           one share (server/sdstore.c); 0: not in the arena (it was full) */
+    uint32_t reserved;
 };
 _Static_assert(sizeof(struct nsem_slot) == NSEM_SLOT_SIZE, "a slot is one cache line");
 
@@ -94,7 +96,7 @@ _Static_assert(sizeof(struct nsem_slot) == NSEM_SLOT_SIZE, "a slot is one cache 
  * are for that server: written by the server only, never read by clients.
  */
 #define NSEM_ARENA_MAGIC 0x6e73656du /* "nsem" */
-#define NSEM_ARENA_LAYOUT 1u         /* the version of everything in this file */
+#define NSEM_ARENA_LAYOUT 2u         /* the version of everything in this file */
 struct nsem_arena_header {
     _Atomic uint32_t server; /* relaxed: the kernel's robust-futex protocol; it publishes nothing else */
     uint32_t magic;
@@ -114,18 +116,21 @@ struct nsem_client_entry {
 #define NSEM_CLIENT_TABLE_SLOTS (((NSEM_TOKEN_MAX_CLIENTS + 1u) * 8u) / NSEM_SLOT_SIZE)
 #define NSEM_ARENA_FIRST_SLOT (1u + NSEM_CLIENT_TABLE_SLOTS)
 
-/* A part of an object's name: the chain starts at the object's name_slot. */
+/* A part of a blob the server keeps in the arena for its successor (server/blobstore.c): an
+ * object's name (the chain starts at the object's name_slot) or a security descriptor (at the
+ * sd_slot of each object that has it). */
 #define NSEM_TYPE_NAME_CHUNK 0x102u
-#define NSEM_NAME_CHUNK_BYTES 44u
-struct nsem_name_chunk {
+#define NSEM_TYPE_SD_CHUNK 0x103u
+#define NSEM_BLOB_CHUNK_BYTES 44u
+struct nsem_blob_chunk {
     uint32_t next;  /* the next chunk's slot, 0 at the end */
     uint32_t len;   /* bytes used in this chunk */
-    uint32_t owner; /* the object's slot */
+    uint32_t owner; /* a name's: the object's slot; a descriptor's (shared): its first chunk's slot */
     uint32_t reserved_head;
-    _Atomic uint32_t type; /* NSEM_TYPE_NAME_CHUNK; at the offset of nsem_slot.type */
-    char bytes[NSEM_NAME_CHUNK_BYTES];
+    _Atomic uint32_t type; /* NSEM_TYPE_NAME_CHUNK or NSEM_TYPE_SD_CHUNK; at the offset of nsem_slot.type */
+    char bytes[NSEM_BLOB_CHUNK_BYTES];
 };
-_Static_assert(sizeof(struct nsem_name_chunk) == NSEM_SLOT_SIZE, "a name chunk is one slot");
+_Static_assert(sizeof(struct nsem_blob_chunk) == NSEM_SLOT_SIZE, "a blob chunk is one slot");
 
 /*
  * The waiter queue of an exclusive semaphore ("first come, first served"): tokens of the threads
@@ -168,7 +173,7 @@ _Static_assert(sizeof(struct nsem_undo_record) == NSEM_SLOT_SIZE, "an undo recor
 _Static_assert(sizeof(struct nsem_excl_queue) == NSEM_SLOT_SIZE, "a waiter queue is one slot");
 _Static_assert(offsetof(struct nsem_excl_queue, type) == offsetof(struct nsem_slot, type), "type where a slot's is");
 _Static_assert(offsetof(struct nsem_undo_record, type) == offsetof(struct nsem_slot, type), "type where a slot's is");
-_Static_assert(offsetof(struct nsem_name_chunk, type) == offsetof(struct nsem_slot, type), "type where a slot's is");
+_Static_assert(offsetof(struct nsem_blob_chunk, type) == offsetof(struct nsem_slot, type), "type where a slot's is");
 
 static inline uint32_t nsem_word_value(uint64_t w)
 {

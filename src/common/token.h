@@ -23,7 +23,9 @@ struct nsem_token {
     struct nsem_sid primary_group; /* the owner group of the objects it creates */
     struct nsem_sid *groups;       /* every group it is in, the primary group among them (malloc'd) */
     size_t group_count;
-    bool privileged;               /* root */
+    bool privileged;               /* its privileges are in effect: root's are, in a token made by
+                                      nsem__token_init; the server's tokens of its clients have them
+                                      disabled, as a Windows logon has (see server/identity.c) */
 };
 
 /* The token of a process with these credentials (groups: its supplementary groups, n of them; the

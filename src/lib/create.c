@@ -1,11 +1,12 @@
 /*
  * create.c — Create* and Open* for semaphores, mutexes and events, in A and W forms.
- * Parameters are checked here in Windows' order (counts before the name); the server resolves the
- * name, checks access and makes the handle.
+ * Parameters are checked here in Windows' order (counts before the name, then the security
+ * descriptor); the server resolves the name, checks access and makes the handle.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/secdesc.h"
 #include "lib/client.h"
 
 struct create_args {
@@ -16,9 +17,38 @@ struct create_args {
     int32_t initial, max;
 };
 
-/* Sends CREATE with a converted name (NULL: anonymous). */
+/* The new object's descriptor from SECURITY_ATTRIBUTES, checked and laid out canonically, so that
+ * it travels with its length (a public descriptor has none). The server checks it again and
+ * completes it (owner, group, default DACL) from the caller's token, which only it knows for sure.
+ * *sd NULL, *len 0: none given. Returns 0 or the validator's error. */
+static DWORD creation_sd(LPSECURITY_ATTRIBUTES sa, unsigned char **sd, size_t *len)
+{
+    *sd = NULL;
+    *len = 0;
+    if (!sa || !sa->lpSecurityDescriptor) return 0;
+    struct nsem_sd parts;
+    DWORD e = nsem__sd_check(sa->lpSecurityDescriptor, NSEM_SD_LEN_UNKNOWN, &parts);
+    return e ? e : nsem__sd_build(&parts, sd, len);
+}
+
+/* Sends CREATE with a converted name (NULL: anonymous) and the caller's descriptor, if any. */
 static HANDLE do_create(const struct create_args *a, const char *name, uint32_t name_len)
 {
+    unsigned char *sd;
+    size_t sd_len;
+    DWORD e = creation_sd(a->sa, &sd, &sd_len);
+    char *tail = NULL; /* the name, then the descriptor */
+    if (!e && sd && !(tail = malloc(name_len + sd_len))) e = ERROR_NOT_ENOUGH_MEMORY;
+    if (e) {
+        free(sd);
+        nsem__set_error(e);
+        return NULL;
+    }
+    if (tail) {
+        if (name_len) memcpy(tail, name, name_len);
+        memcpy(tail + name_len, sd, sd_len);
+        free(sd);
+    }
     struct nsem_req_create req;
     memset(&req, 0, sizeof req);
     req.hdr.op = NSEM_OP_CREATE;
@@ -29,6 +59,7 @@ static HANDLE do_create(const struct create_args *a, const char *name, uint32_t 
     req.initial = a->initial;
     req.max = a->max;
     req.name_len = name_len;
+    req.sd_len = (uint32_t)sd_len;
     bool owned_mutex = a->type == NSEM_TYPE_MUTEX && (a->type_flags & NSEM_CREATE_MUTEX_OWNED);
     bool owned_excl = a->type == NSEM_TYPE_SEMAPHORE && (a->type_flags & NSEM_CREATE_SEM_EXCLUSIVE) && a->initial == 0;
     bool owned = owned_mutex || owned_excl;
@@ -36,13 +67,15 @@ static HANDLE do_create(const struct create_args *a, const char *name, uint32_t 
         req.owner_token = nsem__thread_token();
         req.owner_tid = nsem__tid();
         if (!req.owner_token) {
+            free(tail);
             nsem__set_error(ERROR_SERVICE_NOT_ACTIVE);
             return NULL;
         }
     }
     struct nsem_rep_handle rep;
     nsem__conn_lock();
-    DWORD e = nsem__request_locked(&req, sizeof req, name, name_len, &rep, sizeof rep);
+    e = nsem__request_locked(&req, sizeof req, tail ? tail : name, name_len + (uint32_t)sd_len, &rep, sizeof rep);
+    free(tail);
     if (e == 0 || e == ERROR_ALREADY_EXISTS) {
         nsem__handle_install(&rep);
         if (owned && e == 0) {

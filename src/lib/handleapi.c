@@ -88,6 +88,19 @@ NSEM_EXTERN BOOL SetHandleInformation(HANDLE hObject, DWORD dwMask, DWORD dwFlag
     return e == 0;
 }
 
+NSEM_EXTERN BOOL NsemGetHandleAccess(HANDLE hObject, LPDWORD lpdwGrantedAccess)
+{
+    struct nsem_handle h;
+    DWORD e = nsem__handle_lookup(hObject, 0, 0, &h);
+    if (!e && !lpdwGrantedAccess) e = ERROR_INVALID_PARAMETER;
+    if (e) {
+        nsem__set_error(e);
+        return FALSE;
+    }
+    *lpdwGrantedAccess = h.access;
+    return TRUE;
+}
+
 /* A process handle argument: NSEM_SELF for GetCurrentProcess(), else the value; false if it is
  * another pseudo handle (a thread, a token: not a process). */
 static bool process_arg(HANDLE h, uint32_t *out)

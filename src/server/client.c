@@ -236,6 +236,7 @@ static void client_destroy(struct nsem_client *c)
     nsem__handle_table_destroy(&c->handles);
     set_pending(c, false);
     if (c->greeted) nsem__session_unref(c->session);
+    nsem__token_destroy(&c->token);
     if (c->pidfd >= 0) {
         nsem__loop_del(c->pidfd, c);
         close(c->pidfd);
@@ -482,6 +483,7 @@ static void client_ended(struct nsem_client *c)
     set_pending(c, false);
     nsem__session_unref(c->session);
     c->greeted = false;
+    nsem__token_destroy(&c->token); /* the new image may run as someone else: it says at its HELLO */
     nsem__loop_del(c->fd, c); /* an event of its socket later in this turn is not its process's end */
     close(c->fd);
     c->fd = -1;

@@ -73,12 +73,12 @@ int nsem__ns_link(struct nsem_obj *obj, uint32_t session, const char *leaf, uint
     if (nnamed >= nbuckets && grow() != 0 && !nbuckets) return -1;
     /* Without room for it in the arena, the name lives but a restart would not find it. */
     struct nsem_slot *s = nsem__obj_slot(obj);
-    s->name_slot = nsem__namestore_write(obj->slot, leaf, leaf_len);
+    s->name_slot = nsem__blob_write(NSEM_TYPE_NAME_CHUNK, obj->slot, leaf, leaf_len);
     s->session = session;
-    char *name = nsem__namestore_inline(s->name_slot, obj->slot, leaf_len);
+    char *name = nsem__blob_inline(NSEM_TYPE_NAME_CHUNK, s->name_slot, obj->slot, leaf_len);
     if (!name && (name = malloc(leaf_len ? leaf_len : 1))) memcpy(name, leaf, leaf_len);
     if (!name) {
-        nsem__namestore_free(s->name_slot, obj->slot);
+        nsem__blob_free(NSEM_TYPE_NAME_CHUNK, s->name_slot, obj->slot);
         s->name_slot = 0;
         return -1;
     }
@@ -107,7 +107,7 @@ void nsem__ns_unlink(struct nsem_obj *obj)
     nsem__session_unref(obj->session);
     if (!nsem__arena_contains(obj->name)) free(obj->name);
     struct nsem_slot *s = nsem__obj_slot(obj);
-    nsem__namestore_free(s->name_slot, obj->slot);
+    nsem__blob_free(NSEM_TYPE_NAME_CHUNK, s->name_slot, obj->slot);
     s->name_slot = 0;
     obj->name = NULL;
     obj->hash_next = NULL;

@@ -1,11 +1,12 @@
 /*
  * object.c — server-side objects: creation into an arena slot, handle and pin references,
- * destruction with the last reference, and access mapping.
+ * destruction with the last reference, access mapping, and the access check of an open.
  */
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/access_check.h"
 #include "server/server.h"
 
 /* Objects by slot index, so that a slot (from an UNPIN) finds its object. Grown on demand. */
@@ -47,33 +48,67 @@ static bool index_by_slot(struct nsem_obj *obj, uint32_t slot)
     return true;
 }
 
-struct nsem_obj *nsem__obj_adopt(const struct nsem_obj_ops *ops, uint32_t slot)
+struct nsem_obj *nsem__obj_adopt(const struct nsem_obj_ops *ops, uint32_t slot, struct nsem_sd_entry *sd)
 {
     struct nsem_obj *obj = calloc(1, sizeof *obj);
     if (!obj || !index_by_slot(obj, slot)) {
         free(obj);
+        nsem__sd_release(sd);
         return NULL;
     }
     obj->ops = ops;
+    obj->sd = sd;
+    nsem__arena_slot(slot)->sd_slot = sd->blob;
     return obj;
 }
 
-struct nsem_obj *nsem__obj_create(const struct nsem_obj_ops *ops, const struct nsem_create_params *p)
+struct nsem_obj *nsem__obj_create(const struct nsem_obj_ops *ops, const struct nsem_create_params *p,
+                                  struct nsem_sd_entry *sd)
 {
     if (live_objects >= nsem__limits.max_objects) return NULL; /* callers check nsem__quota_objects first */
     struct nsem_obj *obj = calloc(1, sizeof *obj);
-    if (!obj) return NULL;
-    uint32_t slot = nsem__arena_alloc();
+    uint32_t slot = obj ? nsem__arena_alloc() : 0;
     if (!slot || !index_by_slot(obj, slot)) {
         if (slot) nsem__arena_free(slot);
         free(obj);
+        nsem__sd_release(sd);
         return NULL;
     }
     obj->ops = ops;
+    obj->sd = sd;
     struct nsem_slot *s = nsem__arena_slot(slot);
     ops->init(s, p);
+    s->sd_slot = sd->blob; /* for a restarted server, before the slot says it is an object */
     atomic_store_explicit(&s->type, ops->type, memory_order_relaxed);
     return obj;
+}
+
+void nsem__obj_set_sd(struct nsem_obj *obj, struct nsem_sd_entry *sd)
+{
+    struct nsem_sd_entry *old = obj->sd;
+    obj->sd = sd;
+    /* The new copy is in the arena before the slot points at it, and the old one goes after: a
+     * crash in between finds one or the other, whole. */
+    nsem__obj_slot(obj)->sd_slot = sd->blob;
+    nsem__sd_release(old);
+}
+
+GENERIC_MAPPING nsem__generic_mapping(const struct nsem_obj_ops *ops)
+{
+    return (GENERIC_MAPPING){ops->mapping.read, ops->mapping.write, ops->mapping.execute, ops->mapping.all};
+}
+
+DWORD nsem__obj_access_check(const struct nsem_token *t, const struct nsem_obj *obj, uint32_t desired,
+                             uint32_t *granted)
+{
+    GENERIC_MAPPING mapping = nsem__generic_mapping(obj->ops);
+    uint32_t rights;
+    DWORD e = nsem__access_check(t, obj->sd->bytes, obj->sd->len, desired, &mapping, &rights);
+    if (e) return e;
+    if (rights == 0) return ERROR_ACCESS_DENIED; /* SPEC 12, 21: no handle without a right */
+    /* A NULL DACL grants whatever is asked: the handle keeps only what the type has. */
+    *granted = rights & (obj->ops->valid_access | ACCESS_SYSTEM_SECURITY);
+    return 0;
 }
 
 struct nsem_slot *nsem__obj_slot(const struct nsem_obj *obj)
@@ -109,7 +144,9 @@ static void obj_destroy(struct nsem_obj *obj)
     assert(obj->name == NULL);
     obj->ops->destroy(obj);
     by_slot[obj->slot] = NULL;
+    nsem__obj_slot(obj)->sd_slot = 0;
     nsem__arena_free(obj->slot);
+    nsem__sd_release(obj->sd);
     live_objects--;
     free(obj);
 }

@@ -9,7 +9,6 @@
  * names under a key of the private range (NSEM_PRIVATE_NS_FIRST and up), which no "Session\<n>"
  * reaches. An alias lives as long as the handle it came with.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -92,27 +91,6 @@ const struct nsem_obj_ops nsem__namespace_ops = {
     .query = ns_query,
     .destroy = ns_destroy,
 };
-
-/* ---- the caller's identity ----------------------------------------------------------------- */
-
-/* The process's real groups (/proc/<pid>/status), never what it says. */
-static DWORD token_of(const struct nsem_client *c, struct nsem_token *t)
-{
-    char path[64], line[4096];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)c->pid);
-    FILE *f = fopen(path, "re");
-    uint32_t gid = (uint32_t)-1, groups[256];
-    size_t n = 0;
-    while (f && fgets(line, sizeof line, f)) {
-        if (sscanf(line, "Gid: %u", &gid) == 1) continue;
-        if (strncmp(line, "Groups:", 7) != 0) continue;
-        char *p = line + 7, *end;
-        for (unsigned long g; n < 256 && (g = strtoul(p, &end, 10), end != p); p = end) groups[n++] = (uint32_t)g;
-    }
-    if (f) fclose(f);
-    if (gid == (uint32_t)-1) return ERROR_ACCESS_DENIED; /* gone, or not ours to see */
-    return nsem__token_init(t, c->uid, gid, groups, n);
-}
 
 /* ---- boundaries ---------------------------------------------------------------------------- */
 
@@ -220,25 +198,24 @@ static DWORD check_alias(struct nsem_client *c, const char *alias, uint32_t len)
     return alias_target(c, alias, len) ? ERROR_DUP_NAME : 0;
 }
 
-/* The caller must have every SID of the boundary ("be within" it). */
+/* The caller must have every SID of the boundary ("be within" it): its token, from the kernel. */
 static DWORD check_within(const struct nsem_client *c, const struct nsem_sid *sids, uint32_t n)
 {
-    struct nsem_token t;
-    DWORD e = token_of(c, &t);
-    if (e) return e;
-    for (uint32_t i = 0; !e && i < n; i++)
-        if (!nsem__token_has_sid(&t, sids[i].b)) e = ERROR_ACCESS_DENIED;
-    nsem__token_destroy(&t);
-    return e;
+    for (uint32_t i = 0; i < n; i++)
+        if (!nsem__token_has_sid(&c->token, sids[i].b)) return ERROR_ACCESS_DENIED;
+    return 0;
 }
 
-static struct privns *make(const char *boundary, uint32_t len, struct nsem_sid *sids, uint32_t n)
+static struct privns *make(const struct nsem_client *c, const char *boundary, uint32_t len, struct nsem_sid *sids,
+                           uint32_t n)
 {
     struct nsem_create_params p = {0};
     struct privns *ns = calloc(1, sizeof *ns);
     char *copy = malloc(len ? len : 1);
-    struct nsem_obj *obj = ns && copy ? nsem__obj_create(&nsem__namespace_ops, &p) : NULL;
-    if (!obj) {
+    /* The creator's default descriptor (lpPrivateNamespaceAttributes' descriptor is not used). */
+    struct nsem_sd_entry *sd = ns && copy ? nsem__sd_default_entry(&c->token) : NULL;
+    struct nsem_obj *obj = sd ? nsem__obj_create(&nsem__namespace_ops, &p, sd) : NULL;
+    if (!obj) { /* nsem__obj_create released sd */
         free(ns);
         free(copy);
         return NULL;
@@ -275,7 +252,7 @@ DWORD nsem__privns_request(struct nsem_client *c, const struct nsem_req_namespac
     struct privns *ns = e ? NULL : find(boundary, r->boundary_len, sids, n);
     if (!e && r->action == NSEM_NAMESPACE_CREATE && ns) e = ERROR_ALREADY_EXISTS;
     if (!e && r->action == NSEM_NAMESPACE_OPEN && !ns) e = ERROR_PATH_NOT_FOUND;
-    if (!e && !ns && !(ns = make(boundary, r->boundary_len, sids, n))) e = ERROR_NOT_ENOUGH_MEMORY;
+    if (!e && !ns && !(ns = make(c, boundary, r->boundary_len, sids, n))) e = ERROR_NOT_ENOUGH_MEMORY;
     if (e || ns->sids != sids) free(sids); /* the namespace keeps the set it was made with */
     if (e) return e;
     struct nsem_alias *a = calloc(1, sizeof *a);

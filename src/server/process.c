@@ -3,6 +3,8 @@
  * (OpenProcess, or duplication of a process's own GetCurrentProcess()). Signalled — for good —
  * when the process ends, which a pidfd in the loop reports at once. A process handle with
  * PROCESS_DUP_HANDLE lets DuplicateHandle reach that process's handle table (requests.c).
+ * Its security descriptor is Windows' default for a process: owner the process's user, group its
+ * group, DACL granting that user and Local System every right.
  */
 #include <assert.h>
 #include <errno.h>
@@ -75,12 +77,23 @@ DWORD nsem__process_object(pid_t pid, uid_t uid, struct nsem_obj **out)
     DWORD e = nsem__process_check(pid, uid);
     if (!e) e = nsem__quota_objects();
     if (e) return e;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d", (int)pid);
+    struct stat st;
+    if (stat(path, &st) != 0) return ERROR_INVALID_PARAMETER;
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (pidfd < 0) return ERROR_INVALID_PARAMETER;
     struct process *p = calloc(1, sizeof *p);
     struct nsem_create_params params = {0};
-    struct nsem_obj *obj = p ? nsem__obj_create(&nsem__process_ops, &params) : NULL;
+    struct nsem_token owner; /* the user and group /proc shows the process running as */
+    struct nsem_sd_entry *sd = NULL;
+    if (nsem__token_init(&owner, st.st_uid, st.st_gid, NULL, 0) == 0) {
+        sd = nsem__sd_default_entry(&owner);
+        nsem__token_destroy(&owner);
+    }
+    struct nsem_obj *obj = p && sd ? nsem__obj_create(&nsem__process_ops, &params, sd) : NULL;
     if (!obj) {
+        if (sd && !p) nsem__sd_release(sd);
         free(p);
         close(pidfd);
         return ERROR_NOT_ENOUGH_MEMORY;

@@ -2,9 +2,11 @@
  * recover.c — a server started after a crash takes over what its predecessor left in the arena
  * file (arena.c), so that the crash loses nothing live processes hold.
  *
- * The arena holds the state of every object, its name (namestore.c), the undo records with their
- * owners, and the client table: which process each client id was. From it, at startup:
- *   - every semaphore, mutex and event is rebuilt with its name, and pinned for the recovery;
+ * The arena holds the state of every object, its name and its security descriptor (blobstore.c,
+ * sdstore.c), the undo records with their owners, and the client table: which process each client
+ * id was. From it, at startup:
+ *   - every semaphore, mutex and event is rebuilt with its name and descriptor, and pinned for the
+ *     recovery;
  *     process objects are not (their handles are refused: they name a pidfd that died);
  *   - a client id whose process still lives becomes a pending record, watched by a pidfd, holding
  *     its undo records. The process's library, at its next call, connects with HELLO naming that
@@ -90,6 +92,28 @@ void nsem__recover_client_done(struct nsem_client *c)
     if (--pending == 0) finish();
 }
 
+/* Marks the chunks of a sound chain kept. */
+static void keep_chain(uint32_t first, uint8_t *kept)
+{
+    for (uint32_t c = first; c; c = nsem__blob_next(c)) kept[c] = KEPT;
+}
+
+/* The descriptor of a recovered object: the one in the arena, or — if a client scribbled over it,
+ * or the arena had no room for it — the default one of the server's user, whose objects these are
+ * (a server shared by users would have to refuse such an object instead). */
+static struct nsem_sd_entry *recovered_sd(uint32_t blob, uint8_t *kept)
+{
+    bool adopted;
+    struct nsem_sd_entry *e = nsem__sd_recover(blob, &adopted);
+    if (e) {
+        if (adopted) keep_chain(blob, kept);
+        return e;
+    }
+    static struct nsem_token server_user;
+    if (!server_user.groups && nsem__token_init(&server_user, geteuid(), getegid(), NULL, 0) != 0) return NULL;
+    return nsem__sd_default_entry(&server_user);
+}
+
 /* Rebuilds the objects: true for each slot kept, in `kept`. */
 static bool rebuild_objects(uint32_t high, uint8_t *kept)
 {
@@ -97,7 +121,8 @@ static bool rebuild_objects(uint32_t high, uint8_t *kept)
         struct nsem_slot *s = nsem__arena_slot(slot);
         const struct nsem_obj_ops *ops = nsem__ops_for_type(atomic_load_explicit(&s->type, memory_order_relaxed));
         if (!ops || ops == &nsem__process_ops) continue;
-        struct nsem_obj *obj = nsem__obj_adopt(ops, slot);
+        struct nsem_sd_entry *sd = recovered_sd(in_range(s->sd_slot, high) ? s->sd_slot : 0, kept);
+        struct nsem_obj *obj = sd ? nsem__obj_adopt(ops, slot, sd) : NULL;
         struct nsem_obj **grown = realloc(recovered, (nrecovered + 1) * sizeof *grown);
         if (!obj || !grown) return false;
         recovered = grown;
@@ -112,15 +137,14 @@ static bool rebuild_objects(uint32_t high, uint8_t *kept)
             atomic_store_explicit(&s->aux, 0, memory_order_relaxed); /* works on, in no particular order */
         if (!s->name_slot) continue;
         uint32_t len;
-        char *name = nsem__namestore_read(s->name_slot, slot, &len);
-        char *in_arena = name ? nsem__namestore_inline(s->name_slot, slot, len) : NULL;
+        char *name = nsem__blob_read(NSEM_TYPE_NAME_CHUNK, s->name_slot, slot, NSEM_NAME_MAX_BYTES, &len);
+        char *in_arena = name ? nsem__blob_inline(NSEM_TYPE_NAME_CHUNK, s->name_slot, slot, len) : NULL;
         if (in_arena) { /* as ns_link keeps it */
             free(name);
             name = in_arena;
         }
         if (name && !nsem__ns_lookup(s->session, name, len) && nsem__ns_adopt(obj, name, len, s->session) == 0) {
-            for (uint32_t c = s->name_slot; c; c = ((struct nsem_name_chunk *)(void *)nsem__arena_slot(c))->next)
-                kept[c] = KEPT;
+            keep_chain(s->name_slot, kept);
         } else {
             if (!in_arena) free(name);
             s->name_slot = 0; /* anonymous from now on */
@@ -194,7 +218,8 @@ void nsem__recover(void)
     }
     for (uint32_t id = 1; id <= NSEM_TOKEN_MAX_CLIENTS; id++)
         if (dead[id]) settle(id, dead[id]);
-    nsem__log("recovered %u objects; %u processes to come back", nrecovered, pending);
+    nsem__log("recovered %u objects with %u security descriptors; %u processes to come back", nrecovered,
+              nsem__sd_count(), pending);
     free(kept);
     free(dead);
     if (pending == 0) finish();

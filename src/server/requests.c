@@ -11,26 +11,22 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/access_check.h"
+#include "common/object_sd.h"
+#include "common/secdesc.h"
 #include "server/server.h"
 
 /* ---- access ------------------------------------------------------------------------------ */
 
-/* The rights granted when an existing object is opened (Open*, or Create* on an existing name).
- * Every caller is the owner of the server's objects (one user per server), so the default DACL
- * grants every right the type has; a request for none, or for a right the type lacks, is denied. */
-static DWORD grant_open_access(const struct nsem_obj_ops *ops, uint32_t requested, uint32_t *granted)
+/* A newly created object: its descriptor is not checked (SPEC 11); the handle gets the mapped rights
+ * that the type has. ACCESS_SYSTEM_SECURITY still takes the privilege, as Windows asks it even of
+ * a new object's handle. */
+static DWORD grant_create_access(const struct nsem_token *t, const struct nsem_obj_ops *ops, uint32_t requested,
+                                 uint32_t *granted)
 {
-    if (requested & ACCESS_SYSTEM_SECURITY) return ERROR_PRIVILEGE_NOT_HELD;
-    uint32_t mapped = nsem__map_access(ops, requested);
-    if (mapped == 0 || (mapped & ~ops->valid_access)) return ERROR_ACCESS_DENIED;
-    *granted = mapped;
+    if ((requested & ACCESS_SYSTEM_SECURITY) && !t->privileged) return ERROR_PRIVILEGE_NOT_HELD;
+    *granted = nsem__map_access(ops, requested) & (ops->valid_access | ACCESS_SYSTEM_SECURITY);
     return 0;
-}
-
-/* A newly created object: no check; the handle gets the mapped rights that the type has. */
-static uint32_t grant_create_access(const struct nsem_obj_ops *ops, uint32_t requested)
-{
-    return nsem__map_access(ops, requested) & ops->valid_access;
 }
 
 static uint32_t attr_flags(uint32_t attributes)
@@ -75,6 +71,8 @@ static uint32_t do_hello(struct nsem_client *c, const void *req, unsigned char *
     if (r->version != NSEM_PROTOCOL_VERSION) return reply_status(out, ERROR_CALL_NOT_IMPLEMENTED);
     if (r->handle_floor >= NSEM_HANDLE_MAX_ENTRIES || r->session >= NSEM_PRIVATE_NS_FIRST)
         return reply_status(out, ERROR_INVALID_PARAMETER);
+    DWORD e = nsem__peer_token(c->fd, c->pid, &c->token);
+    if (e) return reply_status(out, e);
     uint64_t ticket = (uint64_t)r->ticket_hi << 32 | r->ticket_lo;
     c->session = r->session;
     c->greeted = true;
@@ -106,13 +104,14 @@ static DWORD resolve(struct nsem_client *c, const char *name, uint32_t len, stru
     return nsem__resolve_name(name, len, c->session, nsem__session_exists, where);
 }
 
-/* Opens `obj` (found by name) for the client. */
+/* Opens `obj` (found by name) for the client: the type first (SPEC 22), then Windows' access check
+ * of the caller's token over the object's descriptor (object.c). */
 static uint32_t open_existing(struct nsem_client *c, struct nsem_obj *obj, const struct nsem_obj_ops *ops,
                               uint32_t access, uint32_t attributes, DWORD success, unsigned char *out)
 {
     if (obj->ops != ops) return reply_status(out, ERROR_INVALID_HANDLE);
     uint32_t granted;
-    DWORD e = grant_open_access(ops, access, &granted);
+    DWORD e = nsem__obj_access_check(&c->token, obj, access, &granted);
     if (!e) e = nsem__quota_handles(&c->handles, 1);
     if (e) return reply_status(out, e);
     uint32_t h = nsem__handle_alloc(&c->handles, obj, granted, attr_flags(attributes));
@@ -120,16 +119,39 @@ static uint32_t open_existing(struct nsem_client *c, struct nsem_obj *obj, const
     return reply_handle(out, success, c, h);
 }
 
+/* The descriptor of a new object: the creator's (sd_len bytes at sd; 0: none), completed from
+ * its token and checked again (the client's check is a courtesy), or the default one. */
+static DWORD new_object_sd(struct nsem_client *c, const unsigned char *sd, uint32_t sd_len,
+                           struct nsem_sd_entry **entry)
+{
+    if (!sd_len) {
+        *entry = nsem__sd_default_entry(&c->token);
+        return *entry ? 0 : ERROR_NOT_ENOUGH_MEMORY;
+    }
+    unsigned char *full;
+    size_t len;
+    DWORD e = nsem__sd_for_new_object(&c->token, sd, sd_len, &full, &len);
+    if (e) return e;
+    *entry = nsem__sd_intern(full, (uint32_t)len);
+    free(full);
+    return *entry ? 0 : ERROR_NOT_ENOUGH_MEMORY;
+}
+
 static uint32_t do_create(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
 {
     const struct nsem_req_create *r = req;
     const char *name = (const char *)(r + 1);
+    const unsigned char *sd = (const unsigned char *)name + r->name_len;
     const struct nsem_obj_ops *ops = nsem__ops_for_type(r->type);
     if (!ops || (r->attributes & ~NSEM_ATTR_ALL)) return reply_status(out, ERROR_INVALID_PARAMETER);
     struct nsem_create_params p = {r->type_flags, r->initial, r->max, r->owner_token, (uint32_t)c->pid, r->owner_tid};
     if (p.owner_token && NSEM_TOKEN_CLIENT(p.owner_token) != c->id) return reply_status(out, ERROR_INVALID_PARAMETER);
     DWORD e = ops->check_params(&p);
     if (e) return reply_status(out, e);
+    /* Windows captures the descriptor before it looks the name up, so a malformed one fails even
+     * where the name exists (and it is then ignored). */
+    struct nsem_sd parts;
+    if (r->sd_len && (e = nsem__sd_check(sd, r->sd_len, &parts)) != 0) return reply_status(out, e);
 
     struct nsem_resolved where = {0};
     if (r->name_len) {
@@ -138,16 +160,20 @@ static uint32_t do_create(struct nsem_client *c, const void *req, unsigned char 
         struct nsem_obj *existing = nsem__ns_lookup(where.session, where.leaf, where.leaf_len);
         if (existing) return open_existing(c, existing, ops, r->access, r->attributes, ERROR_ALREADY_EXISTS, out);
     }
+    uint32_t granted;
+    struct nsem_sd_entry *entry;
+    e = grant_create_access(&c->token, ops, r->access, &granted);
     /* A new object and its first handle: both must fit the limits before anything is made. */
-    e = nsem__quota_objects();
+    if (!e) e = nsem__quota_objects();
     if (!e) e = nsem__quota_handles(&c->handles, 1);
+    if (!e) e = new_object_sd(c, sd, r->sd_len, &entry);
     if (e) return reply_status(out, e);
-    struct nsem_obj *obj = nsem__obj_create(ops, &p);
+    struct nsem_obj *obj = nsem__obj_create(ops, &p, entry);
     if (!obj) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
     nsem__obj_add_pin(obj); /* holds the new object while it is being linked and handed out */
     uint32_t h = 0;
     if (!r->name_len || nsem__ns_link(obj, where.session, where.leaf, where.leaf_len) == 0)
-        h = nsem__handle_alloc(&c->handles, obj, grant_create_access(ops, r->access), attr_flags(r->attributes));
+        h = nsem__handle_alloc(&c->handles, obj, granted, attr_flags(r->attributes));
     if (!h && obj->name) nsem__ns_unlink(obj);
     nsem__obj_remove_pin(obj);
     if (!h) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
@@ -259,6 +285,26 @@ static void close_source(struct nsem_client *c, struct nsem_client *from, uint32
     nsem__handle_free(&from->handles, handle);
 }
 
+/* DuplicateHandle without DUPLICATE_SAME_ACCESS: the access asked for, generic rights mapped. Rights
+ * the source handle has are given as they are (even none: SPEC 93); asking for more takes Windows'
+ * access check over the object's descriptor, for the caller and for the target process (SPEC §2,
+ * duplicate_handle): a record that has not connected yet has no token, and is not checked. A
+ * right the type cannot have is refused first (SPEC 99: ~0u is ERROR_ACCESS_DENIED). */
+static DWORD dup_access(struct nsem_client *c, struct nsem_client *to, const struct nsem_obj *obj,
+                        const struct nsem_obj_ops *ops, uint32_t src_access, uint32_t requested, uint32_t *access)
+{
+    GENERIC_MAPPING mapping = nsem__generic_mapping(ops);
+    uint32_t want = nsem__map_generic(requested, &mapping);
+    if (!(want & ~src_access)) {
+        *access = want;
+        return 0;
+    }
+    if (want & ~(ops->valid_access | ACCESS_SYSTEM_SECURITY | MAXIMUM_ALLOWED)) return ERROR_ACCESS_DENIED;
+    DWORD e = nsem__obj_access_check(&c->token, obj, want, access);
+    if (!e && to != c && to->token.groups) e = nsem__obj_access_check(&to->token, obj, *access, access);
+    return e;
+}
+
 static uint32_t do_dup(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
 {
     const struct nsem_req_dup *r = req;
@@ -268,44 +314,41 @@ static uint32_t do_dup(struct nsem_client *c, const void *req, unsigned char *ou
     if (!e) e = process_client(c, r->dst_process, true, &to);
     if (e) return reply_status(out, e);
     /* The source: a handle of `from`, or its own GetCurrentProcess() (all rights, no flags; its
-     * object is made only once the request has passed every check). */
+     * object is made once the request's parameters have passed their checks). */
     struct nsem_handle_entry pseudo = {NULL, PROCESS_ALL_ACCESS, 0}, *src = &pseudo;
     bool is_pseudo = r->handle == NSEM_PSEUDO_PROCESS_HANDLE;
     if (!is_pseudo && !(src = nsem__handle_get(&from->handles, r->handle))) return reply_status(out, ERROR_INVALID_HANDLE);
     const struct nsem_obj_ops *ops = is_pseudo ? &nsem__process_ops : src->obj->ops;
-    bool closing = !is_pseudo && (r->options & DUPLICATE_CLOSE_SOURCE) &&
-                        !(src->flags & HANDLE_FLAG_PROTECT_FROM_CLOSE);
+    bool closing = !is_pseudo && (r->options & DUPLICATE_CLOSE_SOURCE) && !(src->flags & HANDLE_FLAG_PROTECT_FROM_CLOSE);
     uint32_t access = src->access;
     if ((r->options & ~known) || (r->attributes & ~NSEM_ATTR_ALL)) e = ERROR_INVALID_PARAMETER;
-    else if (!(r->options & DUPLICATE_SAME_ACCESS)) {
-        /* Duplication may keep or drop rights (even to none), never add any. */
-        access = nsem__map_access(ops, r->access);
-        if (access & ~src->access) e = ERROR_ACCESS_DENIED;
-    }
     if (!e && is_pseudo) e = nsem__process_object(from->pid, c->uid, &pseudo.obj);
+    struct nsem_obj *obj = e ? NULL : src->obj;
+    if (obj) nsem__obj_add_pin(obj); /* neither closing the source nor a failure may free it meanwhile */
+    if (!e && !(r->options & DUPLICATE_SAME_ACCESS)) e = dup_access(c, to, obj, ops, src->access, r->access, &access);
+    uint32_t h = 0;
     if (e) {
         /* Windows closes the source whatever happened to the duplicate. */
         if (closing) close_source(c, from, r->handle & ~3u);
-        return reply_status(out, e);
+    } else {
+        uint32_t flags = (r->options & DUPLICATE_SAME_ATTRIBUTES) ? src->flags : attr_flags(r->attributes);
+        if (closing && from == to) {
+            /* Closing the source and making the duplicate in one step keeps the handle value. */
+            src->access = access;
+            src->flags = flags;
+            h = r->handle & ~3u;
+        } else {
+            if (closing) close_source(c, from, r->handle & ~3u);
+            /* After the close: a handle moved between processes does not add to the total. */
+            e = nsem__quota_handles(&to->handles, 1);
+            /* Into a process that has not connected: above what it may still inherit (its values). */
+            uint32_t base = nsem__client_unborn(to) ? nsem__inheritance_bound(to) : 0;
+            if (!e) h = nsem__handle_alloc_from(&to->handles, base, obj, access, flags);
+            if (!e && !h) e = ERROR_NOT_ENOUGH_MEMORY;
+        }
     }
-    uint32_t flags = (r->options & DUPLICATE_SAME_ATTRIBUTES) ? src->flags : attr_flags(r->attributes);
-    if (closing && from == to) {
-        /* Closing the source and making the duplicate in one step keeps the handle value. */
-        src->access = access;
-        src->flags = flags;
-        return reply_handle(out, 0, to, r->handle & ~3u);
-    }
-    struct nsem_obj *obj = src->obj;
-    nsem__obj_add_pin(obj); /* closing the source must not free what we are duplicating */
-    if (closing) close_source(c, from, r->handle & ~3u);
-    /* After the close: a handle moved between processes does not add to the total. */
-    e = nsem__quota_handles(&to->handles, 1);
-    /* Into a process that has not connected: above what it may still inherit (its values). */
-    uint32_t base = nsem__client_unborn(to) ? nsem__inheritance_bound(to) : 0;
-    uint32_t h = e ? 0 : nsem__handle_alloc_from(&to->handles, base, obj, access, flags);
-    nsem__obj_remove_pin(obj);
+    if (obj) nsem__obj_remove_pin(obj);
     if (e) return reply_status(out, e);
-    if (!h) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
     return reply_handle(out, 0, to, h);
 }
 
@@ -313,17 +356,22 @@ static uint32_t do_open_process(struct nsem_client *c, const void *req, unsigned
 {
     const struct nsem_req_open_process *r = req;
     if (r->attributes & ~NSEM_ATTR_ALL) return reply_status(out, ERROR_INVALID_PARAMETER);
-    /* The process, then the access, then the limits, as Windows: none of them makes anything. */
-    uint32_t granted;
+    /* The process, then the limits, as Windows: neither makes anything; then the access check over
+     * the process object's descriptor. */
     DWORD e = nsem__process_check((pid_t)r->pid, c->uid);
-    if (!e) e = grant_open_access(&nsem__process_ops, r->access, &granted);
+    uint32_t asked = nsem__map_access(&nsem__process_ops, r->access);
+    if (!e && (!asked || (asked & ~(nsem__process_ops.valid_access | ACCESS_SYSTEM_SECURITY))))
+        e = ERROR_ACCESS_DENIED; /* before the limits */
     if (!e) e = nsem__quota_handles(&c->handles, 1);
     struct nsem_obj *obj;
     if (!e) e = nsem__process_object((pid_t)r->pid, c->uid, &obj);
     if (e) return reply_status(out, e);
     nsem__obj_add_pin(obj); /* a new process object lives by its handles: hold it until one exists */
-    uint32_t h = nsem__handle_alloc(&c->handles, obj, granted, attr_flags(r->attributes));
+    uint32_t granted;
+    e = nsem__obj_access_check(&c->token, obj, r->access, &granted);
+    uint32_t h = e ? 0 : nsem__handle_alloc(&c->handles, obj, granted, attr_flags(r->attributes));
     nsem__obj_remove_pin(obj);
+    if (e) return reply_status(out, e);
     if (!h) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
     return reply_handle(out, 0, c, h);
 }
@@ -509,11 +557,57 @@ static uint32_t do_namespace(struct nsem_client *c, const void *req, unsigned ch
     return reply_handle(out, 0, c, h);
 }
 
+/* GetKernelObjectSecurity: the handle needs READ_CONTROL for owner, group, DACL and label, and
+ * ACCESS_SYSTEM_SECURITY for the SACL. */
+static uint32_t do_get_security(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
+{
+    const struct nsem_req_get_security *r = req;
+    struct nsem_handle_entry *h = nsem__handle_get(&c->handles, r->handle);
+    if (!h) return reply_status(out, ERROR_INVALID_HANDLE);
+    uint32_t need = nsem__sd_read_access(r->info);
+    if ((h->access & need) != need) return reply_status(out, ERROR_ACCESS_DENIED);
+    unsigned char *sd;
+    size_t len;
+    DWORD e = nsem__sd_query(h->obj->sd->bytes, h->obj->sd->len, r->info, &sd, &len);
+    if (e) return reply_status(out, e);
+    struct nsem_rep_security *rep = (struct nsem_rep_security *)out;
+    memset(rep, 0, sizeof *rep);
+    rep->hdr = (struct nsem_rep_hdr){(uint32_t)(sizeof *rep + len), 0};
+    rep->sd_len = (uint32_t)len;
+    memcpy(rep + 1, sd, len); /* a part of an object's descriptor is no larger than the whole */
+    free(sd);
+    return rep->hdr.len;
+}
+
+/* SetKernelObjectSecurity: the handle needs WRITE_DAC for the DACL, WRITE_OWNER for owner, group
+ * and label, ACCESS_SYSTEM_SECURITY for the SACL; then the descriptor is checked (the handle
+ * first, as Windows). Opens from now on are checked against the new descriptor; handles already
+ * open keep what they were granted. */
+static uint32_t do_set_security(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
+{
+    const struct nsem_req_set_security *r = req;
+    struct nsem_handle_entry *h = nsem__handle_get(&c->handles, r->handle);
+    if (!h) return reply_status(out, ERROR_INVALID_HANDLE);
+    uint32_t need = nsem__sd_write_access(r->info);
+    if ((h->access & need) != need) return reply_status(out, ERROR_ACCESS_DENIED);
+    struct nsem_obj *obj = h->obj;
+    unsigned char *sd;
+    size_t len;
+    DWORD e = nsem__sd_set(&c->token, obj->sd->bytes, obj->sd->len, r->info, r + 1, r->sd_len, &sd, &len);
+    if (e) return reply_status(out, e);
+    struct nsem_sd_entry *entry = nsem__sd_intern(sd, (uint32_t)len);
+    free(sd);
+    if (!entry) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
+    nsem__obj_set_sd(obj, entry);
+    return reply_status(out, 0);
+}
+
 /* ---- dispatch ---------------------------------------------------------------------------- */
 
 struct request_kind {
     uint32_t size;            /* exact size of the fixed part */
     uint32_t name_len_offset; /* offset of name_len, or 0 when no name follows */
+    uint32_t sd_len_offset;   /* offset of sd_len, or 0 when no security descriptor follows (the name) */
     uint32_t pad_offset;      /* where its pad field is, and how long (0: none) */
     uint32_t pad_bytes;
     uint32_t (*handler)(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd);
@@ -521,16 +615,19 @@ struct request_kind {
     uint32_t entry_size, max_entries;
 };
 
-#define NO_NAME 0
+/* What follows the fixed part: nothing, a name, a name and a descriptor, a descriptor. */
+#define NO_NAME 0, 0
+#define NAME(type) offsetof(type, name_len), 0
+#define NAME_SD(type) offsetof(type, name_len), offsetof(type, sd_len)
+#define SD(type) 0, offsetof(type, sd_len)
 #define NO_PAD 0, 0
 #define PAD(type) offsetof(type, pad), sizeof(((type *)0)->pad)
 #define NO_ENTRIES 0, 0, 0
 
 static const struct request_kind kinds[NSEM_OP_COUNT] = {
     [NSEM_OP_HELLO] = {sizeof(struct nsem_req_hello), NO_NAME, NO_PAD, do_hello, NO_ENTRIES},
-    [NSEM_OP_CREATE] = {sizeof(struct nsem_req_create), offsetof(struct nsem_req_create, name_len),
-                        PAD(struct nsem_req_create), do_create, NO_ENTRIES},
-    [NSEM_OP_OPEN] = {sizeof(struct nsem_req_open), offsetof(struct nsem_req_open, name_len), NO_PAD, do_open, NO_ENTRIES},
+    [NSEM_OP_CREATE] = {sizeof(struct nsem_req_create), NAME_SD(struct nsem_req_create), NO_PAD, do_create, NO_ENTRIES},
+    [NSEM_OP_OPEN] = {sizeof(struct nsem_req_open), NAME(struct nsem_req_open), NO_PAD, do_open, NO_ENTRIES},
     [NSEM_OP_CLOSE] = {sizeof(struct nsem_req_close), NO_NAME, NO_PAD, do_close, NO_ENTRIES},
     [NSEM_OP_UNPIN] = {sizeof(struct nsem_req_unpin), NO_NAME, PAD(struct nsem_req_unpin), do_unpin, NO_ENTRIES},
     [NSEM_OP_DUP] = {sizeof(struct nsem_req_dup), NO_NAME, NO_PAD, do_dup, NO_ENTRIES},
@@ -545,11 +642,14 @@ static const struct request_kind kinds[NSEM_OP_COUNT] = {
     [NSEM_OP_OPEN_PROCESS] = {sizeof(struct nsem_req_open_process), NO_NAME, PAD(struct nsem_req_open_process),
                               do_open_process, NO_ENTRIES},
     [NSEM_OP_STATS] = {sizeof(struct nsem_req_stats), NO_NAME, PAD(struct nsem_req_stats), do_stats, NO_ENTRIES},
-    [NSEM_OP_NAMESPACE] = {sizeof(struct nsem_req_namespace), offsetof(struct nsem_req_namespace, name_len), NO_PAD,
+    [NSEM_OP_NAMESPACE] = {sizeof(struct nsem_req_namespace), NAME(struct nsem_req_namespace), NO_PAD,
                            do_namespace, NO_ENTRIES},
     [NSEM_OP_RECOVER] = {sizeof(struct nsem_req_recover), NO_NAME, NO_PAD, do_recover,
                          offsetof(struct nsem_req_recover, count), sizeof(struct nsem_recover_entry),
                          NSEM_RECOVER_MAX_ENTRIES},
+    [NSEM_OP_GET_SECURITY] = {sizeof(struct nsem_req_get_security), NO_NAME, NO_PAD, do_get_security, NO_ENTRIES},
+    [NSEM_OP_SET_SECURITY] = {sizeof(struct nsem_req_set_security), SD(struct nsem_req_set_security),
+                              PAD(struct nsem_req_set_security), do_set_security, NO_ENTRIES},
 };
 
 /* Every pad field must be zero, so that it can carry meaning in a later version. */
@@ -572,6 +672,12 @@ uint32_t nsem__dispatch(struct nsem_client *c, const unsigned char *req, uint32_
     uint32_t name_len = 0;
     if (k->name_len_offset) memcpy(&name_len, req + k->name_len_offset, sizeof name_len);
     uint32_t tail = name_len;
+    if (k->sd_len_offset) {
+        uint32_t sd_len;
+        memcpy(&sd_len, req + k->sd_len_offset, sizeof sd_len);
+        if (sd_len > NSEM_SD_MAX_BYTES) return 0;
+        tail += sd_len;
+    }
     if (k->count_offset) {
         uint32_t count;
         memcpy(&count, req + k->count_offset, sizeof count);

@@ -24,6 +24,7 @@
 #include "common/exclq.h"
 #include "common/objstate.h"
 #include "common/slot.h"
+#include "common/token.h"
 
 struct nsem_obj;
 struct nsem_client;
@@ -111,6 +112,7 @@ struct nsem_obj {
     uint32_t pin_count;    /* pins of clients without a handle */
     uint32_t mark;         /* cleanup pass that last visited it (see client.c) */
     void *priv;            /* the type's own data (a process's pid and pidfd), freed by destroy */
+    struct nsem_sd_entry *sd; /* its security descriptor (a reference), which opens are checked against */
     /* name: in the namespace hash table while linked (name != NULL) */
     uint32_t session; /* namespace: 0 global, else the session */
     uint32_t name_len;
@@ -118,9 +120,20 @@ struct nsem_obj {
     struct nsem_obj *hash_next;
 };
 
-struct nsem_obj *nsem__obj_create(const struct nsem_obj_ops *ops, const struct nsem_create_params *p);
-/* An object for a slot that already holds one (recover.c): no reference yet; NULL out of memory. */
-struct nsem_obj *nsem__obj_adopt(const struct nsem_obj_ops *ops, uint32_t slot);
+/* A new object with the descriptor sd, whose reference it takes over (also when it fails: NULL). */
+struct nsem_obj *nsem__obj_create(const struct nsem_obj_ops *ops, const struct nsem_create_params *p,
+                                  struct nsem_sd_entry *sd);
+/* An object for a slot that already holds one (recover.c): no reference yet; NULL out of memory.
+ * It takes over the reference to sd (also when it fails). */
+struct nsem_obj *nsem__obj_adopt(const struct nsem_obj_ops *ops, uint32_t slot, struct nsem_sd_entry *sd);
+/* Gives obj the descriptor sd (taking over the reference) in place of its own. */
+void nsem__obj_set_sd(struct nsem_obj *obj, struct nsem_sd_entry *sd);
+/* The rights token t gets by opening obj with `desired`: Windows' access check over obj's
+ * descriptor with the type's generic mapping; the rights the type does not have are dropped from
+ * what is granted. 0, or ERROR_ACCESS_DENIED (a desired right refused, or nothing asked for and
+ * so nothing granted: an open gives no handle without a right), ERROR_PRIVILEGE_NOT_HELD. */
+DWORD nsem__obj_access_check(const struct nsem_token *t, const struct nsem_obj *obj, uint32_t desired,
+                             uint32_t *granted);
 struct nsem_slot *nsem__obj_slot(const struct nsem_obj *obj);
 void nsem__obj_add_handle(struct nsem_obj *obj);
 void nsem__obj_remove_handle(struct nsem_obj *obj);
@@ -132,6 +145,8 @@ struct nsem_obj *nsem__obj_next(uint32_t *cursor);
 uint32_t nsem__obj_count(void);
 /* Maps generic rights and MAXIMUM_ALLOWED (to GENERIC_ALL); keeps other bits as they are. */
 uint32_t nsem__map_access(const struct nsem_obj_ops *ops, uint32_t access);
+/* The type's generic mapping, as the access check takes it. */
+GENERIC_MAPPING nsem__generic_mapping(const struct nsem_obj_ops *ops);
 /* The initial state of a mutex or exclusive semaphore: owned by the creating thread, or free. */
 void nsem__slot_init_owner(struct nsem_slot *slot, const struct nsem_create_params *p, bool owned);
 /* A mutex or exclusive semaphore owned by a thread of a dead client: abandoned, waiters woken.
@@ -143,7 +158,7 @@ bool nsem__obj_held_by(const struct nsem_obj *obj, uint32_t client_id);
  * the dead client held it. */
 bool nsem__obj_unlock_dead(struct nsem_obj *obj, uint32_t client_id);
 
-/* ---- names (resolve.c, namespace.c, namestore.c) ------------------------------------------ */
+/* ---- names (resolve.c, namespace.c) -------------------------------------------------------- */
 
 /* Where a name resolves: the namespace (session) and the leaf, or a Windows error. */
 struct nsem_resolved {
@@ -160,17 +175,56 @@ int nsem__ns_link(struct nsem_obj *obj, uint32_t session, const char *leaf, uint
 void nsem__ns_unlink(struct nsem_obj *obj);
 /* A recovered object's name (recover.c): `name` (malloc'd) is the object's from now on. 0/-1. */
 int nsem__ns_adopt(struct nsem_obj *obj, char *name, uint32_t len, uint32_t session);
-/* Names in the arena (namestore.c): written at link, freed at unlink, read by recover.c. The first
- * chunk's slot, 0 when the arena is full; the name (malloc'd) or NULL if the chain is not sound. */
-uint32_t nsem__namestore_write(uint32_t owner, const char *leaf, uint32_t leaf_len);
-void nsem__namestore_free(uint32_t first, uint32_t owner);
-char *nsem__namestore_read(uint32_t first, uint32_t owner, uint32_t *len);
-/* The name's bytes in its one chunk, when one chunk holds it all; else NULL. */
-char *nsem__namestore_inline(uint32_t first, uint32_t owner, uint32_t len);
 bool nsem__arena_contains(const void *p); /* p points into the arena mapping */
 void nsem__session_ref(uint32_t session);
 void nsem__session_unref(uint32_t session);
 bool nsem__session_exists(uint32_t session);
+
+/* ---- blobs in the arena (blobstore.c) ----------------------------------------------------- */
+
+/* A chain of chunks of `type` (NSEM_TYPE_NAME_CHUNK, NSEM_TYPE_SD_CHUNK) holding len bytes, each
+ * chunk naming `owner` (0: the blob owns itself, its first chunk's slot). Returns the first chunk's
+ * slot, 0 when the arena is full. */
+uint32_t nsem__blob_write(uint32_t type, uint32_t owner, const void *bytes, uint32_t len);
+/* Frees the chunks of the chain from `first` that are of that type and owner. */
+void nsem__blob_free(uint32_t type, uint32_t first, uint32_t owner);
+/* A malloc'd copy of the blob (*len bytes), or NULL when the chain is not a sound one of that type
+ * and owner, or holds more than max bytes (recover.c). */
+void *nsem__blob_read(uint32_t type, uint32_t first, uint32_t owner, uint32_t max, uint32_t *len);
+/* The blob's bytes in its one chunk, when one chunk holds it all; else NULL. */
+char *nsem__blob_inline(uint32_t type, uint32_t first, uint32_t owner, uint32_t len);
+uint32_t nsem__blob_next(uint32_t chunk); /* the chunk after this one of a sound chain, 0 at the end */
+
+/* ---- security descriptors of objects (sdstore.c, identity.c) ----------------------------- */
+
+/* A security descriptor some objects have (valid, complete and canonical: object_sd.h), kept once
+ * however many have it, and in the arena for a restarted server. */
+struct nsem_sd_entry {
+    struct nsem_sd_entry *hash_next;
+    uint32_t refs; /* objects with it, and holders of a reference for a moment */
+    uint32_t hash;
+    uint32_t blob; /* its copy in the arena (first chunk), 0: none (the arena was full) */
+    uint32_t len;
+    unsigned char bytes[];
+};
+/* The entry of a descriptor (len bytes, checked by the caller), with a reference for the caller:
+ * the existing one if an object already has the same, else a new one, written to the arena.
+ * NULL when out of memory. */
+struct nsem_sd_entry *nsem__sd_intern(const unsigned char *sd, uint32_t len);
+/* The entry of the default descriptor of an object made by t, with a reference; NULL when out of
+ * memory. */
+struct nsem_sd_entry *nsem__sd_default_entry(const struct nsem_token *t);
+void nsem__sd_release(struct nsem_sd_entry *e);
+/* recover.c: the descriptor at `blob` in the arena, with a reference, adopting that copy if no
+ * entry has one yet; *adopted says whether it did (its chunks are then kept). NULL when the chain
+ * or the descriptor in it is not sound. */
+struct nsem_sd_entry *nsem__sd_recover(uint32_t blob, bool *adopted);
+uint32_t nsem__sd_count(void); /* distinct descriptors held */
+
+/* The token of the process at the other end of a connection, from the kernel: SO_PEERCRED's uid
+ * and gid, and the process's supplementary groups (SO_PEERGROUPS, else /proc/<pid>/status), with
+ * its privileges disabled. 0 or ERROR_NOT_ENOUGH_MEMORY, ERROR_ACCESS_DENIED (no credentials). */
+DWORD nsem__peer_token(int fd, pid_t pid, struct nsem_token *t);
 
 /* ---- handles (handle.c) ------------------------------------------------------------------- */
 
@@ -260,6 +314,7 @@ struct nsem_client {
     uid_t uid;
     uint32_t session;
     bool greeted;
+    struct nsem_token token; /* who it is (identity.c), from its HELLO on; a record has none */
     bool pending;     /* whole frames wait in `in` for the next turn */
     bool provisional; /* a record made only to hold handles duplicated into a process that has not
                          connected yet: what it inherits (a ticket, an ancestor's) is still to come */
