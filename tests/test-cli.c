@@ -180,21 +180,25 @@ TEST(cli_run_undo_survives_kill)
 {
     char pidfile[300];
     snprintf(pidfile, sizeof pidfile, "/tmp/nsem-cli-undo-%d", (int)getpid());
-    ASSERT_EQ(shell("%s run %s --undo -c 2 -- sh -c 'echo $PPID $$ > %s; exec sleep 30' & sleep 0.3",
-                    harness_bin("nsem"), uniq("undo"), pidfile),
+    char partial[310];
+    snprintf(partial, sizeof partial, "%s.part", pidfile);
+    ASSERT_EQ(shell("%s run %s --undo -c 2 -- sh -c 'echo $PPID $$ > %s; mv %s %s; exec sleep 30' &",
+                    harness_bin("nsem"), uniq("undo"), partial, partial, pidfile),
               0);
+    /* The command runs once nsem holds its permit; however slow the machine, wait for its word. */
+    FILE *f = NULL;
+    for (uint64_t end = now_ms() + 20000; !(f = fopen(pidfile, "r")) && now_ms() < end;) sleep_ms(10);
+    ASSERT_NOT_NULL(f);
+    int nsem_pid = 0, cmd_pid = 0;
+    ASSERT_EQ(fscanf(f, "%d %d", &nsem_pid, &cmd_pid), 2);
+    fclose(f);
+    unlink(pidfile);
     HANDLE h = OpenSemaphoreA(SEMAPHORE_QUERY_STATE, FALSE, uniq("undo"));
     ASSERT_NOT_NULL(h);
     NSEM_OBJECT_INFO info = {.cbSize = sizeof info};
     ASSERT(NsemQueryObject(h, &info));
     ASSERT_EQ_U(info.dwFlags, NSEM_INFO_UNDO);
     ASSERT_EQ(info.lCurrentCount, 1);
-    FILE *f = fopen(pidfile, "r");
-    ASSERT_NOT_NULL(f);
-    int nsem_pid = 0, cmd_pid = 0;
-    ASSERT_EQ(fscanf(f, "%d %d", &nsem_pid, &cmd_pid), 2);
-    fclose(f);
-    unlink(pidfile);
     ASSERT_EQ(kill(nsem_pid, SIGKILL), 0); /* nsem, not its command */
     uint64_t end = now_ms() + 5000;
     while (sem_count(h) != 2 && now_ms() < end) sleep_ms(5);
