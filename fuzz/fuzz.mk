@@ -30,7 +30,7 @@ endef
 
 $(eval $(call fuzz_harness,requests,$(FUZZ_SERVER_SRC) fuzz/server_env.c))
 $(eval $(call fuzz_harness,names,src/server/resolve.c src/lib/names.c))
-# $(eval $(call fuzz_harness,sddl,src/common/sddl.c))
+$(eval $(call fuzz_harness,sddl,$(COMMON_SRC)))
 
 FUZZ_BINS := $(FUZZ_HARNESSES:%=$(O)/fuzz/fuzz-%)
 

@@ -2,7 +2,7 @@
  * gen_seeds.c — writes the seed corpus of the fuzz harnesses: small, meaningful inputs that reach
  * deep states at once (a whole session per file), from which the fuzzer mutates.
  *
- *   gen-seeds DIR    writes DIR/fuzz-requests/<name> and DIR/fuzz-names/<name>
+ *   gen-seeds DIR    writes DIR/fuzz-requests/<name>, DIR/fuzz-names/<name> and DIR/fuzz-sddl/<name>
  *
  * `make fuzz-seeds` runs it into tests/fuzz/. Inputs found by fuzzing (crashes) are kept there too,
  * as files of their own; this program does not touch them.
@@ -76,7 +76,7 @@ static void thread(int client, enum fuzz_thread_op op, int thread_index, uint32_
 
 static void hello(int client, uint32_t session, uint32_t ticket)
 {
-    struct nsem_req_hello r = {{0, 0}, NSEM_PROTOCOL_VERSION, session, ticket, 0};
+    struct nsem_req_hello r = {{0, 0}, NSEM_PROTOCOL_VERSION, session, ticket, 0, 0, 0};
     frame(client, NSEM_OP_HELLO, &r, sizeof r, NULL);
 }
 
@@ -345,6 +345,43 @@ static void names_seeds(const char *dir)
     name_seed(dir, "raw-not-a-character", MODE_RAW, 0, 0x01, bad, sizeof bad);
 }
 
+/* ---- fuzz-sddl --------------------------------------------------------------------------- */
+
+static void sddl_seeds(const char *dir)
+{
+    static const struct {
+        const char *file, *sddl;
+    } strings[] = {
+        {"everyone", "D:(A;;GA;;;WD)"},
+        {"owner-group-dacl", "O:S-1-22-1-1000G:S-1-22-2-1000D:P(D;;0x1f0003;;;S-1-22-1-1001)(A;OICI;GRGX;;;AU)"},
+        {"aliases", "O:SYG:BAD:AI(A;;GA;;;SY)(A;;RCWDWO;;;OW)"},
+        {"null-dacl", "D:NO_ACCESS_CONTROL"},
+        {"empty-dacl", "D:"},
+        {"sacl-label", "S:(ML;;NW;;;LW)"},
+        {"audit", "S:(AU;SAFA;GA;;;WD)"},
+        {"spaces", " D:( A; ; GA; ; ; WD )"},
+        {"numbers", "D:(A;;0x00100003;;;S-1-0x000000000005-32-544)(D;;017;;;S-1-5-18)"},
+        {"bad-part", "X:(A;;GA;;;WD)"},
+        {"bad-ace", "D:(A;;GA;;WD)"},
+        {"domain-alias", "O:DA"},
+    };
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
+        put((const unsigned char[]){0}, 1); /* even: a string */
+        put(strings[i].sddl, strlen(strings[i].sddl));
+        write_seed(dir, "fuzz-sddl", strings[i].file);
+    }
+    /* A binary descriptor: header, a DACL of one ACCESS_ALLOWED ACE for Everyone. */
+    static const unsigned char binary[] = {
+        1,                                                     /* odd: binary */
+        1, 0, 0x04, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 20, 0, 0, 0, /* SE_DACL_PRESENT | SE_SELF_RELATIVE; DACL at 20 */
+        2, 0, 28, 0, 1, 0, 0, 0,                                          /* ACL: revision 2, size 28, one ACE */
+        0, 0, 20, 0, 0, 0, 0x10, 0,                                       /* ACCESS_ALLOWED, size 20, GENERIC_ALL */
+        1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0,                               /* S-1-1-0 */
+    };
+    put(binary, sizeof binary);
+    write_seed(dir, "fuzz-sddl", "binary-everyone");
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -353,5 +390,6 @@ int main(int argc, char **argv)
     }
     requests_seeds(argv[1]);
     names_seeds(argv[1]);
+    sddl_seeds(argv[1]);
     return 0;
 }
