@@ -52,6 +52,7 @@ HELPER(privns_peer)
     if (!ns) return 12;
     HANDLE sem = OpenSemaphoreA(SEMAPHORE_ALL_ACCESS, FALSE, full);
     if (!sem || !ReleaseSemaphore(sem, 1, NULL)) return 13;
+    DeleteBoundaryDescriptor(bd);
     say("released");
     return 0;
 }
