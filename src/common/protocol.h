@@ -16,7 +16,7 @@
 
 #include <stdint.h>
 
-#define NSEM_PROTOCOL_VERSION 1u
+#define NSEM_PROTOCOL_VERSION 2u /* 2: the arena slot's `waiting` word (common/shm.h) */
 #define NSEM_NAME_MAX_UNITS 32766u                    /* UTF-16 units, as Windows' UNICODE_STRING */
 #define NSEM_NAME_MAX_BYTES (NSEM_NAME_MAX_UNITS * 3u) /* UTF-8 of that many units */
 #define NSEM_MSG_MAX (4096u + NSEM_NAME_MAX_BYTES) /* requests and replies */

@@ -142,7 +142,7 @@ DWORD nsem__event_pulse(uint32_t slot)
     struct nsem_slot *s = nsem__slot(slot);
     if (atomic_load_explicit(&s->flags, memory_order_relaxed) & NSEM_SLOT_MANUAL_RESET)
         event_change(s, nsem_state_event_pulse_manual, true);
-    else if (atomic_load_explicit(&s->waiters, memory_order_relaxed) > 0)
+    else if (nsem_waiting_count(atomic_load(&s->waiting)) > 0) /* seq_cst, as every access to waiting */
         event_change(s, nsem_state_event_set, true);
     else
         event_change(s, nsem_state_event_reset, false);

@@ -26,6 +26,7 @@ struct wait_obj {
     struct nsem_slot *slot;
     uint32_t type, flags;
     uint32_t pulses; /* manual event: the pulse number when we began to sleep */
+    uint32_t epoch;  /* of our count in slot->waiting (common/slot.h) */
     bool queued;     /* exclusive semaphore: we are in its waiter queue */
 };
 
@@ -218,7 +219,7 @@ static enum attempt block(struct wait *w, const struct timespec *deadline)
     for (DWORD i = 0; i < w->n; i++) {
         struct wait_obj *o = &w->objs[i];
         nsem__busy_inc(o->slot_index); /* a close by another thread must not free it meanwhile */
-        atomic_fetch_add_explicit(&o->slot->waiters, 1, memory_order_relaxed);
+        o->epoch = nsem__slot_waiting_join(o->slot);
         o->pulses = nsem_state_event_pulses(nsem_word_value(atomic_load(&o->slot->state)));
         words[i] = &o->slot->seq;
     }
@@ -226,6 +227,7 @@ static enum attempt block(struct wait *w, const struct timespec *deadline)
     for (;;) {
         /* arm every word, then look again: a change after this wakes us */
         for (DWORD i = 0; i < w->n; i++) expected[i] = nsem__slot_arm(w->objs[i].slot);
+        for (DWORD i = 0; i < w->n; i++) nsem__slot_waiting_rejoin(w->objs[i].slot, &w->objs[i].epoch);
         w->armed = true;
         if (!w->all || all_signalled(w)) {
             r = attempt(w);
@@ -241,7 +243,7 @@ static enum attempt block(struct wait *w, const struct timespec *deadline)
     }
     for (DWORD i = 0; i < w->n; i++) {
         if (w->objs[i].queued) nsem__excl_leave(w->objs[i].slot_index, w->me, &w->objs[i].queued);
-        atomic_fetch_sub_explicit(&w->objs[i].slot->waiters, 1, memory_order_relaxed);
+        nsem__slot_waiting_leave(w->objs[i].slot, w->objs[i].epoch);
         nsem__busy_dec(w->objs[i].slot_index);
     }
     return r;
@@ -281,7 +283,7 @@ DWORD nsem__wait(DWORD n, const HANDLE *handles, bool wait_all, DWORD ms)
             return WAIT_FAILED;
         }
         w.objs[i] = (struct wait_obj){h.slot, nsem__slot(h.slot), h.type,
-                                      atomic_load_explicit(&nsem__slot(h.slot)->flags, memory_order_relaxed), 0, false};
+                                      atomic_load_explicit(&nsem__slot(h.slot)->flags, memory_order_relaxed), 0, 0, false};
         w.order[i] = i;
     }
     w.n = n;
