@@ -125,5 +125,7 @@ clean:
 
 # Benchmarks (make bench, make bench-run) are defined in bench/bench.mk.
 -include bench/bench.mk
+# The chaos run (make chaos; its 10-second version is part of check) is defined in tests/chaos/chaos.mk.
+-include tests/chaos/chaos.mk
 
 -include $(shell find $(O)/obj -name '*.d' 2>/dev/null)
