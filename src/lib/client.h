@@ -17,6 +17,7 @@
 #include <nsem.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "common/objstate.h"
 #include "common/protocol.h"
@@ -103,9 +104,15 @@ DWORD nsem__event_pulse(uint32_t slot);
  * value. nsem__unlock_word stores a value and unlocks, then wakes. Used where a change needs more
  * than one CAS: exclusive and undo semaphores. */
 uint32_t nsem__lock_word(struct nsem_slot *s, uint32_t me);
+/* The same, giving up (false) if the lock is still held by another at the absolute deadline
+ * (NULL: none): its holder may be stalled (preempted, or killed until the server unlocks). */
+bool nsem__lock_word_until(struct nsem_slot *s, uint32_t me, const struct timespec *deadline, uint32_t *value);
 void nsem__unlock_word(struct nsem_slot *s, uint32_t value);
 /* Waits until no wait-all holds the slot's lock; returns the state then. */
 uint64_t nsem__wait_unlocked(struct nsem_slot *s);
+/* The same, until an absolute CLOCK_MONOTONIC deadline (NULL: none); the state returned may then
+ * still be locked. */
+uint64_t nsem__wait_unlocked_until(struct nsem_slot *s, const struct timespec *deadline);
 /* Bookkeeping after `me` acquired a mutex (not for a recursion). */
 void nsem__mutex_acquired(uint32_t slot, struct nsem_slot *s);
 /* Abandons a mutex the calling thread owns (at thread exit). */
@@ -116,7 +123,7 @@ void nsem__mutex_abandon_mine(uint32_t slot, uint32_t me);
  * under its lock; BUSY with *error set to ERROR_TOO_MANY_SEM_REQUESTS at the recursion limit.
  * With may_queue (a blocking wait), a busy caller joins the waiter queue: *queued says so. */
 enum nsem_take nsem__excl_take(uint32_t slot, struct nsem_slot *s, uint32_t me, DWORD *error, bool may_queue,
-                               bool *queued);
+                               bool *queued, const struct timespec *lock_deadline);
 /* A queued waiter leaves (timeout, or another object satisfied it); what was handed to it passes
  * on to the next. */
 void nsem__excl_leave(uint32_t slot, uint32_t me, bool *queued);
@@ -131,7 +138,8 @@ void nsem__excl_abandon_mine(uint32_t slot, uint32_t me);
 /* ---- undo semaphores (undo.c) ---- */
 /* The process's undo record of an undo semaphore (handles.c keeps it per slot), 0 if none. */
 uint32_t nsem__undo_record(uint32_t slot);
-enum nsem_take nsem__undo_take(uint32_t slot, struct nsem_slot *s, uint32_t me);
+/* Both takes give up (BUSY) if the state word stays locked by another until lock_deadline. */
+enum nsem_take nsem__undo_take(uint32_t slot, struct nsem_slot *s, uint32_t me, const struct timespec *lock_deadline);
 DWORD nsem__undo_release(uint32_t slot, LONG count, LONG *prev);
 /* For a wait-all holding the lock: journal one more permit taken, then (after the store) commit. */
 void nsem__undo_journal_take(uint32_t slot);

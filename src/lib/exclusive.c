@@ -45,15 +45,16 @@ static bool takeable(struct nsem_excl_queue *q, uint32_t v, uint32_t me)
 }
 
 enum nsem_take nsem__excl_take(uint32_t slot, struct nsem_slot *s, uint32_t me, DWORD *error, bool may_queue,
-                               bool *queued)
+                               bool *queued, const struct timespec *lock_deadline)
 {
     uint32_t nv;
     struct nsem_excl_queue *q = queue_of(s);
     /* Busy for us, and nothing to do about it: say so without locking, since the unlock would wake
      * the very words a waiting caller has just armed. */
-    uint32_t v = nsem_word_value(nsem__wait_unlocked(s));
-    if (!takeable(q, v, me) && (!may_queue || *queued || !q)) return NSEM_TAKE_BUSY;
-    v = nsem__lock_word(s, me);
+    uint64_t word = nsem__wait_unlocked_until(s, lock_deadline);
+    uint32_t v = nsem_word_value(word);
+    if (nsem_word_locker(word) || (!takeable(q, v, me) && (!may_queue || *queued || !q))) return NSEM_TAKE_BUSY;
+    if (!nsem__lock_word_until(s, me, lock_deadline, &v)) return NSEM_TAKE_BUSY;
     if (!takeable(q, v, me)) {
         if (may_queue && q && !*queued && nsem_q_push(q, me)) *queued = true; /* first come, first served */
         nsem__unlock_word(s, v);

@@ -5,12 +5,21 @@
  * nsem__slot_wake (no syscall when nobody sleeps).
  */
 #include <errno.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/futex.h"
 #include "lib/client.h"
 
-uint64_t nsem__wait_unlocked(struct nsem_slot *s)
+static bool passed(const struct timespec *deadline)
+{
+    if (!deadline) return false;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec > deadline->tv_sec || (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
+}
+
+uint64_t nsem__wait_unlocked_until(struct nsem_slot *s, const struct timespec *deadline)
 {
     uint64_t w = atomic_load(&s->state); /* seq_cst, as every access to state */
     while (nsem_word_locker(w)) {
@@ -20,20 +29,37 @@ uint64_t nsem__wait_unlocked(struct nsem_slot *s)
         w = atomic_load(&s->state);
         if (!nsem_word_locker(w)) break;
         _Atomic uint32_t *word = &s->seq;
-        nsem__futex_waitv(&word, &seq, 1, NULL);
+        int e = nsem__futex_waitv(&word, &seq, 1, deadline);
         w = atomic_load(&s->state);
+        if (e == -ETIMEDOUT || passed(deadline)) break; /* still locked, maybe: the caller decides */
     }
     return w;
 }
 
+uint64_t nsem__wait_unlocked(struct nsem_slot *s)
+{
+    return nsem__wait_unlocked_until(s, NULL);
+}
+
+bool nsem__lock_word_until(struct nsem_slot *s, uint32_t me, const struct timespec *deadline, uint32_t *value)
+{
+    uint64_t w = nsem__wait_unlocked_until(s, deadline);
+    for (;;) {
+        if (nsem_word_locker(w)) {
+            w = nsem__wait_unlocked_until(s, deadline);
+            if (nsem_word_locker(w)) return false; /* still locked at the deadline */
+        } else if (atomic_compare_exchange_weak(&s->state, &w, nsem_word(nsem_word_value(w), me))) { /* seq_cst */
+            *value = nsem_word_value(w);
+            return true;
+        }
+    }
+}
+
 uint32_t nsem__lock_word(struct nsem_slot *s, uint32_t me)
 {
-    uint64_t w = nsem__wait_unlocked(s);
-    for (;;) {
-        if (nsem_word_locker(w)) w = nsem__wait_unlocked(s);
-        else if (atomic_compare_exchange_weak(&s->state, &w, nsem_word(nsem_word_value(w), me))) /* seq_cst */
-            return nsem_word_value(w);
-    }
+    uint32_t v = 0;
+    nsem__lock_word_until(s, me, NULL, &v);
+    return v;
 }
 
 void nsem__unlock_word(struct nsem_slot *s, uint32_t value)
