@@ -125,6 +125,7 @@ struct chaos_shared {
     /* Written by the supervisor before the first worker starts; read-only afterwards. */
     uint32_t names, workers;
     uint64_t seed;
+    uint32_t verbose; /* workers describe slow waits */
     uint32_t super_handles[CHAOS_MAX_NAMES]; /* the supervisor's inheritable handle per name, or 0 */
     /* Per name. */
     _Atomic uint64_t owner_rec[CHAOS_MAX_NAMES];    /* seq_cst: ownership.c */
@@ -136,8 +137,13 @@ struct chaos_shared {
 /* ---- shared.c ---- */
 struct chaos_shared *chaos_shared_create(int *fd_out);
 struct chaos_shared *chaos_shared_attach(int fd);
-/* Whether the worker (slot, incarnation) is known to be dead: reaped by the supervisor. */
+/* Whether the worker (slot, incarnation) has been reaped by the supervisor (which has then
+ * counted its intents). */
+bool chaos_is_reaped(struct chaos_shared *sh, uint32_t slot, uint32_t incarnation);
+/* Whether it is dead: reaped, or its process is a zombie (the supervisor may lag behind). */
 bool chaos_is_dead(struct chaos_shared *sh, uint32_t slot, uint32_t incarnation);
+/* Whether process pid has ended (a zombie, or reaped). */
+bool chaos_process_gone(uint32_t pid);
 enum chaos_kind chaos_kind_of(uint32_t name);
 bool chaos_name_is_pinned(uint32_t name); /* the supervisor holds a handle to it all along */
 bool chaos_event_is_manual(uint32_t name);

@@ -24,12 +24,14 @@
  *   record RELEASING or none    -> X = WAIT_OBJECT_0 is right; X = WAIT_ABANDONED is right only if
  *                                  P is dead (it may have died before its release) or a dead
  *                                  intent is pending; otherwise it is a second (or spurious) report.
- * "Dead" means reaped by the supervisor, which lags the real death by a few milliseconds: a process
- * whose socket the server saw close may still look alive. So a result that contradicts the record
- * is held for up to CHAOS_SETTLE_MS until the supervisor confirms the deaths that would explain it;
- * only a contradiction that remains is a violation. Learning of deaths only ever makes more
- * results acceptable, so waiting can never turn a right result into a violation, and a real
- * violation involves a process that stays alive, which waiting does not change.
+ * "Dead" means reaped by the supervisor (which then counts its intents) or, when that lags (the
+ * supervisor may be waiting on the server to fork), a zombie process, whose intent is then read
+ * from its record. A process whose socket the server saw close may still be exiting, though: a
+ * result that contradicts the record is held for up to CHAOS_SETTLE_MS until the deaths that
+ * would explain it are seen; only a contradiction that remains is a violation. Learning of deaths
+ * only ever makes more results acceptable, so waiting can never turn a right result into a
+ * violation, and a real violation involves a process that stays alive, which waiting does not
+ * change.
  * What it cannot see: a second report hidden behind a dead worker's intent, and abandonments of
  * mutexes other than the lowest-index one in a wait-all (Win32 reports one index).
  */
@@ -78,6 +80,18 @@ static enum verdict judge(struct rec r, bool prev_dead, bool dead_intent, enum c
 static const char *const kind_text[KIND_COUNT] = {"semaphore", "exclusive semaphore", "undo semaphore", "mutex",
                                                   "event"};
 
+/* A dead worker not reaped yet whose intent has name: the supervisor will count it, later. */
+static bool unreaped_intent(struct chaos_shared *sh, uint32_t name)
+{
+    for (uint32_t slot = 0; slot < sh->workers; slot++) {
+        struct chaos_worker *w = &sh->w[slot];
+        if (!(atomic_load(&w->intent) & (1ull << name))) continue; /* seq_cst: its last value, if dead */
+        uint64_t life = atomic_load(&w->life);                      /* seq_cst */
+        if ((life >> 32) == LIFE_ALIVE && chaos_is_dead(sh, slot, (uint32_t)life)) return true;
+    }
+    return false;
+}
+
 static void take_ownership(struct chaos_shared *sh, uint32_t slot, uint32_t incarnation, uint32_t name)
 {
     /* seq_cst: the deaths it consumes are all of owners before us (they are dead while we own it) */
@@ -94,10 +108,15 @@ void chaos_owner_acquired(struct chaos_shared *sh, struct chaos_worker *me, uint
     enum verdict v;
     for (bool waited = false;; waited = true) {
         r = unpack(atomic_load(&sh->owner_rec[name])); /* seq_cst: written by the owners before us */
-        bool prev_dead = r.state != REC_NONE && chaos_is_dead(sh, r.slot, r.incarnation);
+        bool prev_dead = r.state != REC_NONE && chaos_is_reaped(sh, r.slot, r.incarnation);
         bool dead_intent = atomic_load(&sh->dead_intents[name]) > 0; /* seq_cst: see chaos_owner_worker_dead */
-        bool final = chaos_now_ms() - start >= CHAOS_SETTLE_MS;
-        v = judge(r, prev_dead, dead_intent, how, final);
+        v = judge(r, prev_dead, dead_intent, how, false);
+        if (v == SUSPECT) {
+            /* The supervisor may lag in reaping (it waits on the server to fork): ask the processes. */
+            prev_dead = r.state != REC_NONE && chaos_is_dead(sh, r.slot, r.incarnation);
+            dead_intent = dead_intent || unreaped_intent(sh, name);
+            v = judge(r, prev_dead, dead_intent, how, chaos_now_ms() - start >= CHAOS_SETTLE_MS);
+        }
         if (v != SUSPECT) {
             if (waited) chaos_count(&stats[S_SETTLES], 1);
             break;

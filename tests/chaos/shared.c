@@ -30,13 +30,36 @@ struct chaos_shared *chaos_shared_attach(int fd)
     return p == MAP_FAILED ? NULL : p;
 }
 
-bool chaos_is_dead(struct chaos_shared *sh, uint32_t slot, uint32_t incarnation)
+bool chaos_is_reaped(struct chaos_shared *sh, uint32_t slot, uint32_t incarnation)
 {
     if (slot == CHAOS_SUPERVISOR_SLOT) return false;
     /* seq_cst: pairs with the supervisor's DEAD store, made after the dead worker's intents were
      * counted (chaos_owner_worker_dead) */
     uint64_t life = atomic_load(&sh->w[slot].life);
     return (uint32_t)life != incarnation || (life >> 32) == LIFE_DEAD;
+}
+
+bool chaos_process_gone(uint32_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%u/stat", pid);
+    FILE *f = fopen(path, "re");
+    if (!f) return true; /* reaped (the supervisor will say so at once) */
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *end = strrchr(buf, ')'); /* "pid (comm) state ...": comm may hold anything */
+    return end && (end[2] == 'Z' || end[2] == 'X');
+}
+
+bool chaos_is_dead(struct chaos_shared *sh, uint32_t slot, uint32_t incarnation)
+{
+    if (slot == CHAOS_SUPERVISOR_SLOT) return false;
+    if (chaos_is_reaped(sh, slot, incarnation)) return true;
+    /* Not reaped yet: ask its process. A pid read after the slot was reaped and reused is a later
+     * worker's; if that one has ended, ours has too. */
+    uint32_t pid = atomic_load_explicit(&sh->w[slot].pid, memory_order_relaxed); /* relaxed: a pid, checked */
+    return pid && chaos_process_gone(pid);
 }
 
 enum chaos_kind chaos_kind_of(uint32_t name)

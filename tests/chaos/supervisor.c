@@ -50,6 +50,7 @@ static struct {
     /* what the supervisor itself finds, and the violations of the reaped workers */
     struct chaos_worker record; /* not shared: its counters, for ownership checks at the end */
     uint64_t heap_start, heap_end;
+    uint64_t settle_ms; /* how long the server took to hold nothing of the dead workers */
     NSEM_SERVER_STATS last;
     bool server_dead;
 } S;
@@ -304,7 +305,7 @@ static void watch_waits(void)
 {
     uint64_t now = chaos_now_ms();
     for (uint32_t slot = 0; slot < S.sh->workers; slot++) {
-        if (!S.pids[slot]) continue;
+        if (!S.pids[slot] || S.killed[slot]) continue; /* a killed one's wait is over, reaped or not */
         struct chaos_worker *w = &S.sh->w[slot];
         uint64_t state = atomic_load_explicit(&w->wait_state, memory_order_acquire); /* acquire: the details */
         if (!(state & CHAOS_WAIT_IN) || (state & CHAOS_WAIT_COUNTED)) continue;
@@ -317,12 +318,25 @@ static void watch_waits(void)
         uint64_t delay_ns = chaos_run_delay_ns(fd) - atomic_load_explicit(&w->wait_run_delay_ns, memory_order_relaxed);
         if (fd >= 0) close(fd);
         if (fd < 0 || now - start - delay_ns / 1000000u <= timeout + CHAOS_LATE_MS) continue;
+        if (chaos_process_gone((uint32_t)S.pids[slot])) continue; /* it ended (on its own), not reaped yet */
+        /* What it is blocked in: its system call (futex: on a slot or a lock; recvmsg: the server). */
+        char syscall_line[128] = "?";
+        snprintf(path, sizeof path, "/proc/%d/syscall", (int)S.pids[slot]);
+        FILE *f = fopen(path, "re");
+        if (f) {
+            if (!fgets(syscall_line, sizeof syscall_line, f)) strcpy(syscall_line, "?");
+            syscall_line[strcspn(syscall_line, "\n")] = 0;
+            fclose(f);
+        }
         /* acq_rel: the worker, returning late, tries the same exchange; one of us counts it */
         if (atomic_compare_exchange_strong_explicit(&w->wait_state, &state, state | CHAOS_WAIT_COUNTED,
                                                     memory_order_acq_rel, memory_order_acquire))
-            violation(V_LATE_WAIT, "worker %u (pid %d) has been in %s with timeout %llu ms for %llu ms", slot,
-                      (int)S.pids[slot], chaos_op_names[atomic_load_explicit(&w->wait_op, memory_order_relaxed) % OP_COUNT],
-                      (unsigned long long)timeout, (unsigned long long)(now - start));
+            violation(V_LATE_WAIT, "worker %u (pid %d) has been in %s with timeout %llu ms for %llu ms (%llu ms "
+                      "runnable); in system call %s",
+                      slot, (int)S.pids[slot],
+                      chaos_op_names[atomic_load_explicit(&w->wait_op, memory_order_relaxed) % OP_COUNT],
+                      (unsigned long long)timeout, (unsigned long long)(now - start),
+                      (unsigned long long)(delay_ns / 1000000u), syscall_line);
     }
 }
 
@@ -365,7 +379,10 @@ static void run_phase(const char *phase, double seconds)
     for (uint64_t now = start; now < end && !S.server_dead; now = chaos_now_ms()) {
         reap(false);
         for (uint32_t slot = 0; slot < S.sh->workers; slot++)
-            if (!S.pids[slot]) start_worker(slot);
+            if (!S.pids[slot]) {
+                start_worker(slot); /* a round trip to the server (fork or spawn ticket): reap meanwhile */
+                reap(false);
+            }
         while (S.opt->kill_rate > 0 && now >= next_kill) {
             kill_random();
             next_kill += -log(1.0 - uniform()) * 1000.0 / S.opt->kill_rate; /* Poisson: random instants */
@@ -400,14 +417,17 @@ static void run_phase(const char *phase, double seconds)
  * expires after 10 s) until the server holds exactly the supervisor's own. */
 static bool wait_for_state(uint32_t objects, uint32_t handles, uint32_t undo_records, bool final)
 {
-    uint64_t end = chaos_now_ms() + 15000;
+    uint64_t start = chaos_now_ms(), end = start + 15000;
     NSEM_SERVER_STATS st;
     for (;;) {
         if (!get_stats(&st)) return false;
         bool ok = st.dwObjects == objects && st.dwHandles == handles && st.dwPins == 0 && st.dwClients == 1 &&
                   st.dwRecords == 0 && st.dwUndoRecords == undo_records && st.dwTickets == 0 && st.dwCleanups == 0 &&
                   (!final || st.dwArenaSlots == 0);
-        if (ok) return true;
+        if (ok) {
+            S.settle_ms = chaos_now_ms() - start;
+            return true;
+        }
         if (chaos_now_ms() > end) break;
         sleep_ms(10);
     }
@@ -517,6 +537,8 @@ static void report(double seconds)
         violations_total(V_SERVER_DIED) ? "DIED" : "alive and the same throughout", (unsigned long long)S.heap_start,
         (unsigned long long)S.heap_end,
         S.heap_start ? 100.0 * ((double)S.heap_end - (double)S.heap_start) / (double)S.heap_start : 0.0);
+    say("the server held nothing of the dead workers %llu ms after the last was reaped\n",
+        (unsigned long long)S.settle_ms);
     say("at the end: %u objects, %u handles, %u pins, %u clients, %u records, %u undo records, %u tickets, "
         "%u cleanups, %u arena slots\n",
         S.last.dwObjects, S.last.dwHandles, S.last.dwPins, S.last.dwClients, S.last.dwRecords, S.last.dwUndoRecords,
@@ -538,6 +560,7 @@ int chaos_supervise(const struct chaos_options *opt)
     S.sh->names = opt->names;
     S.sh->workers = opt->workers;
     S.sh->seed = opt->seed;
+    S.sh->verbose = opt->verbose;
     signal(SIGPIPE, SIG_IGN);
 
     NSEM_SERVER_STATS st;
@@ -562,8 +585,10 @@ int chaos_supervise(const struct chaos_options *opt)
     run_phase("run", opt->duration_s);
 
     /* Every worker is dead and reaped: the server holds the supervisor's own, nothing else. */
+    uint64_t settled_after = 0;
     if (!S.server_dead) {
         wait_for_state(S.pinned, S.pinned, S.pinned_undo, false);
+        settled_after = S.settle_ms;
         S.heap_end = S.last.ullHeapBytes;
         check_undo_and_owners();
         if (S.heap_start && (double)S.heap_end > 1.1 * (double)S.heap_start)
@@ -578,6 +603,7 @@ int chaos_supervise(const struct chaos_options *opt)
         wait_for_state(0, 0, 0, true);
         check_server_alive();
     }
+    S.settle_ms = settled_after;
     report(opt->duration_s);
     stop_server();
     return all_violations() ? 1 : 0;

@@ -268,6 +268,14 @@ static void end_wait(enum chaos_op op, DWORD ms)
     } else if (elapsed_ns / 1000000u > ms + CHAOS_LATE_MS) {
         chaos_count(&me->stats[S_LATE_EXCUSED], 1);
     }
+    if (W.sh->verbose && overrun_ms > CHAOS_LATE_MS / 4) {
+        char line[200];
+        int n = snprintf(line, sizeof line, "chaos[%d]: slow %s: timeout %u ms, returned after %llu ms, %llu ms of it runnable\n",
+                         (int)W.pid, chaos_op_names[op], ms, (unsigned long long)(elapsed_ns / 1000000u),
+                         (unsigned long long)(delay_ns / 1000000u));
+        if (write(STDERR_FILENO, line, (size_t)n) < 0) {
+        }
+    }
     atomic_store_explicit(&me->wait_state, W.wait_seq, memory_order_release); /* release: pairs with the watch */
 }
 
@@ -984,9 +992,15 @@ _Noreturn void chaos_worker_main(struct chaos_shared *sh, uint32_t slot, uint32_
     snprintf(path, sizeof path, "/proc/%d/schedstat", (int)W.pid);
     W.schedstat_fd = open(path, O_RDONLY | O_CLOEXEC);
     signal(SIGPIPE, SIG_IGN);
-    /* The supervisor's handles, inherited (copied at fork, or by a spawn ticket). */
+    /* The supervisor's handles, inherited (copied at fork, or by a spawn ticket). A spawned worker
+     * connects at its first call: made here, untimed, so that no wait includes it. */
+    DWORD flags;
     for (uint32_t name = 0; name < W.names; name++)
-        if (sh->super_handles[name]) add_handle(name, (HANDLE)(uintptr_t)sh->super_handles[name], true);
+        if (sh->super_handles[name]) {
+            HANDLE h = (HANDLE)(uintptr_t)sh->super_handles[name];
+            if (!GetHandleInformation(h, &flags)) unexpected("inherited handle %p to %s: error %u", h, text_of(name), GetLastError());
+            add_handle(name, h, true);
+        }
     for (;;) {
         adopt_mail();
         one_op();
