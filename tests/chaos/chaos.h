@@ -109,6 +109,7 @@ struct chaos_worker {
     _Atomic uint64_t life; /* seq_cst: written by the supervisor only (see shared.c) */
     _Atomic uint32_t pid;  /* relaxed: a hint for duplication targets; checked by OpenProcess */
     _Atomic uint64_t intent; /* seq_cst: names it may become the owner of (ownership.c) */
+    _Atomic uint32_t connected; /* relaxed: it has made its first call (a hint for the warm-up's kills) */
     _Atomic uint64_t mailbox[CHAOS_MAILBOX]; /* seq_cst: handles other workers duplicated into it */
     /* The wait in progress: details (relaxed) published by wait_state (release). */
     _Atomic uint64_t wait_state;

@@ -195,6 +195,7 @@ static void start_worker(uint32_t slot)
     uint32_t incarnation = ++S.next_incarnation;
     for (uint32_t k = 0; k < CHAOS_MAILBOX; k++) atomic_store(&w->mailbox[k], 0); /* seq_cst: before it lives */
     atomic_store_explicit(&w->wait_state, 0, memory_order_relaxed); /* relaxed: published by `life` */
+    atomic_store_explicit(&w->connected, 0, memory_order_relaxed);  /* relaxed: published by `life` */
     atomic_store_explicit(&w->pid, 0, memory_order_relaxed);        /* relaxed: a hint, 0 until known */
     atomic_store(&w->life, chaos_life(incarnation, LIFE_ALIVE));    /* seq_cst: see shared.c */
     bool exec = (uint32_t)(uniform() * 100) < S.opt->exec_percent;
@@ -280,20 +281,36 @@ static uint32_t alive_count(void)
     return n;
 }
 
-static void kill_random(void)
+/* Whether slot's worker may be killed now: any, or (the warm-up) only one that has connected —
+ * a fork child killed before its first call leaves its fork ticket to the server's 10-second
+ * expiry, which the warm-up need not wait for. */
+static bool killable(uint32_t slot, bool connected_only)
 {
-    uint32_t alive = alive_count();
-    if (!alive) return;
-    uint32_t pick = (uint32_t)(uniform() * alive);
+    return S.pids[slot] && (!connected_only || atomic_load_explicit(&S.sh->w[slot].connected, memory_order_relaxed));
+}
+
+static void kill_random(bool connected_only)
+{
+    uint32_t n = 0;
+    for (uint32_t slot = 0; slot < S.sh->workers; slot++) n += killable(slot, connected_only);
+    if (!n) return;
+    uint32_t pick = (uint32_t)(uniform() * n);
     for (uint32_t slot = 0; slot < S.sh->workers; slot++)
-        if (S.pids[slot] && pick-- == 0) {
+        if (killable(slot, connected_only) && pick-- == 0) {
             if (kill(S.pids[slot], SIGKILL) == 0) S.killed[slot] = true;
             return;
         }
 }
 
-static void kill_all(void)
+static void kill_all(bool connected_first)
 {
+    /* (the warm-up: the last to start get the time to connect first) */
+    for (uint64_t end = chaos_now_ms() + 5000; connected_first && chaos_now_ms() < end; sleep_ms(5)) {
+        uint32_t slot = 0;
+        while (slot < S.sh->workers && (!S.pids[slot] || killable(slot, true))) slot++;
+        if (slot == S.sh->workers) break;
+        reap(false);
+    }
     for (uint32_t slot = 0; slot < S.sh->workers; slot++)
         if (S.pids[slot] && kill(S.pids[slot], SIGKILL) == 0) S.killed[slot] = true;
     while (alive_count()) reap(true);
@@ -369,7 +386,7 @@ static void progress(const char *phase, double t)
 }
 
 /* Runs the workers for `seconds`, then kills them all. */
-static void run_phase(const char *phase, double seconds)
+static void run_phase(const char *phase, double seconds, bool warm_up)
 {
     uint64_t start = chaos_now_ms(), end = start + (uint64_t)(seconds * 1000);
     uint64_t next_watch = start, next_stats = start + 1000, next_progress = start + (S.opt->verbose ? 1000 : 5000);
@@ -384,7 +401,7 @@ static void run_phase(const char *phase, double seconds)
                 reap(false);
             }
         while (S.opt->kill_rate > 0 && now >= next_kill) {
-            kill_random();
+            kill_random(warm_up);
             next_kill += -log(1.0 - uniform()) * 1000.0 / S.opt->kill_rate; /* Poisson: random instants */
         }
         if (now >= next_watch) {
@@ -408,7 +425,7 @@ static void run_phase(const char *phase, double seconds)
         }
         sleep_ms(1);
     }
-    kill_all();
+    kill_all(warm_up);
 }
 
 /* ---- the end ------------------------------------------------------------------------------ */
@@ -573,7 +590,7 @@ int chaos_supervise(const struct chaos_options *opt)
      * a short run warms everything else; the heap is measured after it. */
     grow_server_tables(4096 + 1024 + 16 * opt->workers);
     if (opt->warmup_s > 0) {
-        run_phase("warm-up", opt->warmup_s);
+        run_phase("warm-up", opt->warmup_s, true);
         say("chaos: warm-up done: %llu started, %llu killed, %llu ops\n", (unsigned long long)S.started,
             (unsigned long long)S.kills, (unsigned long long)ops_total());
     }
@@ -582,7 +599,7 @@ int chaos_supervise(const struct chaos_options *opt)
     memset(S.stats, 0, sizeof S.stats);
     S.started = S.forked = S.spawned = S.kills = S.exited = S.crashed = 0;
 
-    run_phase("run", opt->duration_s);
+    run_phase("run", opt->duration_s, false);
 
     /* Every worker is dead and reaped: the server holds the supervisor's own, nothing else. */
     uint64_t settled_after = 0;

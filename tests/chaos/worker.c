@@ -1001,6 +1001,7 @@ _Noreturn void chaos_worker_main(struct chaos_shared *sh, uint32_t slot, uint32_
             if (!GetHandleInformation(h, &flags)) unexpected("inherited handle %p to %s: error %u", h, text_of(name), GetLastError());
             add_handle(name, h, true);
         }
+    atomic_store_explicit(&W.me->connected, 1, memory_order_relaxed); /* relaxed: a hint */
     for (;;) {
         adopt_mail();
         one_op();
