@@ -550,10 +550,12 @@ static void report(double seconds)
     say("%-36s %12llu\n", "total", (unsigned long long)total);
     say("\n%-48s %12s\n", "", "count");
     for (int i = 0; i < S_COUNT; i++) say("%-48s %12llu\n", chaos_stat_names[i], (unsigned long long)S.stats[i]);
-    say("\nserver pid %u: %s; heap %llu bytes after the warm-up, %llu at the end (%+.1f%%)\n", S.server_pid,
-        violations_total(V_SERVER_DIED) ? "DIED" : "alive and the same throughout", (unsigned long long)S.heap_start,
-        (unsigned long long)S.heap_end,
-        S.heap_start ? 100.0 * ((double)S.heap_end - (double)S.heap_start) / (double)S.heap_start : 0.0);
+    say("\nserver pid %u: %s; ", S.server_pid, violations_total(V_SERVER_DIED) ? "DIED" : "alive and the same throughout");
+    if (S.heap_start)
+        say("heap %llu bytes after the warm-up, %llu at the end (%+.1f%%)\n", (unsigned long long)S.heap_start,
+            (unsigned long long)S.heap_end, 100.0 * ((double)S.heap_end - (double)S.heap_start) / (double)S.heap_start);
+    else
+        say("heap not measured (the server reports none: a sanitizer's allocator)\n");
     say("the server held nothing of the dead workers %llu ms after the last was reaped\n",
         (unsigned long long)S.settle_ms);
     say("at the end: %u objects, %u handles, %u pins, %u clients, %u records, %u undo records, %u tickets, "
