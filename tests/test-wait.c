@@ -1161,6 +1161,19 @@ static void unstall_lock(HANDLE h, uint64_t w)
     nsem__slot_wake(nsem__slot(nh.slot));
 }
 
+struct unstaller {
+    HANDLE h;
+    uint64_t word;
+};
+
+static void *unstall_later(void *arg)
+{
+    struct unstaller *u = arg;
+    sleep_ms(300);
+    unstall_lock(u->h, u->word);
+    return NULL;
+}
+
 /* The wait returns WAIT_TIMEOUT within [min_ms, max_ms). */
 #define EXPECT_TIMEOUT_WITHIN(call, min_ms, max_ms) \
     do { \
@@ -1190,8 +1203,20 @@ TEST(wait_stalled_lock_bounded_by_deadline)
         ASSERT_EQ_U(WaitForSingleObject(objs[i], 0), WAIT_OBJECT_0); /* it was signalled all along */
         ASSERT_GLE(POISON);
     }
+    /* ...except an exclusive semaphore the caller owns: a wait on it succeeds, so its recursion
+     * (changed under the lock) waits for the lock's holder, however late. */
+    uint64_t w = stall_lock(excl);
+    struct unstaller u = {excl, w};
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, unstall_later, &u), 0);
+    HANDLE owned_first[] = {excl, sem};
+    uint64_t t0 = now_ms();
     SetLastError(POISON);
-    ASSERT_EQ(NsemRequestSemaphore(excl, 0), 0); /* recursion: its owner is this thread */
+    ASSERT_EQ_U(WaitForMultipleObjects(2, owned_first, FALSE, 0), WAIT_OBJECT_0);
+    ASSERT_GLE(POISON);
+    ASSERT(now_ms() - t0 >= 250);
+    join(t);
+    ASSERT_EQ(query(excl).dwRecursionCount, 2);
     ASSERT(ReleaseSemaphore(excl, 1, NULL) && ReleaseSemaphore(excl, 1, NULL));
     ASSERT(ReleaseSemaphore(undo, 1, NULL));
     check_sem(sem, 0, 2);

@@ -53,8 +53,12 @@ enum nsem_take nsem__excl_take(uint32_t slot, struct nsem_slot *s, uint32_t me, 
      * the very words a waiting caller has just armed. */
     uint64_t word = nsem__wait_unlocked_until(s, lock_deadline);
     uint32_t v = nsem_word_value(word);
-    if (nsem_word_locker(word) || (!takeable(q, v, me) && (!may_queue || *queued || !q))) return NSEM_TAKE_BUSY;
-    if (!nsem__lock_word_until(s, me, lock_deadline, &v)) return NSEM_TAKE_BUSY;
+    /* Ours already: a wait on an owned object succeeds, so its recursion (changed only under the
+     * lock) waits out the lock's holder however long it stalls. */
+    const struct timespec *until = (v & NSEM_TOKEN_MASK) == me ? NULL : lock_deadline;
+    if (until && nsem_word_locker(word)) return NSEM_TAKE_BUSY;
+    if (!takeable(q, v, me) && (!may_queue || *queued || !q)) return NSEM_TAKE_BUSY;
+    if (!nsem__lock_word_until(s, me, until, &v)) return NSEM_TAKE_BUSY;
     if (!takeable(q, v, me)) {
         if (may_queue && q && !*queued && nsem_q_push(q, me)) *queued = true; /* first come, first served */
         nsem__unlock_word(s, v);

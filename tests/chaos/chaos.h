@@ -100,14 +100,14 @@ static inline uint64_t chaos_life(uint32_t incarnation, enum chaos_life state)
     return (uint64_t)state << 32 | incarnation;
 }
 
-/* The wait a worker is in, for the supervisor's watch of waits that never return: seq (bits 0-31),
- * IN_WAIT, and LATE_COUNTED (whoever sees it late first counts it, once). */
+/* The wait a worker is in, for the supervisor's watch of waits that never return: a sequence number
+ * (bits 0-31), CHAOS_WAIT_IN, and CHAOS_WAIT_COUNTED (whoever sees it late first counts it, once). */
 #define CHAOS_WAIT_IN 0x100000000ull
 #define CHAOS_WAIT_COUNTED 0x200000000ull
 
 struct chaos_worker {
     _Atomic uint64_t life; /* seq_cst: written by the supervisor only (see shared.c) */
-    _Atomic uint32_t pid;  /* relaxed: a hint for duplication targets; checked by OpenProcess */
+    _Atomic uint32_t pid;  /* relaxed: 0 until known; whoever uses it checks it (OpenProcess, /proc) */
     _Atomic uint64_t intent; /* seq_cst: names it may become the owner of (ownership.c) */
     _Atomic uint32_t connected; /* relaxed: it has made its first call (a hint for the warm-up's kills) */
     _Atomic uint64_t mailbox[CHAOS_MAILBOX]; /* seq_cst: handles other workers duplicated into it */
@@ -131,7 +131,6 @@ struct chaos_shared {
     /* Per name. */
     _Atomic uint64_t owner_rec[CHAOS_MAX_NAMES];    /* seq_cst: ownership.c */
     _Atomic uint32_t dead_intents[CHAOS_MAX_NAMES]; /* seq_cst: ownership.c */
-    _Atomic uint32_t stop;                          /* relaxed: the run is over; workers may exit */
     struct chaos_worker w[CHAOS_MAX_WORKERS];
 };
 
@@ -191,7 +190,7 @@ int chaos_supervise(const struct chaos_options *opt);
 extern const char *const chaos_op_names[OP_COUNT];
 extern const char *const chaos_violation_names[V_COUNT];
 extern const char *const chaos_stat_names[S_COUNT];
-/* A violation found: counted in `me` and described on stderr. */
+/* A violation found: counted in `violations` (the finder's record) and described on stderr. */
 void chaos_violation(_Atomic uint64_t *violations, enum chaos_violation v, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
