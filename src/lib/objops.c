@@ -19,9 +19,27 @@ static bool passed(const struct timespec *deadline)
     return now.tv_sec > deadline->tv_sec || (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
 }
 
-uint64_t nsem__wait_unlocked_until(struct nsem_slot *s, const struct timespec *deadline)
+const struct timespec *nsem__lock_limit(struct nsem_lock_limit *limit)
+{
+    if (!limit || limit->ms == INFINITE) return NULL;
+    if (!limit->known) {
+        DWORD ms = limit->ms > NSEM_LOCK_GRACE_MS ? limit->ms : NSEM_LOCK_GRACE_MS;
+        clock_gettime(CLOCK_MONOTONIC, &limit->at);
+        limit->at.tv_sec += ms / 1000;
+        limit->at.tv_nsec += (long)(ms % 1000) * 1000000L;
+        if (limit->at.tv_nsec >= 1000000000L) {
+            limit->at.tv_sec++;
+            limit->at.tv_nsec -= 1000000000L;
+        }
+        limit->known = true;
+    }
+    return &limit->at;
+}
+
+uint64_t nsem__wait_unlocked_until(struct nsem_slot *s, struct nsem_lock_limit *limit)
 {
     uint64_t w = atomic_load(&s->state); /* seq_cst, as every access to state */
+    const struct timespec *deadline = nsem_word_locker(w) ? nsem__lock_limit(limit) : NULL;
     while (nsem_word_locker(w)) {
         /* A wait-all holds the lock for a few instructions; sleep rather than spin in case its
          * thread is descheduled. Its unlock stores the state and wakes. */
@@ -41,12 +59,12 @@ uint64_t nsem__wait_unlocked(struct nsem_slot *s)
     return nsem__wait_unlocked_until(s, NULL);
 }
 
-bool nsem__lock_word_until(struct nsem_slot *s, uint32_t me, const struct timespec *deadline, uint32_t *value)
+bool nsem__lock_word_until(struct nsem_slot *s, uint32_t me, struct nsem_lock_limit *limit, uint32_t *value)
 {
-    uint64_t w = nsem__wait_unlocked_until(s, deadline);
+    uint64_t w = nsem__wait_unlocked_until(s, limit);
     for (;;) {
         if (nsem_word_locker(w)) {
-            w = nsem__wait_unlocked_until(s, deadline);
+            w = nsem__wait_unlocked_until(s, limit);
             if (nsem_word_locker(w)) return false; /* still locked at the deadline */
         } else if (atomic_compare_exchange_weak(&s->state, &w, nsem_word(nsem_word_value(w), me))) { /* seq_cst */
             *value = nsem_word_value(w);

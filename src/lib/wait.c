@@ -32,20 +32,15 @@ struct wait_obj {
 
 enum attempt { GOT_IT, NOT_YET, FAILED };
 
-/* Another wait-all's lock on an object is held for a few instructions, but its thread may be
- * preempted there, or killed (until the server unlocks for it). A wait waits that out until its
- * deadline, or LOCK_GRACE_MS for a shorter wait (so that a zero timeout still sees past a lock
- * that is merely being held); then the object counts as not signalled. */
-#define LOCK_GRACE_MS 100u
-
 struct wait {
     struct wait_obj objs[MAXIMUM_WAIT_OBJECTS];
     uint32_t order[MAXIMUM_WAIT_OBJECTS]; /* wait-all: indexes sorted by slot */
     DWORD n;
     bool all, armed;
     uint32_t me;
-    const struct timespec *lock_deadline; /* NULL (INFINITE) or &lock_limit */
-    struct timespec lock_limit;
+    /* Another wait-all's lock on an object is held for a few instructions, but its thread may be
+     * stalled there: waited out only until this limit; then the object counts as not signalled. */
+    struct nsem_lock_limit lock;
     DWORD result; /* when GOT_IT: WAIT_OBJECT_0 + i or WAIT_ABANDONED_0 + i */
     DWORD error;  /* when FAILED */
 };
@@ -64,8 +59,8 @@ static bool is_undo(const struct wait_obj *o)
 static enum nsem_take take_one(struct wait *w, struct wait_obj *o, DWORD *error)
 {
     struct nsem_slot *s = o->slot;
-    if (is_exclusive(o)) return nsem__excl_take(o->slot_index, s, w->me, error, w->armed, &o->queued, w->lock_deadline);
-    if (is_undo(o)) return nsem__undo_take(o->slot_index, s, w->me, w->lock_deadline);
+    if (is_exclusive(o)) return nsem__excl_take(o->slot_index, s, w->me, error, w->armed, &o->queued, &w->lock);
+    if (is_undo(o)) return nsem__undo_take(o->slot_index, s, w->me, &w->lock);
     uint64_t word = atomic_load(&s->state); /* seq_cst: the Dekker half after arming */
     for (;;) {
         uint32_t nv, v = nsem_word_value(word);
@@ -85,7 +80,7 @@ static enum nsem_take take_one(struct wait *w, struct wait_obj *o, DWORD *error)
         if (nsem_word_locker(word)) {
             /* A wait-all is looking at it for a few instructions: its state is not known until
              * then, and a signalled object must not be reported busy (unless it stays locked). */
-            word = nsem__wait_unlocked_until(s, w->lock_deadline);
+            word = nsem__wait_unlocked_until(s, &w->lock);
             if (nsem_word_locker(word)) return NSEM_TAKE_BUSY;
             continue;
         }
@@ -137,7 +132,7 @@ static enum attempt try_all(struct wait *w)
         }
         if (nsem_word_locker(word)) {
             unlock_all(w, old, k);
-            if (nsem_word_locker(nsem__wait_unlocked_until(s, w->lock_deadline))) return NOT_YET;
+            if (nsem_word_locker(nsem__wait_unlocked_until(s, &w->lock))) return NOT_YET;
             k = (DWORD)-1; /* start again */
             continue;
         }
@@ -299,11 +294,7 @@ DWORD nsem__wait(DWORD n, const HANDLE *handles, bool wait_all, DWORD ms)
     w.all = wait_all && n > 1;
     w.armed = false;
     w.error = 0;
-    w.lock_deadline = NULL;
-    if (ms != INFINITE) {
-        deadline_after(ms > LOCK_GRACE_MS ? ms : LOCK_GRACE_MS, &w.lock_limit);
-        w.lock_deadline = &w.lock_limit;
-    }
+    w.lock = (struct nsem_lock_limit){ms, false, {0, 0}};
     w.me = nsem__thread_token();
     if (!w.me) {
         nsem__set_error(ERROR_SERVICE_NOT_ACTIVE);
@@ -322,6 +313,7 @@ DWORD nsem__wait(DWORD n, const HANDLE *handles, bool wait_all, DWORD ms)
     if (r == NOT_YET && ms != 0) {
         struct timespec deadline;
         if (ms != INFINITE) deadline_after(ms, &deadline);
+        nsem__lock_limit(&w.lock); /* from the start of the wait, not from the first lock met */
         r = block(&w, ms == INFINITE ? NULL : &deadline);
     }
     if (r == GOT_IT) return w.result;
