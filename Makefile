@@ -126,6 +126,8 @@ clean:
 
 # Benchmarks (make bench, make bench-run) are defined in bench/bench.mk.
 -include bench/bench.mk
+# The chaos run (make chaos; its 10-second version is part of check) is defined in tests/chaos/chaos.mk.
+-include tests/chaos/chaos.mk
 
 # Fuzzing (make fuzz, make fuzz-smoke; clang and libFuzzer) is defined in fuzz/fuzz.mk.
 -include fuzz/fuzz.mk

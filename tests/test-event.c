@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -393,6 +394,47 @@ TEST(event_pulse_other_process)
         close(fd[i]);
     }
     check_event(e, 1, 0);
+    return 0;
+}
+
+/* argv: names of events; waits for any of them, to be killed. */
+HELPER(event_helper_wait_any)
+{
+    HANDLE hs[4];
+    for (int i = 0; i < argc; i++)
+        if (!(hs[i] = OpenEventA(SYNCHRONIZE, FALSE, argv[i]))) return 10;
+    return WaitForMultipleObjects((DWORD)argc, hs, FALSE, 30000) == WAIT_TIMEOUT ? 0 : 11;
+}
+
+/* A waiter killed in its wait is no longer counted; the others still are; and a PulseEvent with
+ * no live waiter leaves an auto-reset event reset. (Chaos found killed waiters counted for good:
+ * every later PulseEvent set the event.) */
+TEST(event_killed_waiter_not_counted)
+{
+    const char *a = uniq("killed-waiter-a"), *b = uniq("killed-waiter-b");
+    HANDLE ea = CreateEventA(NULL, FALSE, FALSE, a), eb = CreateEventA(NULL, FALSE, FALSE, b);
+    ASSERT(ea && eb);
+    int fd[3];
+    pid_t dies = spawn_helper("event_helper_wait_any", &fd[0], a, b, NULL); /* counted on both */
+    pid_t lives = spawn_helper("event_helper_wait", &fd[1], a, NULL);
+    pid_t dies_too = spawn_helper("event_helper_wait", &fd[2], b, NULL);
+    wait_waiters(ea, 2);
+    wait_waiters(eb, 2);
+    kill(dies, SIGKILL);
+    kill(dies_too, SIGKILL);
+    ASSERT_EQ(wait_child(dies, 5000), 128 + SIGKILL);
+    ASSERT_EQ(wait_child(dies_too, 5000), 128 + SIGKILL);
+    wait_waiters(ea, 1); /* the live one still counts */
+    wait_waiters(eb, 0);
+    EXPECT_OK(PulseEvent(eb));
+    check_event(eb, 0, 0); /* nobody waits: left reset */
+    EXPECT_OK(PulseEvent(ea));
+    char line[80];
+    read_line(fd[1], line, sizeof line, 10000); /* the live waiter is released */
+    ASSERT(strcmp(line, "result=0x0 gle=0xdeadbeef") == 0);
+    ASSERT_EQ(wait_child(lives, 5000), 0);
+    wait_waiters(ea, 0);
+    for (int i = 0; i < 3; i++) close(fd[i]);
     return 0;
 }
 

@@ -6,6 +6,7 @@
  * of the objects (NsemQueryObject) to prove that nothing was consumed or signalled.
  */
 #include "checks.h"
+#include "lib/client.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -1131,5 +1132,93 @@ TEST(wait_soaw_blocking)
     ASSERT_EQ_U(w.error, POISON);
     check_event(wt, 0, 0);
     check_event(sig, 0, 0);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * A stalled lock: a wait-all holds an object's state word for a few instructions, but its thread
+ * may be preempted there, or killed (until the server unlocks for it). A wait with a timeout waits
+ * that out only until its deadline (or 100 ms, for a shorter one); then the object counts as not
+ * signalled. (Chaos found waits with a timeout of 0 blocked for seconds on a busy machine.)
+ * ------------------------------------------------------------------------------------------- */
+
+/* Locks h's state word for a wait-all of a thread of no live process; returns the word. */
+static uint64_t stall_lock(HANDLE h)
+{
+    struct nsem_handle nh;
+    ASSERT_EQ(nsem__handle_lookup(h, 0, 0, &nh), 0);
+    struct nsem_slot *s = nsem__slot(nh.slot);
+    uint64_t w = atomic_load(&s->state);
+    atomic_store(&s->state, nsem_word(nsem_word_value(w), NSEM_MAKE_TOKEN(NSEM_TOKEN_MAX_CLIENTS, 1)));
+    return w;
+}
+
+static void unstall_lock(HANDLE h, uint64_t w)
+{
+    struct nsem_handle nh;
+    ASSERT_EQ(nsem__handle_lookup(h, 0, 0, &nh), 0);
+    atomic_store(&nsem__slot(nh.slot)->state, w);
+    nsem__slot_wake(nsem__slot(nh.slot));
+}
+
+struct unstaller {
+    HANDLE h;
+    uint64_t word;
+};
+
+static void *unstall_later(void *arg)
+{
+    struct unstaller *u = arg;
+    sleep_ms(300);
+    unstall_lock(u->h, u->word);
+    return NULL;
+}
+
+/* The wait returns WAIT_TIMEOUT within [min_ms, max_ms). */
+#define EXPECT_TIMEOUT_WITHIN(call, min_ms, max_ms) \
+    do { \
+        uint64_t t0_ = now_ms(); \
+        SetLastError(POISON); \
+        ASSERT_EQ_U((call), WAIT_TIMEOUT); \
+        ASSERT_GLE(POISON); \
+        uint64_t took_ = now_ms() - t0_; \
+        ASSERT((min_ms) <= took_ && took_ < (max_ms)); \
+    } while (0)
+
+TEST(wait_stalled_lock_bounded_by_deadline)
+{
+    HANDLE sem = new_sem(1, 2), ev = new_event(TRUE, TRUE);
+    HANDLE excl = CreateSemaphoreExA(NULL, 1, 1, NULL, SEMAPHORE_EXCLUSIVE, SEMAPHORE_ALL_ACCESS);
+    HANDLE undo = CreateSemaphoreExA(NULL, 1, 1, NULL, SEMAPHORE_UNDO, SEMAPHORE_ALL_ACCESS);
+    ASSERT(excl && undo);
+    HANDLE objs[] = {sem, excl, undo};
+    for (int i = 0; i < 3; i++) {
+        uint64_t w = stall_lock(objs[i]);
+        EXPECT_TIMEOUT_WITHIN(WaitForSingleObject(objs[i], 0), 50, 1000); /* waited out a grace, no more */
+        EXPECT_TIMEOUT_WITHIN(WaitForSingleObject(objs[i], 300), 250, 1200);
+        HANDLE pair[] = {ev, objs[i]};
+        EXPECT_TIMEOUT_WITHIN(WaitForMultipleObjects(2, pair, TRUE, 200), 150, 1200);
+        unstall_lock(objs[i], w);
+        SetLastError(POISON);
+        ASSERT_EQ_U(WaitForSingleObject(objs[i], 0), WAIT_OBJECT_0); /* it was signalled all along */
+        ASSERT_GLE(POISON);
+    }
+    /* ...except an exclusive semaphore the caller owns: a wait on it succeeds, so its recursion
+     * (changed under the lock) waits for the lock's holder, however late. */
+    uint64_t w = stall_lock(excl);
+    struct unstaller u = {excl, w};
+    pthread_t t;
+    ASSERT_EQ(pthread_create(&t, NULL, unstall_later, &u), 0);
+    HANDLE owned_first[] = {excl, sem};
+    uint64_t t0 = now_ms();
+    SetLastError(POISON);
+    ASSERT_EQ_U(WaitForMultipleObjects(2, owned_first, FALSE, 0), WAIT_OBJECT_0);
+    ASSERT_GLE(POISON);
+    ASSERT(now_ms() - t0 >= 250);
+    join(t);
+    ASSERT_EQ(query(excl).dwRecursionCount, 2);
+    ASSERT(ReleaseSemaphore(excl, 1, NULL) && ReleaseSemaphore(excl, 1, NULL));
+    ASSERT(ReleaseSemaphore(undo, 1, NULL));
+    check_sem(sem, 0, 2);
     return 0;
 }

@@ -18,7 +18,7 @@
 
 #include <stdint.h>
 
-#define NSEM_PROTOCOL_VERSION 2u
+#define NSEM_PROTOCOL_VERSION 2u /* 2: the arena slot's `waiting` word (common/shm.h), descriptors */
 #define NSEM_NAME_MAX_UNITS 32766u                    /* UTF-16 units, as Windows' UNICODE_STRING */
 #define NSEM_NAME_MAX_BYTES (NSEM_NAME_MAX_UNITS * 3u) /* UTF-8 of that many units */
 /* The largest canonical self-relative descriptor: the header, two ACLs of at most 65535 bytes (each

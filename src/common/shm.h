@@ -4,7 +4,7 @@
  * The server creates the arena (one memfd) and hands it to each client at HELLO; every client maps
  * it whole. An object is one 64-byte slot. The server writes a slot's description (type, flags,
  * maximum) before the first handle to it exists and rewrites it only after the last reference is
- * gone; clients change only `state`, `seq`, `waiters` and the owner fields, with the atomics below.
+ * gone; clients change only `state`, `seq`, `waiting` and the owner fields, with the atomics below.
  *
  * state (64 bits, one CAS decides every change):
  *   low 32  "value", by type:
@@ -20,11 +20,19 @@
  *   is set, adds 2 (clearing bit 0) and wakes every sleeper. With no sleeper, a change costs one CAS
  *   and one load: no syscall.
  *
- * Memory order: every access to `state` and `seq` is seq_cst. The wake protocol is a Dekker pair —
- * a sleeper sets SLEEPERS then re-reads `state`; a changer writes `state` then reads `seq` — and
- * only seq_cst on both sides guarantees one of them sees the other. The descriptive fields use
- * relaxed order: they are published by the server before the handle reply (a syscall), or are
- * informational (owner ids, waiters) and never decide a state change.
+ * waiting (64 bits): the threads blocked on the object now (low 32) and the epoch of that count
+ *   (high 32). A thread counts itself in the current epoch when it blocks and uncounts itself at
+ *   the end only if the epoch is still the same. A process may die at any instruction, so when one
+ *   dies the server, not knowing which of its threads were counted, starts a new epoch at 0 and
+ *   wakes the sleepers; every live waiter, after arming, sees the new epoch and counts itself in
+ *   it. So a killed waiter is never counted for good (common/slot.c).
+ *
+ * Memory order: every access to `state`, `seq` and `waiting` is seq_cst. The wake protocol is a
+ * Dekker pair — a sleeper sets SLEEPERS then re-reads `state` (and `waiting`); a changer writes
+ * `state` (or the server `waiting`) then reads `seq` — and only seq_cst on both sides guarantees
+ * one of them sees the other. The descriptive fields use relaxed order: they are published by the
+ * server before the handle reply (a syscall), or are informational (owner ids) and never decide a
+ * state change.
  */
 #ifndef NSEM_COMMON_SHM_H
 #define NSEM_COMMON_SHM_H
@@ -63,7 +71,9 @@
 struct nsem_slot {
     _Atomic uint64_t state;          /* seq_cst: see above */
     _Atomic uint32_t seq;            /* seq_cst: futex word */
-    _Atomic uint32_t waiters;        /* relaxed: threads blocked on it now (informational) */
+    uint32_t name_slot;              /* the server's own, for a restarted server to find the name
+                                        again (docs/reliability.md), never read by clients: the first
+                                        chunk of its name (struct nsem_blob_chunk), 0: anonymous */
     _Atomic uint32_t type;           /* relaxed: NSEM_TYPE_*, 0 when free; published by the server */
     _Atomic uint32_t flags;          /* relaxed: NSEM_SLOT_* */
     _Atomic int32_t max;             /* relaxed: semaphore maximum */
@@ -74,15 +84,15 @@ struct nsem_slot {
     _Atomic uint32_t last_owner_pid; /* relaxed: the owner that abandoned it */
     _Atomic uint32_t aux;            /* relaxed: exclusive semaphore: its waiter queue's slot (set
                                         by the server before the first handle) */
-    /* The server's own, for a restarted server to find the name and the security descriptor
-     * again (docs/reliability.md); clients never read them. */
-    uint32_t name_slot; /* the first chunk of its name (struct nsem_blob_chunk), 0: anonymous */
-    uint32_t session;   /* its namespace when named: 0 Global, else the session */
-    uint32_t sd_slot;   /* the first chunk of its security descriptor, which objects with the same
-                           one share (server/sdstore.c); 0: not in the arena (it was full) */
-    uint32_t reserved;
+    _Atomic uint64_t waiting;        /* seq_cst: blocked threads | epoch << 32 (see above) */
+    uint32_t session;                /* the server's own (with name_slot): its namespace when named:
+                                        0 Global, else the session */
+    uint32_t sd_slot;                /* the server's own: the first chunk of its security descriptor,
+                                        which objects with the same one share (server/sdstore.c); 0:
+                                        not in the arena (it was full) */
 };
 _Static_assert(sizeof(struct nsem_slot) == NSEM_SLOT_SIZE, "a slot is one cache line");
+_Static_assert(offsetof(struct nsem_slot, waiting) % 8 == 0, "waiting is one aligned 64-bit word");
 
 /*
  * Slot 0 is the arena's header. `server` holds the server's thread id while it lives: the server
@@ -96,7 +106,7 @@ _Static_assert(sizeof(struct nsem_slot) == NSEM_SLOT_SIZE, "a slot is one cache 
  * are for that server: written by the server only, never read by clients.
  */
 #define NSEM_ARENA_MAGIC 0x6e73656du /* "nsem" */
-#define NSEM_ARENA_LAYOUT 2u         /* the version of everything in this file */
+#define NSEM_ARENA_LAYOUT 3u         /* the version of everything in this file */
 struct nsem_arena_header {
     _Atomic uint32_t server; /* relaxed: the kernel's robust-futex protocol; it publishes nothing else */
     uint32_t magic;
@@ -174,6 +184,11 @@ _Static_assert(sizeof(struct nsem_excl_queue) == NSEM_SLOT_SIZE, "a waiter queue
 _Static_assert(offsetof(struct nsem_excl_queue, type) == offsetof(struct nsem_slot, type), "type where a slot's is");
 _Static_assert(offsetof(struct nsem_undo_record, type) == offsetof(struct nsem_slot, type), "type where a slot's is");
 _Static_assert(offsetof(struct nsem_blob_chunk, type) == offsetof(struct nsem_slot, type), "type where a slot's is");
+
+static inline uint32_t nsem_waiting_count(uint64_t waiting)
+{
+    return (uint32_t)waiting;
+}
 
 static inline uint32_t nsem_word_value(uint64_t w)
 {

@@ -26,3 +26,36 @@ uint32_t nsem__slot_arm(struct nsem_slot *slot)
     }
     return s;
 }
+
+uint32_t nsem__slot_waiting_join(struct nsem_slot *slot)
+{
+    uint64_t w = atomic_load(&slot->waiting); /* seq_cst, as every access to waiting */
+    while (!atomic_compare_exchange_weak(&slot->waiting, &w, w + 1)) {
+    }
+    return (uint32_t)(w >> 32);
+}
+
+void nsem__slot_waiting_rejoin(struct nsem_slot *slot, uint32_t *epoch)
+{
+    /* seq_cst: the Dekker half after arming; the server writes a new epoch, then reads seq */
+    if ((uint32_t)(atomic_load(&slot->waiting) >> 32) != *epoch) *epoch = nsem__slot_waiting_join(slot);
+}
+
+void nsem__slot_waiting_leave(struct nsem_slot *slot, uint32_t epoch)
+{
+    uint64_t w = atomic_load(&slot->waiting); /* seq_cst */
+    while ((uint32_t)(w >> 32) == epoch && (uint32_t)w > 0 && !atomic_compare_exchange_weak(&slot->waiting, &w, w - 1)) {
+    }
+}
+
+void nsem__slot_waiting_recount(struct nsem_slot *slot)
+{
+    uint64_t w = atomic_load(&slot->waiting); /* seq_cst */
+    while ((uint32_t)w > 0) {
+        /* seq_cst: before the read of seq in the wake, the other Dekker half */
+        if (atomic_compare_exchange_weak(&slot->waiting, &w, (uint64_t)((uint32_t)(w >> 32) + 1) << 32)) {
+            nsem__slot_wake(slot);
+            return;
+        }
+    }
+}

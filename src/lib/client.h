@@ -17,6 +17,7 @@
 #include <nsem.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "common/objstate.h"
 #include "common/protocol.h"
@@ -126,6 +127,21 @@ uint32_t nsem__lock_word(struct nsem_slot *s, uint32_t me);
 void nsem__unlock_word(struct nsem_slot *s, uint32_t value);
 /* Waits until no wait-all holds the slot's lock; returns the state then. */
 uint64_t nsem__wait_unlocked(struct nsem_slot *s);
+/* When a wait gives up on a lock whose holder is stalled (preempted there, or killed until the
+ * server unlocks): its deadline, or NSEM_LOCK_GRACE_MS after its start for a shorter wait, so that a
+ * zero timeout still sees past a lock merely being held. Computed the first time it is needed: an
+ * uncontended wait reads no clock. */
+#define NSEM_LOCK_GRACE_MS 100u
+struct nsem_lock_limit {
+    DWORD ms; /* the wait's timeout; INFINITE: no limit */
+    bool known;
+    struct timespec at;
+};
+const struct timespec *nsem__lock_limit(struct nsem_lock_limit *limit); /* NULL: none */
+/* nsem__wait_unlocked and nsem__lock_word, giving up at the limit (NULL: none): the state returned
+ * may then still be locked; the lock is not taken (false). */
+uint64_t nsem__wait_unlocked_until(struct nsem_slot *s, struct nsem_lock_limit *limit);
+bool nsem__lock_word_until(struct nsem_slot *s, uint32_t me, struct nsem_lock_limit *limit, uint32_t *value);
 /* Bookkeeping after `me` acquired a mutex (not for a recursion). */
 void nsem__mutex_acquired(uint32_t slot, struct nsem_slot *s);
 /* Abandons a mutex the calling thread owns (at thread exit). */
@@ -136,7 +152,7 @@ void nsem__mutex_abandon_mine(uint32_t slot, uint32_t me);
  * under its lock; BUSY with *error set to ERROR_TOO_MANY_SEM_REQUESTS at the recursion limit.
  * With may_queue (a blocking wait), a busy caller joins the waiter queue: *queued says so. */
 enum nsem_take nsem__excl_take(uint32_t slot, struct nsem_slot *s, uint32_t me, DWORD *error, bool may_queue,
-                               bool *queued);
+                               bool *queued, struct nsem_lock_limit *limit);
 /* A queued waiter leaves (timeout, or another object satisfied it); what was handed to it passes
  * on to the next. */
 void nsem__excl_leave(uint32_t slot, uint32_t me, bool *queued);
@@ -151,7 +167,8 @@ void nsem__excl_abandon_mine(uint32_t slot, uint32_t me);
 /* ---- undo semaphores (undo.c) ---- */
 /* The process's undo record of an undo semaphore (handles.c keeps it per slot), 0 if none. */
 uint32_t nsem__undo_record(uint32_t slot);
-enum nsem_take nsem__undo_take(uint32_t slot, struct nsem_slot *s, uint32_t me);
+/* Both takes give up (BUSY) if the state word stays locked by another until the limit. */
+enum nsem_take nsem__undo_take(uint32_t slot, struct nsem_slot *s, uint32_t me, struct nsem_lock_limit *limit);
 DWORD nsem__undo_release(uint32_t slot, LONG count, LONG *prev);
 /* For a wait-all holding the lock: journal one more permit taken, then (after the store) commit. */
 void nsem__undo_journal_take(uint32_t slot);

@@ -45,15 +45,20 @@ static bool takeable(struct nsem_excl_queue *q, uint32_t v, uint32_t me)
 }
 
 enum nsem_take nsem__excl_take(uint32_t slot, struct nsem_slot *s, uint32_t me, DWORD *error, bool may_queue,
-                               bool *queued)
+                               bool *queued, struct nsem_lock_limit *limit)
 {
     uint32_t nv;
     struct nsem_excl_queue *q = queue_of(s);
     /* Busy for us, and nothing to do about it: say so without locking, since the unlock would wake
      * the very words a waiting caller has just armed. */
-    uint32_t v = nsem_word_value(nsem__wait_unlocked(s));
+    uint64_t word = nsem__wait_unlocked_until(s, limit);
+    uint32_t v = nsem_word_value(word);
+    /* Ours already: a wait on an owned object succeeds, so its recursion (changed only under the
+     * lock) waits out the lock's holder however long it stalls. */
+    struct nsem_lock_limit *until = (v & NSEM_TOKEN_MASK) == me ? NULL : limit;
+    if (until && nsem_word_locker(word)) return NSEM_TAKE_BUSY;
     if (!takeable(q, v, me) && (!may_queue || *queued || !q)) return NSEM_TAKE_BUSY;
-    v = nsem__lock_word(s, me);
+    if (!nsem__lock_word_until(s, me, until, &v)) return NSEM_TAKE_BUSY;
     if (!takeable(q, v, me)) {
         if (may_queue && q && !*queued && nsem_q_push(q, me)) *queued = true; /* first come, first served */
         nsem__unlock_word(s, v);

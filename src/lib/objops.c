@@ -5,14 +5,41 @@
  * nsem__slot_wake (no syscall when nobody sleeps).
  */
 #include <errno.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/futex.h"
 #include "lib/client.h"
 
-uint64_t nsem__wait_unlocked(struct nsem_slot *s)
+static bool passed(const struct timespec *deadline)
+{
+    if (!deadline) return false;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec > deadline->tv_sec || (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
+}
+
+const struct timespec *nsem__lock_limit(struct nsem_lock_limit *limit)
+{
+    if (!limit || limit->ms == INFINITE) return NULL;
+    if (!limit->known) {
+        DWORD ms = limit->ms > NSEM_LOCK_GRACE_MS ? limit->ms : NSEM_LOCK_GRACE_MS;
+        clock_gettime(CLOCK_MONOTONIC, &limit->at);
+        limit->at.tv_sec += ms / 1000;
+        limit->at.tv_nsec += (long)(ms % 1000) * 1000000L;
+        if (limit->at.tv_nsec >= 1000000000L) {
+            limit->at.tv_sec++;
+            limit->at.tv_nsec -= 1000000000L;
+        }
+        limit->known = true;
+    }
+    return &limit->at;
+}
+
+uint64_t nsem__wait_unlocked_until(struct nsem_slot *s, struct nsem_lock_limit *limit)
 {
     uint64_t w = atomic_load(&s->state); /* seq_cst, as every access to state */
+    const struct timespec *deadline = nsem_word_locker(w) ? nsem__lock_limit(limit) : NULL;
     while (nsem_word_locker(w)) {
         /* A wait-all holds the lock for a few instructions; sleep rather than spin in case its
          * thread is descheduled. Its unlock stores the state and wakes. */
@@ -20,20 +47,37 @@ uint64_t nsem__wait_unlocked(struct nsem_slot *s)
         w = atomic_load(&s->state);
         if (!nsem_word_locker(w)) break;
         _Atomic uint32_t *word = &s->seq;
-        nsem__futex_waitv(&word, &seq, 1, NULL);
+        int e = nsem__futex_waitv(&word, &seq, 1, deadline);
         w = atomic_load(&s->state);
+        if (e == -ETIMEDOUT || passed(deadline)) break; /* still locked, maybe: the caller decides */
     }
     return w;
 }
 
+uint64_t nsem__wait_unlocked(struct nsem_slot *s)
+{
+    return nsem__wait_unlocked_until(s, NULL);
+}
+
+bool nsem__lock_word_until(struct nsem_slot *s, uint32_t me, struct nsem_lock_limit *limit, uint32_t *value)
+{
+    uint64_t w = nsem__wait_unlocked_until(s, limit);
+    for (;;) {
+        if (nsem_word_locker(w)) {
+            w = nsem__wait_unlocked_until(s, limit);
+            if (nsem_word_locker(w)) return false; /* still locked at the deadline */
+        } else if (atomic_compare_exchange_weak(&s->state, &w, nsem_word(nsem_word_value(w), me))) { /* seq_cst */
+            *value = nsem_word_value(w);
+            return true;
+        }
+    }
+}
+
 uint32_t nsem__lock_word(struct nsem_slot *s, uint32_t me)
 {
-    uint64_t w = nsem__wait_unlocked(s);
-    for (;;) {
-        if (nsem_word_locker(w)) w = nsem__wait_unlocked(s);
-        else if (atomic_compare_exchange_weak(&s->state, &w, nsem_word(nsem_word_value(w), me))) /* seq_cst */
-            return nsem_word_value(w);
-    }
+    uint32_t v = 0;
+    nsem__lock_word_until(s, me, NULL, &v);
+    return v;
 }
 
 void nsem__unlock_word(struct nsem_slot *s, uint32_t value)
@@ -142,7 +186,7 @@ DWORD nsem__event_pulse(uint32_t slot)
     struct nsem_slot *s = nsem__slot(slot);
     if (atomic_load_explicit(&s->flags, memory_order_relaxed) & NSEM_SLOT_MANUAL_RESET)
         event_change(s, nsem_state_event_pulse_manual, true);
-    else if (atomic_load_explicit(&s->waiters, memory_order_relaxed) > 0)
+    else if (nsem_waiting_count(atomic_load(&s->waiting)) > 0) /* seq_cst, as every access to waiting */
         event_change(s, nsem_state_event_set, true);
     else
         event_change(s, nsem_state_event_reset, false);

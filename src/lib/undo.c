@@ -36,11 +36,13 @@ void nsem__undo_commit(uint32_t slot)
     if (r) commit(r, atomic_load(&r->journal) & ~NSEM_UNDO_JOURNAL);
 }
 
-enum nsem_take nsem__undo_take(uint32_t slot, struct nsem_slot *s, uint32_t me)
+enum nsem_take nsem__undo_take(uint32_t slot, struct nsem_slot *s, uint32_t me, struct nsem_lock_limit *limit)
 {
     /* Busy: say so without locking (the unlock would wake a waiting caller's own words). */
-    if (nsem_word_value(nsem__wait_unlocked(s)) == 0) return NSEM_TAKE_BUSY;
-    uint32_t v = nsem__lock_word(s, me);
+    uint64_t word = nsem__wait_unlocked_until(s, limit);
+    uint32_t v;
+    if (nsem_word_locker(word) || nsem_word_value(word) == 0) return NSEM_TAKE_BUSY;
+    if (!nsem__lock_word_until(s, me, limit, &v)) return NSEM_TAKE_BUSY;
     if (v == 0) {
         nsem__unlock_word(s, v);
         return NSEM_TAKE_BUSY;

@@ -26,6 +26,7 @@ struct wait_obj {
     struct nsem_slot *slot;
     uint32_t type, flags;
     uint32_t pulses; /* manual event: the pulse number when we began to sleep */
+    uint32_t epoch;  /* of our count in slot->waiting (common/slot.h) */
     bool queued;     /* exclusive semaphore: we are in its waiter queue */
 };
 
@@ -37,6 +38,9 @@ struct wait {
     DWORD n;
     bool all, armed;
     uint32_t me;
+    /* Another wait-all's lock on an object is held for a few instructions, but its thread may be
+     * stalled there: waited out only until this limit; then the object counts as not signalled. */
+    struct nsem_lock_limit lock;
     DWORD result; /* when GOT_IT: WAIT_OBJECT_0 + i or WAIT_ABANDONED_0 + i */
     DWORD error;  /* when FAILED */
 };
@@ -55,8 +59,8 @@ static bool is_undo(const struct wait_obj *o)
 static enum nsem_take take_one(struct wait *w, struct wait_obj *o, DWORD *error)
 {
     struct nsem_slot *s = o->slot;
-    if (is_exclusive(o)) return nsem__excl_take(o->slot_index, s, w->me, error, w->armed, &o->queued);
-    if (is_undo(o)) return nsem__undo_take(o->slot_index, s, w->me);
+    if (is_exclusive(o)) return nsem__excl_take(o->slot_index, s, w->me, error, w->armed, &o->queued, &w->lock);
+    if (is_undo(o)) return nsem__undo_take(o->slot_index, s, w->me, &w->lock);
     uint64_t word = atomic_load(&s->state); /* seq_cst: the Dekker half after arming */
     for (;;) {
         uint32_t nv, v = nsem_word_value(word);
@@ -75,8 +79,9 @@ static enum nsem_take take_one(struct wait *w, struct wait_obj *o, DWORD *error)
         }
         if (nsem_word_locker(word)) {
             /* A wait-all is looking at it for a few instructions: its state is not known until
-             * then, and a signalled object must not be reported busy. */
-            word = nsem__wait_unlocked(s);
+             * then, and a signalled object must not be reported busy (unless it stays locked). */
+            word = nsem__wait_unlocked_until(s, &w->lock);
+            if (nsem_word_locker(word)) return NSEM_TAKE_BUSY;
             continue;
         }
         if (r == NSEM_TAKE_BUSY) return NSEM_TAKE_BUSY;
@@ -127,7 +132,7 @@ static enum attempt try_all(struct wait *w)
         }
         if (nsem_word_locker(word)) {
             unlock_all(w, old, k);
-            nsem__wait_unlocked(s);
+            if (nsem_word_locker(nsem__wait_unlocked_until(s, &w->lock))) return NOT_YET;
             k = (DWORD)-1; /* start again */
             continue;
         }
@@ -221,7 +226,7 @@ static enum attempt block(struct wait *w, const struct timespec *deadline)
     for (DWORD i = 0; i < w->n; i++) {
         struct wait_obj *o = &w->objs[i];
         nsem__busy_inc(o->slot_index); /* a close by another thread must not free it meanwhile */
-        atomic_fetch_add_explicit(&o->slot->waiters, 1, memory_order_relaxed);
+        o->epoch = nsem__slot_waiting_join(o->slot);
         o->pulses = nsem_state_event_pulses(nsem_word_value(atomic_load(&o->slot->state)));
         words[i] = &o->slot->seq;
     }
@@ -229,6 +234,7 @@ static enum attempt block(struct wait *w, const struct timespec *deadline)
     for (;;) {
         /* arm every word, then look again: a change after this wakes us */
         for (DWORD i = 0; i < w->n; i++) expected[i] = nsem__slot_arm(w->objs[i].slot);
+        for (DWORD i = 0; i < w->n; i++) nsem__slot_waiting_rejoin(w->objs[i].slot, &w->objs[i].epoch);
         w->armed = true;
         if (!w->all || all_signalled(w)) {
             r = attempt(w);
@@ -250,7 +256,7 @@ static enum attempt block(struct wait *w, const struct timespec *deadline)
     }
     for (DWORD i = 0; i < w->n; i++) {
         if (w->objs[i].queued) nsem__excl_leave(w->objs[i].slot_index, w->me, &w->objs[i].queued);
-        atomic_fetch_sub_explicit(&w->objs[i].slot->waiters, 1, memory_order_relaxed);
+        nsem__slot_waiting_leave(w->objs[i].slot, w->objs[i].epoch);
         nsem__busy_dec(w->objs[i].slot_index);
     }
     return r;
@@ -290,13 +296,14 @@ DWORD nsem__wait(DWORD n, const HANDLE *handles, bool wait_all, DWORD ms)
             return WAIT_FAILED;
         }
         w.objs[i] = (struct wait_obj){h.slot, nsem__slot(h.slot), h.type,
-                                      atomic_load_explicit(&nsem__slot(h.slot)->flags, memory_order_relaxed), 0, false};
+                                      atomic_load_explicit(&nsem__slot(h.slot)->flags, memory_order_relaxed), 0, 0, false};
         w.order[i] = i;
     }
     w.n = n;
     w.all = wait_all && n > 1;
     w.armed = false;
     w.error = 0;
+    w.lock = (struct nsem_lock_limit){ms, false, {0, 0}};
     w.me = nsem__thread_token();
     if (!w.me) {
         nsem__set_error(ERROR_SERVICE_NOT_ACTIVE);
@@ -315,6 +322,7 @@ DWORD nsem__wait(DWORD n, const HANDLE *handles, bool wait_all, DWORD ms)
     if (r == NOT_YET && ms != 0) {
         struct timespec deadline;
         if (ms != INFINITE) deadline_after(ms, &deadline);
+        nsem__lock_limit(&w.lock); /* from the start of the wait, not from the first lock met */
         r = block(&w, ms == INFINITE ? NULL : &deadline);
     }
     if (r == GOT_IT) return w.result;

@@ -157,7 +157,7 @@ uint32_t nsem__arena_alloc(void)
     }
     struct nsem_slot *s = &arena[index];
     atomic_store(&s->state, 0);
-    atomic_store_explicit(&s->waiters, 0, memory_order_relaxed);
+    atomic_store(&s->waiting, 0); /* seq_cst, as every access to waiting */
     atomic_store_explicit(&s->recursion, 0, memory_order_relaxed);
     atomic_store_explicit(&s->owner_pid, 0, memory_order_relaxed);
     atomic_store_explicit(&s->owner_tid, 0, memory_order_relaxed);

@@ -204,6 +204,7 @@ static void visit(struct nsem_obj *obj, struct nsem_client *c)
     if (obj->mark == mark_epoch) return;
     obj->mark = mark_epoch;
     if (!release_dead_holds(obj, c->id, c->pid)) nsem__retry_add(obj, c->id, c->pid, 0);
+    nsem__slot_waiting_recount(nsem__obj_slot(obj)); /* its threads may have been counted as waiting */
 }
 
 static void set_pending(struct nsem_client *c, bool on);

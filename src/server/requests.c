@@ -398,7 +398,7 @@ static void fill_state(const struct nsem_obj *obj, struct nsem_obj_state *st)
     memset(st, 0, sizeof *st);
     st->type = obj->ops->type;
     st->handle_count = obj->handle_count;
-    st->waiter_count = atomic_load_explicit(&nsem__obj_slot(obj)->waiters, memory_order_relaxed);
+    st->waiter_count = nsem_waiting_count(atomic_load(&nsem__obj_slot(obj)->waiting)); /* seq_cst */
     obj->ops->query(obj, st);
 }
 
