@@ -81,7 +81,7 @@ bench-run: bench
 		"$$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), Linux $$(uname -r)"
 	@if [ "$(BENCH_WINE)" = 1 ] && [ -f $(WINE_DIR)/prefix/system.reg ] && $(HAVE_WINE); then \
 		echo "wine: $$($(WINE_ENV) $(WINE) --version), prefix $(abspath $(WINE_DIR))/prefix"; \
-		$(WINE_ENV) $(WINESERVER) -p || exit 1; \
+		$(WINE_ENV) $(WINESERVER) -p 2>/dev/null || echo "wine: wineserver -p failed: one already runs here?"; \
 		export NSEM_BENCH_WINE='$(WINE)' WINE_UP=1; \
 	else \
 		echo "wine: not available: the Wine column says n/a"; \
