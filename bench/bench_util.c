@@ -1,5 +1,6 @@
 /* bench_util.c — the shared helpers of the benchmarks (see bench_util.h). */
 #include "bench_util.h"
+#include "bench_wine.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -78,6 +79,11 @@ long bench_scaled(long n)
     return quick ? (n / 10 > 0 ? n / 10 : 1) : n;
 }
 
+bool bench_quick(void)
+{
+    return quick;
+}
+
 const char *bench_name(char *buf, size_t size, const char *prefix)
 {
     snprintf(buf, size, "%s-%d", prefix, (int)main_pid);
@@ -106,7 +112,7 @@ struct bench_series bench_series(const char *label, int rounds)
 {
     double *v = calloc((size_t)rounds, sizeof *v);
     if (!v) bench_die(false, "out of memory");
-    return (struct bench_series){label, v};
+    return (struct bench_series){label, v, NULL};
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -156,12 +162,17 @@ void bench_table(const char *title, const struct bench_series *series, int count
 {
     double ref = bench_median(series[nsem].ns, rounds);
     int width = 6;
-    for (int i = 0; i < count; i++)
+    bool wine = false;
+    for (int i = 0; i < count; i++) {
         if ((int)strlen(series[i].label) > width) width = (int)strlen(series[i].label);
+        wine |= series[i].wine != NULL;
+    }
     printf("%s (median of %d rounds)\n", title, rounds);
     printf("  %-*s  %11s  %11s  %11s", width, "method", "median", "min", "max");
     if (rate) printf("  %12s", rate);
-    printf("  %9s\n", "nsem/this");
+    printf("  %9s", "nsem/this");
+    if (wine) printf("  %11s  %9s", "wine", "nsem/wine");
+    printf("\n");
     for (int i = 0; i < count; i++) {
         char a[32], b[32], c[32];
         double med = bench_median(series[i].ns, rounds);
@@ -169,7 +180,17 @@ void bench_table(const char *title, const struct bench_series *series, int count
                fmt_ns(b, sizeof b, bench_min(series[i].ns, rounds)),
                fmt_ns(c, sizeof c, bench_max(series[i].ns, rounds)));
         if (rate) printf("  %12.0f", 1e9 / med);
-        printf("  %9.2f\n", ref / med);
+        printf("  %9.2f", ref / med);
+        const struct bench_wine *w = series[i].wine;
+        if (wine && w && w->ok) {
+            double ratio = med / w->median;
+            int decimals = 2; /* at least two significant figures, even for nsem's ns against Wine's us */
+            for (double r = ratio; r < 0.1 && decimals < 8; r *= 10) decimals++;
+            printf("  %11s  %9.*f", fmt_ns(a, sizeof a, w->median), decimals, ratio);
+        } else if (wine) {
+            printf("  %11s  %9s", w ? "n/a" : "-", w ? "n/a" : "-");
+        }
+        printf("\n");
     }
     printf("\n");
 }

@@ -7,6 +7,8 @@
  * change of the machine's state during the run falls on all methods alike. A table row is the
  * median over the rounds of one method's time per operation, with the fastest and slowest round;
  * the "nsem/this" column is nsem's median divided by that row's median (above 1: nsem is slower).
+ * The Wine column (bench_wine.h) comes from a separate run of the same Win32 calls under Wine, made
+ * by the same benchmark just before its own rounds: the same method, but not interleaved with them.
  */
 #ifndef NSEM_BENCH_UTIL_H
 #define NSEM_BENCH_UTIL_H
@@ -25,6 +27,8 @@
 void bench_init(int argc, char **argv, const char *what);
 /* n, or n / 10 (at least 1) under --quick. */
 long bench_scaled(long n);
+/* Whether --quick was given. */
+bool bench_quick(void);
 /* A name unique to this run, "<prefix>-<pid>": for nsem objects and POSIX semaphores alike. */
 const char *bench_name(char *buf, size_t size, const char *prefix);
 
@@ -35,10 +39,14 @@ void bench_sleep_us(long us);
 
 /* ---- results ---- */
 
-/* One method of a table: its label and its per-round times (ns per operation). */
+struct bench_wine; /* bench_wine.h */
+
+/* One method of a table: its label and its per-round times (ns per operation), and for an nsem
+ * method whose Win32 calls the Wine twin also makes, that measurement under Wine. */
 struct bench_series {
     const char *label;
-    double *ns; /* rounds entries */
+    double *ns;                     /* rounds entries */
+    const struct bench_wine *wine; /* NULL: no Win32 counterpart (bench_series() sets NULL) */
 };
 
 /* Allocates a series of `rounds` entries (exits on failure). */
@@ -49,7 +57,9 @@ double bench_max(const double *v, int n);
 
 /* Prints a titled table of the series: median, min and max time per operation, the rate at the
  * median in a column headed `rate` ("ops/s"; NULL: no such column, for latencies), and nsem/this
- * (series[nsem] is the nsem row). */
+ * (series[nsem] is the nsem row). If any series has a Wine counterpart, two more columns: "wine",
+ * its median under Wine (n/a: not measured; -: the row has none), and "nsem/wine", the row's
+ * median divided by it (below 1: nsem is faster). */
 void bench_table(const char *title, const struct bench_series *series, int count, int rounds, int nsem,
                  const char *rate);
 /* Prints "target: <what>: <value><unit> (limit <limit><unit>) -> met / NOT met" and returns

@@ -17,6 +17,8 @@
  * A round is TRIPS round trips of each method, in turn; the table gives ns per round trip,
  * median over ROUNDS rounds, round trips per second, and nsem/this. The processes are not pinned:
  * on this 2-CPU machine A and B usually run on different CPUs. Target (issue 3): nsem <= 1.1x POSIX.
+ * The Wine column: the nsem row in a Win32 program under Wine, B started with CreateProcess
+ * (bench/wine/pingpong.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +30,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
+#include "bench_wine.h"
 
 #define ROUNDS 31 /* short rounds, many: a change of load on the shared machine falls on every method */
 #define TRIPS 5000L
@@ -109,6 +112,7 @@ static void child(const char *n1, const char *n2, const char *p1, const char *p2
 int main(int argc, char **argv)
 {
     bench_init(argc, argv, "pingpong: cross-process round trip through two semaphores (2 wake-ups)");
+    bench_wine_run("pingpong");
     long trips = bench_scaled(TRIPS);
 
     char n1[64], n2[64], p1[80], p2[80];
@@ -139,6 +143,7 @@ int main(int argc, char **argv)
         [POSIX] = bench_series("POSIX named sem_post / sem_wait", ROUNDS),
         [FUTEX] = bench_series("raw futex words in shared memory", ROUNDS),
     };
+    s[NSEM].wine = bench_wine("roundtrip");
     for (int m = 0; m < COUNT; m++) play(m, &a, trips / 10, true); /* warm-up */
     for (int r = 0; r < ROUNDS; r++)
         for (int m = 0; m < COUNT; m++) {

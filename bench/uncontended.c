@@ -13,6 +13,7 @@
  *   SysV   semop(-1) + semop(+1) on a one-semaphore SysV set (a system call each).
  * A round is one loop of each method, timed with CLOCK_MONOTONIC; the table gives ns per pair,
  * median over ROUNDS rounds, and nsem/this. Target (issue 3): nsem <= 1.5x glibc.
+ * The Wine column: the nsem row's calls in a Win32 program under Wine (bench/wine/uncontended.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,7 @@
 #include <sys/sem.h>
 
 #include "bench_util.h"
+#include "bench_wine.h"
 
 #define ROUNDS 15
 #define PAIRS 1000000L
@@ -81,6 +83,7 @@ static uint64_t run_sysv(int id, long n)
 int main(int argc, char **argv)
 {
     bench_init(argc, argv, "uncontended: one take+give pair on a semaphore, one thread, never blocked");
+    bench_wine_run("uncontended");
     long pairs = bench_scaled(PAIRS), sysv_pairs = bench_scaled(SYSV_PAIRS);
 
     /* nsem: create, then use a second handle from OpenSemaphore */
@@ -111,6 +114,7 @@ int main(int argc, char **argv)
         [ATOMIC] = bench_series("raw atomic CAS decrement+CAS increment", ROUNDS),
         [SYSV] = bench_series("SysV semop(-1)+semop(+1)", ROUNDS),
     };
+    s[NSEM].wine = bench_wine("pair");
     /* one untimed warm-up pass of each, then interleaved rounds */
     run_nsem(h, pairs / 10);
     run_glibc(ps, pairs / 10);

@@ -12,7 +12,9 @@
  *          (1 -> 0), else sleeps in futex_waitv on all N, and tries again when woken; the child
  *          stores 1 in the last word and calls FUTEX_WAKE on it.
  * A round is one sample of each (method, N), in turn; the table gives the median over ROUNDS
- * rounds. Target (issue 3): nsem <= 1.2x raw futex_waitv over 64 objects.
+ * rounds. Target (issue 3): nsem <= 1.2x raw futex_waitv over 64 objects. The Wine column: the
+ * nsem rows in a Win32 program under Wine, the waker started with CreateProcess
+ * (bench/wine/waitany.c; its waker sleeps 1 ms, not 300 us, before it signals).
  *
  * Part 2, contended wait-all. P processes (P = 2 and 4, on this 2-CPU machine), forked for each
  * round and started together, each take all of 8 semaphores (count 1, maximum 1) at once and give
@@ -43,6 +45,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
+#include "bench_wine.h"
 
 #ifndef SYS_futex_waitv
 #define SYS_futex_waitv 449
@@ -155,6 +158,9 @@ static void wake_latency(const char *prefix)
         snprintf(labels[k][0], sizeof labels[k][0], "nsem WaitForMultipleObjects, any of %d", sizes[k]);
         snprintf(labels[k][1], sizeof labels[k][1], "raw futex_waitv, any of %d", sizes[k]);
         s[k][0] = bench_series(labels[k][0], rounds);
+        char key[16];
+        snprintf(key, sizeof key, "any%d", sizes[k]);
+        s[k][0].wine = bench_wine(key);
         s[k][1] = bench_series(labels[k][1], rounds);
     }
     for (int k = 0; k < NSIZES; k++) /* warm-up */
@@ -303,6 +309,7 @@ int main(int argc, char **argv)
 {
     bench_init(argc, argv,
                "waitany: WaitForMultipleObjects wake latency (any of 1/8/64) and contended wait-all over 8");
+    bench_wine_run("waitany");
     char prefix[64];
     bench_name(prefix, sizeof prefix, "bench-waitany");
     wake_latency(prefix);
