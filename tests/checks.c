@@ -118,3 +118,20 @@ int shell(const char *fmt, ...)
     int st = system(cmd);
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
+
+void use_private_server(const char *tag)
+{
+    char dir[128], sock[200];
+    snprintf(dir, sizeof dir, "/tmp/nsem-%s.XXXXXX", tag);
+    ASSERT_NOT_NULL(mkdtemp(dir));
+    snprintf(sock, sizeof sock, "%s/s.sock", dir);
+    setenv("NSEM_SERVER", sock, 1);
+    setenv("NSEMD_GRACE_MS", "500", 1);
+}
+
+NSEM_SERVER_STATS stats_at(const char *file, int line)
+{
+    NSEM_SERVER_STATS st = {.cbSize = sizeof st};
+    if (!NsemGetServerStats(&st)) check_eq_at(file, line, "NsemGetServerStats", "TRUE", 0, 1);
+    return st;
+}

@@ -57,6 +57,15 @@ void expect_line_at(const char *file, int line, int fd, const char *expected);
 /* Copies the ASCII string src into dst (size wide characters, cut to fit, terminated). */
 void to_wide(wchar_t *dst, size_t size, const char *src);
 
+/* Points this test process (and what it starts) at a server of its own, in a fresh directory
+ * /tmp/nsem-<tag>.XXXXXX, which exits 500 ms after its last client: for counts that must be the
+ * test's alone, or a server the test may kill. */
+void use_private_server(const char *tag);
+
+/* The server's statistics; fails if NsemGetServerStats fails. */
+NSEM_SERVER_STATS stats_at(const char *file, int line);
+#define stats() stats_at(__FILE__, __LINE__)
+
 /* Runs the printf-formatted command with system(); returns its exit status, or 128 + signal. */
 int shell(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -22,24 +22,6 @@
 
 #include "common/protocol.h"
 
-static void use_private_server(void)
-{
-    static char dir[] = "/tmp/nsem-bad.XXXXXX";
-    char sock[200];
-    ASSERT_NOT_NULL(mkdtemp(dir));
-    snprintf(sock, sizeof sock, "%s/s.sock", dir);
-    setenv("NSEM_SERVER", sock, 1);
-    setenv("NSEMD_GRACE_MS", "500", 1);
-}
-
-static NSEM_SERVER_STATS stats_at(const char *file, int line)
-{
-    NSEM_SERVER_STATS st = {.cbSize = sizeof st};
-    if (!NsemGetServerStats(&st)) check_eq_at(file, line, "NsemGetServerStats", "TRUE", 0, 1);
-    return st;
-}
-#define stats() stats_at(__FILE__, __LINE__)
-
 /* Polls (up to 10 s) until the server has exactly this many clients, objects and handles. */
 static void wait_server_holds_at(const char *file, int line, DWORD want_clients, DWORD want_objects,
                                  DWORD want_handles)
@@ -243,7 +225,7 @@ static LONG progress_of(HANDLE h)
  * the server; this process's own requests must go on completing, while every flood goes on. */
 TEST(bad_client_flood_does_not_starve_others)
 {
-    use_private_server();
+    use_private_server("bad");
     HANDLE probe = CreateSemaphoreA(NULL, 0, 1, "bad-probe");
     HANDLE progress = CreateSemaphoreA(NULL, 0, 0x7FFFFFFF, "bad-progress");
     ASSERT(probe && progress);
@@ -300,7 +282,7 @@ TEST(bad_client_flood_does_not_starve_others)
  * server serves the others; its handles, the inheritable one too, go with it. */
 TEST(bad_client_never_reads)
 {
-    use_private_server();
+    use_private_server("bad");
     HANDLE mine = CreateSemaphoreA(NULL, 1, 1, "bad-mine");
     ASSERT_NOT_NULL(mine);
     int fd = raw_connect();
@@ -393,7 +375,7 @@ static void *wait_for(void *h)
 
 TEST(bad_client_garbage_noticed_by_nobody)
 {
-    use_private_server();
+    use_private_server("bad");
     HANDLE s = CreateSemaphoreA(NULL, 0, 10, "bad-shared");
     HANDLE e = CreateEventA(NULL, TRUE, FALSE, NULL);
     HANDLE m = CreateMutexA(NULL, TRUE, NULL);

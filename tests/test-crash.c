@@ -17,16 +17,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void use_private_server(void)
-{
-    static char dir[] = "/tmp/nsem-crash.XXXXXX";
-    char sock[200];
-    ASSERT_NOT_NULL(mkdtemp(dir));
-    snprintf(sock, sizeof sock, "%s/s.sock", dir);
-    setenv("NSEM_SERVER", sock, 1);
-    setenv("NSEMD_GRACE_MS", "500", 1);
-}
-
 static pid_t server_pid(void)
 {
     NSEM_SERVER_STATS st = {.cbSize = sizeof st};
@@ -99,7 +89,7 @@ HELPER(crash_blocked_elsewhere)
 
 TEST(crash_wakes_every_blocked_call)
 {
-    use_private_server();
+    use_private_server("crash");
     char mname[64], xname[64], sname[64];
     snprintf(mname, sizeof mname, "crash-m-%d", (int)getpid());
     snprintf(xname, sizeof xname, "crash-x-%d", (int)getpid());
@@ -154,7 +144,7 @@ TEST(crash_wakes_every_blocked_call)
  * closed, and no value the process held comes to name a new object. */
 TEST(crash_without_arena_closes_handles)
 {
-    use_private_server();
+    use_private_server("crash");
     char name[64], arena[260];
     snprintf(name, sizeof name, "crash-new-%d", (int)getpid());
     snprintf(arena, sizeof arena, "%s.arena", getenv("NSEM_SERVER"));
@@ -205,7 +195,7 @@ static void check_state_at(int line, HANDLE h, LONG count)
  * arena file: nothing is lost, and a process that died meanwhile is settled. */
 TEST(crash_recovers_everything)
 {
-    use_private_server();
+    use_private_server("crash");
     char sname[64], mname[64], uname[64], ename[64];
     snprintf(sname, sizeof sname, "crash-s-%d", (int)getpid());
     snprintf(mname, sizeof mname, "crash-m-%d", (int)getpid());
@@ -295,7 +285,7 @@ HELPER(crash_waiter)
  * process, through the recovered server's objects, satisfies it. */
 TEST(crash_wait_again_after_recovery)
 {
-    use_private_server();
+    use_private_server("crash");
     char name[64];
     snprintf(name, sizeof name, "crash-again-%d", (int)getpid());
     HANDLE s = CreateSemaphoreA(NULL, 0, 1, name);
@@ -347,7 +337,7 @@ static HANDLE create_sem_with(const char *name, const char *sddl)
  * before; and nothing of them is left in the arena once the objects are gone. */
 TEST(crash_keeps_descriptors)
 {
-    use_private_server();
+    use_private_server("crash");
     char deny[200], deny_name[64], twin_name[64], plain_name[64], changed_name[64];
     unsigned uid = (unsigned)geteuid();
     snprintf(deny, sizeof deny, "D:(D;;0x100000;;;S-1-22-1-%u)(A;;GA;;;S-1-22-1-%u)", uid, uid);
@@ -424,7 +414,7 @@ TEST(crash_keeps_descriptors)
  * new server, started for it, and succeeds. */
 TEST(crash_next_request_reaches_a_new_server)
 {
-    use_private_server();
+    use_private_server("crash");
     pid_t first = server_pid();
     kill_server(first);
     SetLastError(0xdead);
@@ -447,7 +437,7 @@ HELPER(crash_cli_wait)
 /* "nsem wait" blocked when the server dies says so and exits 125. */
 TEST(crash_cli_says_what_happened)
 {
-    use_private_server();
+    use_private_server("crash");
     char name[64], out[200];
     snprintf(name, sizeof name, "crash-cli-%d", (int)getpid());
     snprintf(out, sizeof out, "/tmp/nsem-crash-cli-%d", (int)getpid());

@@ -23,12 +23,7 @@ extern char **environ;
 /* A server of this test's own, with these limits (NULL: the default). */
 static void use_server_with_limits(const char *max_objects, const char *per_process, const char *max_handles)
 {
-    static char dir[] = "/tmp/nsem-limits.XXXXXX";
-    char sock[200];
-    ASSERT_NOT_NULL(mkdtemp(dir));
-    snprintf(sock, sizeof sock, "%s/s.sock", dir);
-    setenv("NSEM_SERVER", sock, 1);
-    setenv("NSEMD_GRACE_MS", "500", 1);
+    use_private_server("limits");
     const char *names[] = {"NSEMD_MAX_OBJECTS", "NSEMD_MAX_HANDLES_PER_PROCESS", "NSEMD_MAX_HANDLES"};
     const char *values[] = {max_objects, per_process, max_handles};
     for (int i = 0; i < 3; i++) {
@@ -38,14 +33,6 @@ static void use_server_with_limits(const char *max_objects, const char *per_proc
             unsetenv(names[i]);
     }
 }
-
-static NSEM_SERVER_STATS stats_at(const char *file, int line)
-{
-    NSEM_SERVER_STATS st = {.cbSize = sizeof st};
-    if (!NsemGetServerStats(&st)) check_eq_at(file, line, "NsemGetServerStats", "TRUE", 0, 1);
-    return st;
-}
-#define stats() stats_at(__FILE__, __LINE__)
 
 /* The server holds exactly what it held at `before` (a refused request made and kept nothing). */
 static void check_unchanged_at(const char *file, int line, NSEM_SERVER_STATS before)

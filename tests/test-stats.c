@@ -12,24 +12,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void use_private_server(void)
-{
-    static char dir[] = "/tmp/nsem-stats.XXXXXX";
-    char sock[200];
-    ASSERT_NOT_NULL(mkdtemp(dir));
-    snprintf(sock, sizeof sock, "%s/s.sock", dir);
-    setenv("NSEM_SERVER", sock, 1);
-    setenv("NSEMD_GRACE_MS", "500", 1);
-}
-
-static NSEM_SERVER_STATS stats_at(const char *file, int line)
-{
-    NSEM_SERVER_STATS st = {.cbSize = sizeof st};
-    if (!NsemGetServerStats(&st)) check_eq_at(file, line, "NsemGetServerStats", "TRUE", 0, 1);
-    return st;
-}
-#define stats() stats_at(__FILE__, __LINE__)
-
 /* Polls (up to 5 s) until the server holds nothing but this process's connection. */
 static void wait_clean_at(const char *file, int line)
 {
@@ -57,7 +39,7 @@ static void wait_clean_at(const char *file, int line)
 
 TEST(stats_bad_parameters)
 {
-    use_private_server();
+    use_private_server("stats");
     SetLastError(0xdead);
     ASSERT(!NsemGetServerStats(NULL));
     ASSERT_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
@@ -70,7 +52,7 @@ TEST(stats_bad_parameters)
 
 TEST(stats_count_what_this_process_holds)
 {
-    use_private_server();
+    use_private_server("stats");
     NSEM_SERVER_STATS st = stats();
     ASSERT_EQ(st.dwObjects, 0);
     ASSERT_EQ(st.dwClients, 1);
@@ -119,7 +101,7 @@ HELPER(stats_hold_and_block)
 
 TEST(stats_dead_processes_leave_nothing)
 {
-    use_private_server();
+    use_private_server("stats");
     char name[64];
     snprintf(name, sizeof name, "stats-dead-%d", (int)getpid());
     int fd;
@@ -143,7 +125,7 @@ TEST(stats_dead_processes_leave_nothing)
 /* "nsem stats" shows the same numbers. */
 TEST(stats_cli)
 {
-    use_private_server();
+    use_private_server("stats");
     HANDLE s = CreateSemaphoreA(NULL, 0, 1, "stats-cli");
     ASSERT_NOT_NULL(s);
     NSEM_SERVER_STATS st = stats();

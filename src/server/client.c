@@ -528,9 +528,10 @@ struct nsem_client *nsem__client_by_id(uint32_t id)
     return id && id <= NSEM_TOKEN_MAX_CLIENTS ? clients[id] : NULL;
 }
 
-struct nsem_client *nsem__client_pending(uint32_t id, pid_t pid, uid_t uid, int pidfd)
+/* A record (no connection) of process pid under id, watched through its pidfd; not yet added. */
+static struct nsem_client *new_record(uint32_t id, pid_t pid, uid_t uid, int pidfd)
 {
-    struct nsem_client *c = clients[id] ? NULL : calloc(1, sizeof *c);
+    struct nsem_client *c = id && !clients[id] ? calloc(1, sizeof *c) : NULL;
     if (!c) return NULL;
     c->item.on_event = on_client_event;
     c->fd = -1;
@@ -538,11 +539,18 @@ struct nsem_client *nsem__client_pending(uint32_t id, pid_t pid, uid_t uid, int 
     c->id = id;
     c->pid = pid;
     c->uid = uid;
-    c->recovering = true;
     if (nsem__loop_add(pidfd, c, EPOLLIN) != 0) {
         free(c);
         return NULL;
     }
+    return c;
+}
+
+struct nsem_client *nsem__client_pending(uint32_t id, pid_t pid, uid_t uid, int pidfd)
+{
+    struct nsem_client *c = new_record(id, pid, uid, pidfd);
+    if (!c) return NULL;
+    c->recovering = true;
     add_client(c);
     return c;
 }
@@ -565,19 +573,8 @@ bool nsem__client_take_over(struct nsem_client *c, uint32_t id)
 
 struct nsem_client *nsem__client_orphan(pid_t pid, uid_t uid, struct nsem_handle_table *handles, int pidfd)
 {
-    uint32_t id = alloc_id();
-    struct nsem_client *c = id ? calloc(1, sizeof *c) : NULL;
+    struct nsem_client *c = new_record(alloc_id(), pid, uid, pidfd);
     if (!c) return NULL;
-    c->item.on_event = on_client_event;
-    c->fd = -1;
-    c->pidfd = pidfd;
-    c->id = id;
-    c->pid = pid;
-    c->uid = uid;
-    if (nsem__loop_add(pidfd, c, EPOLLIN) != 0) {
-        free(c);
-        return NULL;
-    }
     c->handles = *handles;
     memset(handles, 0, sizeof *handles);
     add_client(c);
