@@ -8,6 +8,7 @@
  *   "malloc:17"          fails the 17th call of malloc (1-based) with its default errno;
  *   "recv:3:EINTR"       fails the 3rd call of recv with EINTR;
  *   "open:5+:EMFILE"     fails every call from the 5th on;
+ *   "calloc:9*4"         fails 4 calls in a row from the 9th (a shortage that passes);
  *   "send:%10:EAGAIN"    fails each call with probability 10 %, seeded by <FAULT_ENV>_SEED.
  * Unset or empty: nothing fails, the calls are only counted. If <FAULT_ENV>_COUNTS names a file,
  * the process appends "function count" lines to it when it exits normally (exit or return from
@@ -82,6 +83,7 @@ static unsigned long counts[F_COUNT];
 static int target = -1;        /* the function to fail, -1 for none */
 static unsigned long nth;      /* the first call to fail (1-based) */
 static int every_after;        /* fail every call from nth on */
+static unsigned long burst = 1; /* or this many calls from nth on */
 static unsigned percent;       /* >0: fail with this probability instead */
 static unsigned long long rng; /* xorshift state for percent */
 static int fail_errno;
@@ -105,6 +107,8 @@ __attribute__((constructor)) static void fault_init(void)
     } else {
         nth = strtoul(p, &end, 10);
         if (*end == '+') every_after = 1, end++;
+        else if (*end == '*') burst = strtoul(end + 1, &end, 10);
+        if (!burst) goto bad;
         if (!nth) goto bad;
     }
     fail_errno = default_errno[target];
@@ -119,7 +123,7 @@ __attribute__((constructor)) static void fault_init(void)
     return;
 bad:
     /* A mistyped specification must not pass silently as "nothing failed". */
-    fprintf(stderr, "faultinj: bad %s=\"%s\" (want function:N[+][:ERRNO] or function:%%P[:ERRNO])\n", FAULT_ENV,
+    fprintf(stderr, "faultinj: bad %s=\"%s\" (want function:N[+|*K][:ERRNO] or function:%%P[:ERRNO])\n", FAULT_ENV,
             spec);
     _exit(125);
 }
@@ -144,7 +148,7 @@ static int fault_hit(enum fault_func f)
         rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
         hit = rng % 100 < percent;
     } else {
-        hit = every_after ? n >= nth : n == nth;
+        hit = n >= nth && (every_after || n - nth < burst);
     }
     if (hit) errno = fail_errno;
     return hit;

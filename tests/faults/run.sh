@@ -2,7 +2,8 @@
 # run.sh FAULT_DIR — the fault-injection driver (make faults-check).
 # Runs the scenario once to count the calls of each wrapped function in the server and in the
 # library, then once per call index (at most $FAULTS_MAX per function and errno, evenly spaced)
-# with that call failing, each run against its own fresh server. After each run:
+# with that call failing, each run against its own fresh server; and, for the resource errors,
+# once with $FAULTS_BURST calls in a row failing from the middle index on. After each run:
 #   the scenario exited 0 (a failure gave a Windows error; no signal, no timeout);
 #   the server that served it is still the one alive (no crash, no exit) — unless it never
 #   started, which is the one clean way for a server fault to end;
@@ -14,6 +15,7 @@ B=$1
 MAX=${FAULTS_MAX:-25}
 JOBS=${FAULTS_JOBS:-2}
 TIMEOUT=${FAULTS_TIMEOUT:-30}
+BURST=${FAULTS_BURST:-8}
 
 # One run: side (server|lib), specification. Prints "ok ..." or "FAIL ...: why".
 if [ "${2:-}" = --one ]; then
@@ -28,7 +30,7 @@ if [ "${2:-}" = --one ]; then
     first=$(sed -n 's/^server //p' "$d/out" | head -n 1)
     # The server's own fault may hit the witness's connection: ask again, a few times.
     for try in 1 2 3 4 5; do
-        timeout -s KILL 20 "$B/bin/clean" 5000 > "$d/clean" 2>&1
+        timeout -s KILL 20 "$B/bin/clean" 15000 > "$d/clean" 2>&1
         crc=$?
         [ $crc = 2 ] || break
     done
@@ -86,6 +88,11 @@ for side in server lib; do
         # k indices evenly spread over 1..n, first and last included.
         awk -v n="$n" -v k="$k" -v f="$f" -v e="$e" -v s="$side" 'BEGIN {
             for (i = 0; i < k; i++) { x = k > 1 ? 1 + int(i * (n - 1) / (k - 1) + 0.5) : 1; if (x != last) print s, f ":" x ":" e; last = x } }' >> "$list"
+        # A shortage that lasts: BURST calls in a row from the middle on (resource errors only:
+        # an endless EINTR is no real condition).
+        case $e in
+        ENOMEM | EMFILE | ENOSPC | EIO) echo "$side $f:$(((n + 1) / 2))*$BURST:$e" >> "$list"; k="$k + 1 burst" ;;
+        esac
         echo "$side $f:$e: $n calls, walking $k" >&2
     done
 done
