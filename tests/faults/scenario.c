@@ -1,6 +1,6 @@
 /*
  * scenario.c — the realistic client the fault driver runs again and again: named objects created
- * and opened, waits (one blocked in a thread), releases, a duplicate, an undo semaphore, a fork
+ * and opened, one with a security descriptor read back, waits (one blocked in a thread), releases, a duplicate, an undo semaphore, a fork
  * child using inherited handles, a fork child killed while it owns a mutex, and every handle
  * closed. Linked with the faulty library (tests/faults/faultinj.c), any call may fail.
  *
@@ -72,6 +72,28 @@ int main(int argc, char **argv)
     OK(e);
     HANDLE u = CreateSemaphoreExA(NULL, 2, 2, NULL, SEMAPHORE_UNDO, SEMAPHORE_ALL_ACCESS);
     OK(u);
+    /* A named object with a security descriptor from SDDL, queried and its DACL read back: the
+     * library's allocations for descriptors and replies. */
+    PSECURITY_DESCRIPTOR sd = NULL;
+    HANDLE d = NULL;
+    if (OK(ConvertStringSecurityDescriptorToSecurityDescriptorA("D:P(A;;GA;;;OW)", SDDL_REVISION_1, &sd, NULL))) {
+        char dn[64];
+        snprintf(dn, sizeof dn, "%s-sd", tag);
+        SECURITY_ATTRIBUTES sa = {sizeof sa, sd, FALSE};
+        d = CreateEventA(&sa, FALSE, FALSE, dn);
+        OK(d);
+        LocalFree(sd);
+    }
+    if (d) {
+        NSEM_OBJECT_INFO info = {.cbSize = sizeof info};
+        OK(NsemQueryObject(d, &info));
+        PACL dacl;
+        PSECURITY_DESCRIPTOR got = NULL;
+        DWORD r = GetSecurityInfo(d, SE_KERNEL_OBJECT, DACL_SECURITY_INFORMATION, NULL, NULL, &dacl, NULL, &got);
+        SetLastError(r);
+        OK(r == ERROR_SUCCESS);
+        if (got) LocalFree(got);
+    }
     HANDLE s2 = OpenSemaphoreA(SEMAPHORE_ALL_ACCESS, FALSE, sn);
     OK(s2);
     HANDLE dup = NULL;
@@ -149,7 +171,7 @@ int main(int argc, char **argv)
         close(pfd[0]);
     }
 
-    HANDLE hs[] = {s, m, e, u, s2, dup};
+    HANDLE hs[] = {s, m, e, u, s2, dup, d};
     for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++)
         if (hs[i]) OK(CloseHandle(hs[i]));
     return broken;
