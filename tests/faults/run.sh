@@ -43,8 +43,10 @@ if [ "${2:-}" = --one ]; then
     if [ -n "${first:-}" ] && [ "$first" != 0 ] && [ -n "${now:-}" ] && [ "$first" != "$now" ]; then
         why="$why${why:+; }server $first died: $(grep -i nsemd "$d/out" | head -n 2 | tr '\n' ' ')"
     fi
-    # A server fault may end the server only at its start, and only with a logged reason.
-    if [ "$side" = server ] && [ "${first:-0}" = 0 ] && ! grep -q '^nsemd\[[0-9]*\]: cannot' "$d/out"; then
+    # No server at the first call: a server fault may end the server only at its start, with a
+    # logged reason; or the server, alive, dropped the client (logged too: the witness finds it).
+    if [ "$side" = server ] && [ "${first:-0}" = 0 ] && ! grep -q '^nsemd\[[0-9]*\]: cannot' "$d/out" &&
+        ! grep -q "^nsemd\[${now:-x}\]: " "$d/out"; then
         why="$why${why:+; }no server, and no logged reason"
     fi
     if [ $crc = 1 ]; then why="$why${why:+; }$(grep '^left' "$d/clean")"
