@@ -132,4 +132,7 @@ clean:
 # Fuzzing (make fuzz, make fuzz-smoke; clang and libFuzzer) is defined in fuzz/fuzz.mk.
 -include fuzz/fuzz.mk
 
+# Fault injection (make faults, make faults-check) is defined in tests/faults/faults.mk.
+-include tests/faults/faults.mk
+
 -include $(shell find $(O)/obj -name '*.d' 2>/dev/null)

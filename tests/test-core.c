@@ -525,6 +525,37 @@ TEST(core_server_refuses_other_users)
     return 0;
 }
 
+/* A server that cannot open its lock file (here a directory stands in its way) says so and exits
+ * with 1; it must not leave in silence as when another server holds the lock (a fault found by
+ * make faults-check: open failing with EMFILE). */
+TEST(core_server_says_why_without_lock_file)
+{
+    char dir[] = "/tmp/nsem-lock.XXXXXX", sock[200], lock[220], log[220];
+    ASSERT_NOT_NULL(mkdtemp(dir));
+    snprintf(sock, sizeof sock, "%s/s.sock", dir);
+    snprintf(lock, sizeof lock, "%s.lock", sock);
+    snprintf(log, sizeof log, "%s/log", dir);
+    ASSERT_EQ(mkdir(lock, 0700), 0);
+    pid_t server = fork();
+    if (server == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, 2);
+        execl(harness_server_path(), "nsemd", "--foreground", "--socket", sock, (char *)NULL);
+        _exit(127);
+    }
+    ASSERT_EQ(wait_child(server, 10000), 1);
+    char text[512] = "";
+    int fd = open(log, O_RDONLY);
+    ASSERT(fd >= 0);
+    ASSERT(read(fd, text, sizeof text - 1) > 0);
+    close(fd);
+    ASSERT_NOT_NULL(strstr(text, "cannot open the lock file"));
+    unlink(log);
+    rmdir(lock);
+    rmdir(dir);
+    return 0;
+}
+
 /* ---- a thread that ends owning a mutex abandons it ---------------------------------------- */
 
 static void *own_and_exit(void *m)

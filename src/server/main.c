@@ -85,13 +85,18 @@ static void on_signal(int sig)
 }
 
 /* Takes the single-instance lock, waiting a little for a server that is on its way out.
- * Returns the lock fd, or -1 when another server holds it. */
+ * Returns the lock fd, -1 when another server holds it, or -2 (logged) when the lock file cannot
+ * be opened: then no server may be running, and leaving in silence would let the client that
+ * started us retry for its whole deadline without a word why. */
 static int take_lock(const char *sock_path)
 {
     char path[NSEM_PATH_MAX + 16];
     snprintf(path, sizeof path, "%s.lock", sock_path);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return -1;
+    if (fd < 0) {
+        nsem__log("cannot open the lock file %s: %s", path, strerror(errno));
+        return -2;
+    }
     for (int i = 0; i < 300; i++) {
         if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
             char pid[32];
@@ -232,6 +237,7 @@ int main(int argc, char **argv)
     nsem__client_init();
 
     int lock_fd = take_lock(sock_path);
+    if (lock_fd == -2) return 1;
     if (lock_fd < 0) return 0; /* another server serves this socket */
     char arena_path[NSEM_PATH_MAX + 16];
     snprintf(arena_path, sizeof arena_path, "%s.arena", sock_path);
