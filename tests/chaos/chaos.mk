@@ -20,5 +20,5 @@ $(CHAOS): $(CHAOS_OBJ) $(LIBA)
 chaos: $(CHAOS) $(NSEMD)
 	$(CHAOS) --workers 200 --duration 60 $(CHAOS_ARGS)
 
-# The 10-second version in make check runs this binary.
-check: $(CHAOS)
+# The 10-second version in make check (and check-valgrind) runs this binary.
+check check-valgrind: $(CHAOS)
