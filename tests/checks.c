@@ -1,6 +1,12 @@
 /* checks.c — state checks and helpers shared by the test files (see checks.h). */
 #include "checks.h"
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/protocol.h"
+
 #include <stdarg.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -134,4 +140,30 @@ NSEM_SERVER_STATS stats_at(const char *file, int line)
     NSEM_SERVER_STATS st = {.cbSize = sizeof st};
     if (!NsemGetServerStats(&st)) check_eq_at(file, line, "NsemGetServerStats", "TRUE", 0, 1);
     return st;
+}
+
+int raw_connect(void)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", getenv("NSEM_SERVER"));
+    ASSERT_EQ(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    return fd;
+}
+
+void raw_hello(int fd, uint32_t session)
+{
+    struct nsem_req_hello hello = {{sizeof hello, NSEM_OP_HELLO}, NSEM_PROTOCOL_VERSION, session, 0, 0, 0, 0};
+    ASSERT_EQ(send(fd, &hello, sizeof hello, MSG_NOSIGNAL), (ssize_t)sizeof hello);
+    struct nsem_rep_hello rep;
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {&rep, sizeof rep};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+    ASSERT_EQ(recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL), (ssize_t)sizeof rep);
+    ASSERT_EQ_U(rep.hdr.error, 0);
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    ASSERT(cm && cm->cmsg_type == SCM_RIGHTS);
+    int memfd;
+    memcpy(&memfd, CMSG_DATA(cm), sizeof memfd);
+    close(memfd);
 }

@@ -66,6 +66,11 @@ void use_private_server(const char *tag);
 NSEM_SERVER_STATS stats_at(const char *file, int line);
 #define stats() stats_at(__FILE__, __LINE__)
 
+/* A raw connection to the server of NSEM_SERVER, for frames the library would never send; and its
+ * HELLO in the given session (the arena descriptor it brings is closed). */
+int raw_connect(void);
+void raw_hello(int fd, uint32_t session);
+
 /* Runs the printf-formatted command with system(); returns its exit status, or 128 + signal. */
 int shell(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

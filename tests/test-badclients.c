@@ -45,32 +45,6 @@ static void wait_server_holds_at(const char *file, int line, DWORD want_clients,
 
 /* ---- raw connections ------------------------------------------------------------------------ */
 
-static int raw_connect(void)
-{
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", getenv("NSEM_SERVER"));
-    ASSERT_EQ(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    return fd;
-}
-
-static void raw_hello(int fd)
-{
-    struct nsem_req_hello hello = {{sizeof hello, NSEM_OP_HELLO}, NSEM_PROTOCOL_VERSION, 1, 0, 0, 0, 0};
-    ASSERT_EQ(send(fd, &hello, sizeof hello, MSG_NOSIGNAL), (ssize_t)sizeof hello);
-    struct nsem_rep_hello rep;
-    char cbuf[CMSG_SPACE(sizeof(int))];
-    struct iovec iov = {&rep, sizeof rep};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
-    ASSERT_EQ(recvmsg(fd, &msg, MSG_CMSG_CLOEXEC), (ssize_t)sizeof rep);
-    ASSERT_EQ_U(rep.hdr.error, 0);
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-    ASSERT_NOT_NULL(cm);
-    int memfd;
-    memcpy(&memfd, CMSG_DATA(cm), sizeof memfd);
-    close(memfd);
-}
-
 /* CREATE (type 0: OPEN) of a semaphore on a raw connection; returns the handle. */
 static uint32_t raw_handle_request(int fd, bool create, const char *name, uint32_t attributes)
 {
@@ -172,7 +146,7 @@ static void flood_start(struct flood *f, uint32_t op, const char *name)
 {
     memset(f, 0, sizeof *f);
     f->fd = raw_connect();
-    raw_hello(f->fd);
+    raw_hello(f->fd, 1);
     f->op = op;
     f->handle = name ? raw_handle_request(f->fd, false, name, 0) : 0x40000; /* QUERY: a handle nobody has */
     ASSERT_EQ(pthread_create(&f->writer, NULL, flood_writer, f), 0);
@@ -286,7 +260,7 @@ TEST(bad_client_never_reads)
     HANDLE mine = CreateSemaphoreA(NULL, 1, 1, "bad-mine");
     ASSERT_NOT_NULL(mine);
     int fd = raw_connect();
-    raw_hello(fd);
+    raw_hello(fd, 1);
     char name[300];
     enum { OWN = 50 };
     for (int i = 0; i < OWN; i++) { /* long names: each LIST reply is some 12 kB */
@@ -340,7 +314,7 @@ HELPER(bad_client_garbage)
     rng_state = 0x9E3779B97F4A7C15u ^ (uint64_t)(mode + 1) * 0x2545F4914F6CDD1Du;
     int fd = raw_connect();
     if (mode != 3) {
-        raw_hello(fd);
+        raw_hello(fd, 1);
         raw_handle_request(fd, false, argv[0], 0);
         raw_handle_request(fd, true, "bad-garbage-own", NSEM_ATTR_INHERIT);
     }

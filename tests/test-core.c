@@ -21,7 +21,7 @@
 
 #include "common/objstate.h"
 #include "common/protocol.h"
-#include "harness.h"
+#include "checks.h"
 #include "server/server.h"
 
 /* ---- the pure state machine ---------------------------------------------------------------- */
@@ -286,15 +286,6 @@ TEST(core_twenty_start_one_server)
 
 /* ---- the server against bad clients ------------------------------------------------------- */
 
-static int raw_connect(void)
-{
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", getenv("NSEM_SERVER"));
-    ASSERT_EQ(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    return fd;
-}
-
 /* true when the server closed the connection (EOF) rather than replying */
 static bool closed_by_server(int fd)
 {
@@ -305,23 +296,6 @@ static bool closed_by_server(int fd)
     while ((n = recv(fd, buf, sizeof buf, 0)) > 0) {
     }
     return n == 0 || (n < 0 && errno == ECONNRESET);
-}
-
-static void send_hello(int fd)
-{
-    struct nsem_req_hello hello = {{sizeof hello, NSEM_OP_HELLO}, NSEM_PROTOCOL_VERSION, 1, 0, 0, 0, 0};
-    ASSERT_EQ(send(fd, &hello, sizeof hello, MSG_NOSIGNAL), (ssize_t)sizeof hello);
-    struct nsem_rep_hello rep;
-    char cbuf[CMSG_SPACE(sizeof(int))];
-    struct iovec iov = {&rep, sizeof rep};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
-    ASSERT_EQ(recvmsg(fd, &msg, MSG_CMSG_CLOEXEC), (ssize_t)sizeof rep);
-    ASSERT_EQ_U(rep.hdr.error, 0);
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-    ASSERT_NOT_NULL(cm);
-    int memfd;
-    memcpy(&memfd, CMSG_DATA(cm), sizeof memfd);
-    close(memfd);
 }
 
 struct bad_case {
@@ -408,7 +382,7 @@ TEST(core_server_rejects_malformed)
 
     for (int i = 0; i < n; i++) {
         int fd = raw_connect();
-        if (cases[i].hello_first) send_hello(fd);
+        if (cases[i].hello_first) raw_hello(fd, 1);
         ASSERT_EQ(send(fd, cases[i].bytes, cases[i].len, MSG_NOSIGNAL), (ssize_t)cases[i].len);
         if (!closed_by_server(fd)) {
             fprintf(stderr, "case \"%s\": connection not closed\n", cases[i].what);
@@ -439,7 +413,7 @@ TEST(core_server_rejects_malformed)
         memcpy(b, &ph, sizeof ph);
         b[padded[i].size - 1] = 1;
         int fd = raw_connect();
-        send_hello(fd);
+        raw_hello(fd, 1);
         ASSERT_EQ(send(fd, b, padded[i].size, MSG_NOSIGNAL), (ssize_t)padded[i].size);
         if (!closed_by_server(fd)) {
             fprintf(stderr, "op %u: a non-zero pad did not close the connection\n", padded[i].op);
@@ -449,7 +423,7 @@ TEST(core_server_rejects_malformed)
     }
     /* values that are merely wrong get a Windows error and keep the connection */
     int fd = raw_connect();
-    send_hello(fd);
+    raw_hello(fd, 1);
     struct nsem_req_create c;
     memset(&c, 0, sizeof c);
     c.hdr = (struct nsem_req_hdr){sizeof c, NSEM_OP_CREATE};
@@ -518,7 +492,7 @@ TEST(core_server_refuses_other_users)
     ASSERT_EQ(wait_child(child, 10000), 0);
     /* the owner is still served (raw: the library itself refuses a directory others can enter) */
     int fd = raw_connect();
-    send_hello(fd);
+    raw_hello(fd, 1);
     close(fd);
     kill(server, SIGTERM);
     ASSERT_EQ(wait_child(server, 5000), 0);

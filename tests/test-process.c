@@ -170,23 +170,8 @@ TEST(process_dup_into_fork_child_before_it_connects)
 /* A second connection of this process, greeted, as the library's would be. */
 static int raw_client(void)
 {
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", getenv("NSEM_SERVER"));
-    ASSERT_EQ(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    struct nsem_req_hello hello = {{sizeof hello, NSEM_OP_HELLO}, NSEM_PROTOCOL_VERSION, NsemGetSessionId(), 0, 0, 0, 0};
-    ASSERT_EQ(send(fd, &hello, sizeof hello, MSG_NOSIGNAL), (ssize_t)sizeof hello);
-    struct nsem_rep_hello rep;
-    char cbuf[CMSG_SPACE(sizeof(int))];
-    struct iovec iov = {&rep, sizeof rep};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
-    ASSERT_EQ(recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_WAITALL), (ssize_t)sizeof rep);
-    ASSERT_EQ(rep.hdr.error, 0);
-    int memfd;
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-    ASSERT(cm && cm->cmsg_type == SCM_RIGHTS);
-    memcpy(&memfd, CMSG_DATA(cm), sizeof memfd);
-    close(memfd);
+    int fd = raw_connect();
+    raw_hello(fd, NsemGetSessionId());
     return fd;
 }
 

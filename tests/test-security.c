@@ -1026,25 +1026,13 @@ TEST(security_token_groups_from_the_kernel)
  * The protocol: raw frames
  * ------------------------------------------------------------------------------------------- */
 
-static int raw_connect(void)
+/* A raw connection, greeted, that gives up a read after 5 s. */
+static int raw_greeted(void)
 {
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", getenv("NSEM_SERVER"));
-    ASSERT_EQ(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    int fd = raw_connect();
     struct timeval tv = {5, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    struct nsem_req_hello hello = {{sizeof hello, NSEM_OP_HELLO}, NSEM_PROTOCOL_VERSION, 1, 0, 0, 0, 0};
-    ASSERT_EQ(send(fd, &hello, sizeof hello, MSG_NOSIGNAL), (ssize_t)sizeof hello);
-    struct nsem_rep_hello rep;
-    char cbuf[CMSG_SPACE(sizeof(int))];
-    struct iovec iov = {&rep, sizeof rep};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
-    ASSERT_EQ(recvmsg(fd, &msg, MSG_CMSG_CLOEXEC), (ssize_t)sizeof rep);
-    ASSERT_EQ_U(rep.hdr.error, 0);
-    int memfd;
-    memcpy(&memfd, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof memfd);
-    close(memfd);
+    raw_hello(fd, 1);
     return fd;
 }
 
@@ -1102,7 +1090,7 @@ static DWORD raw_create(int fd, const char *name, const void *sd, uint32_t sd_le
  * of: the server knows who is asking from the kernel. */
 TEST(security_raw_frames)
 {
-    int fd = raw_connect();
+    int fd = raw_greeted();
     PSECURITY_DESCRIPTOR good = sd_of("D:(A;;GA;;;WD)");
     uint32_t len = GetSecurityDescriptorLength(good);
     unsigned char bytes[256];
@@ -1174,7 +1162,7 @@ TEST(security_raw_frames)
         {"SET_SECURITY pad", NSEM_OP_SET_SECURITY, 0, 0, 1},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        fd = raw_connect();
+        fd = raw_greeted();
         unsigned char frame[128] = {0};
         uint32_t size;
         if (bad[i].op == NSEM_OP_CREATE) {
