@@ -402,12 +402,20 @@ static void fill_state(const struct nsem_obj *obj, struct nsem_obj_state *st)
     obj->ops->query(obj, st);
 }
 
+/* The entry of a handle that has its type's QUERY_STATE right: 0, or the error to answer. */
+static DWORD queryable(struct nsem_client *c, uint32_t handle, struct nsem_handle_entry **out)
+{
+    *out = nsem__handle_get(&c->handles, handle);
+    if (!*out) return ERROR_INVALID_HANDLE;
+    return ((*out)->access & QUERY_STATE_RIGHT) ? 0 : ERROR_ACCESS_DENIED;
+}
+
 static uint32_t do_query(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
 {
     const struct nsem_req_query *r = req;
-    struct nsem_handle_entry *e = nsem__handle_get(&c->handles, r->handle);
-    if (!e) return reply_status(out, ERROR_INVALID_HANDLE);
-    if (!(e->access & QUERY_STATE_RIGHT)) return reply_status(out, ERROR_ACCESS_DENIED);
+    struct nsem_handle_entry *e;
+    DWORD err = queryable(c, r->handle, &e);
+    if (err) return reply_status(out, err);
     struct nsem_rep_query *rep = (struct nsem_rep_query *)out;
     rep->hdr = (struct nsem_rep_hdr){sizeof *rep, 0};
     fill_state(e->obj, &rep->state);
@@ -452,9 +460,9 @@ static uint32_t do_list(struct nsem_client *c, const void *req, unsigned char *o
 static uint32_t do_holders(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
 {
     const struct nsem_req_holders *r = req;
-    struct nsem_handle_entry *e = nsem__handle_get(&c->handles, r->handle);
-    if (!e) return reply_status(out, ERROR_INVALID_HANDLE);
-    if (!(e->access & QUERY_STATE_RIGHT)) return reply_status(out, ERROR_ACCESS_DENIED);
+    struct nsem_handle_entry *e;
+    DWORD err = queryable(c, r->handle, &e);
+    if (err) return reply_status(out, err);
     struct nsem_rep_holders *rep = (struct nsem_rep_holders *)out;
     uint32_t *pids = (uint32_t *)(rep + 1);
     rep->total = nsem__clients_holding(e->obj, pids, NSEM_HOLDERS_MAX);
