@@ -172,7 +172,7 @@ static void check_reply(struct nsem_client *c, const unsigned char *req, uint32_
     CHECK(h.len == rlen);
     CHECK(nsem__error_name(h.error) != NULL); /* a code of errors.h's table */
     /* Only HELLO passes a descriptor: the arena, which the server keeps (it is sent as a copy). */
-    CHECK(pass_fd == ((q.op == NSEM_OP_HELLO && h.error == 0) ? nsem__arena_fd() : -1));
+    CHECK(pass_fd == ((q.op == NSEM_OP_HELLO && h.error == 0) ? nsem__arena_fd(0) : -1));
     bool handle_reply = q.op == NSEM_OP_CREATE || q.op == NSEM_OP_OPEN || q.op == NSEM_OP_DUP ||
                         q.op == NSEM_OP_OPEN_PROCESS;
     if (h.error != 0 && !(q.op == NSEM_OP_CREATE && h.error == ERROR_ALREADY_EXISTS)) {
@@ -617,7 +617,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    CHECK(nsem__arena_init(NULL) == 0);
+    CHECK(nsem__arena_init(NULL, 1) == 0);
+    CHECK(nsem__arena_domain(geteuid()) == 0);
     nsem__client_init();
     fuzz_env_init(FUZZ_CLIENTS);
     rep = malloc(NSEM_MSG_MAX);

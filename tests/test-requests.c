@@ -73,7 +73,8 @@ TEST(requests_name_len_past_frame)
 TEST(requests_create_process_refused)
 {
     static unsigned char rep[NSEM_MSG_MAX];
-    ASSERT_EQ(nsem__arena_init(NULL), 0);
+    ASSERT_EQ(nsem__arena_init(NULL, 1), 0);
+    ASSERT_EQ(nsem__arena_domain(geteuid()), 0);
     struct nsem_client c = {.fd = -1, .pidfd = -1, .greeted = true};
     struct nsem_req_create cr = {{sizeof cr, NSEM_OP_CREATE}, NSEM_TYPE_PROCESS, GENERIC_ALL, 0, 0, 0, 0, 0, 0, 0, 0};
     int fd = -1;

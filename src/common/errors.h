@@ -25,6 +25,7 @@
     X(ERROR_SEM_TIMEOUT, "The semaphore timeout period has expired.") \
     X(ERROR_INSUFFICIENT_BUFFER, "The data area passed to a system call is too small.") \
     X(ERROR_DUP_NAME, "You were not connected because a duplicate name exists on the network.") \
+    X(ERROR_NOT_SUPPORTED, "The request is not supported.") \
     X(ERROR_INVALID_NAME, "The filename, directory name, or volume label syntax is incorrect.") \
     X(ERROR_BAD_PATHNAME, "The specified path is invalid.") \
     X(ERROR_ALREADY_EXISTS, "Cannot create a file when that file already exists.") \
@@ -44,6 +45,7 @@
     X(ERROR_INVALID_ACL, "The access control list (ACL) structure is invalid.") \
     X(ERROR_INVALID_SID, "The security ID structure is invalid.") \
     X(ERROR_INVALID_SECURITY_DESCR, "The security descriptor structure is invalid.") \
+    X(ERROR_RETRY, "The operation could not be completed. A retry should be performed.") \
     X(ERROR_NO_SYSTEM_RESOURCES, "Insufficient system resources exist to complete the requested service.") \
     X(ERROR_TIMEOUT, "This operation returned because the timeout period expired.") \
     X(ERROR_NOT_ENOUGH_QUOTA, "Not enough quota is available to process this command.")

@@ -18,7 +18,7 @@
 
 #include <stdint.h>
 
-#define NSEM_PROTOCOL_VERSION 2u /* 2: the arena slot's `waiting` word (common/shm.h), descriptors */
+#define NSEM_PROTOCOL_VERSION 3u /* 3: brokered handles (SIGNAL, TRY_WAIT), local slot indexes */
 #define NSEM_NAME_MAX_UNITS 32766u                    /* UTF-16 units, as Windows' UNICODE_STRING */
 #define NSEM_NAME_MAX_BYTES (NSEM_NAME_MAX_UNITS * 3u) /* UTF-8 of that many units */
 /* The largest canonical self-relative descriptor: the header, two ACLs of at most 65535 bytes (each
@@ -46,6 +46,8 @@ enum nsem_op {
     NSEM_OP_NAMESPACE,
     NSEM_OP_GET_SECURITY,
     NSEM_OP_SET_SECURITY,
+    NSEM_OP_SIGNAL,
+    NSEM_OP_TRY_WAIT,
     NSEM_OP_COUNT
 };
 
@@ -384,6 +386,57 @@ struct nsem_req_set_security {
     uint32_t pad;
     /* the descriptor */
 };
+
+/* Brokered handles (server/brokered.c). A system server's handle to another user's object has slot
+ * 0 in its reply: the object is in an arena the caller does not map, and each operation on it is
+ * a request, checked against the handle's access and applied by the server. `token` is the calling
+ * thread's (its client part must be the caller's). */
+#define NSEM_SIGNAL_RELEASE_SEMAPHORE 1u /* count: the release; reply: the previous count */
+#define NSEM_SIGNAL_RELEASE_MUTEX 2u
+#define NSEM_SIGNAL_SET_EVENT 3u
+#define NSEM_SIGNAL_RESET_EVENT 4u
+#define NSEM_SIGNAL_PULSE_EVENT 5u
+#define NSEM_SIGNAL_THREAD_EXIT 6u /* handle 0: abandons the brokered mutexes `token` owns */
+struct nsem_req_signal {
+    struct nsem_req_hdr hdr;
+    uint32_t handle;
+    uint32_t action; /* NSEM_SIGNAL_* */
+    int32_t count;
+    uint32_t token;
+};
+struct nsem_rep_signal {
+    struct nsem_rep_hdr hdr; /* ERROR_RETRY: a wait-all has the object locked; ask again */
+    int32_t previous;
+    uint32_t pad;
+};
+/* TRY_WAIT: one attempt of a wait that involves a brokered handle, made by the server over every
+ * object of the wait (wait-any in order, or wait-all at once). When it fails, the server watches
+ * the brokered objects and advances the caller's proxy word (the seq of slot proxy_slot of its own
+ * arena, read before the attempt: proxy_seq) when one changes; the caller sleeps on it and on its
+ * own objects' words, then asks again with ARMED and the pulse numbers the last reply gave. */
+#define NSEM_TRY_WAIT_ALL 0x1u
+#define NSEM_TRY_WAIT_ARMED 0x2u
+#define NSEM_TRY_WAIT_GOT 0u
+#define NSEM_TRY_WAIT_NOT_YET 1u
+struct nsem_req_try_wait {
+    struct nsem_req_hdr hdr;
+    uint32_t count; /* 1..64 */
+    uint32_t flags; /* NSEM_TRY_WAIT_* */
+    uint32_t token;
+    uint32_t tid;
+    uint32_t handles[64];
+    uint32_t pulses[64]; /* ARMED: each manual event's pulse number when the wait began */
+};
+struct nsem_rep_try_wait {
+    struct nsem_rep_hdr hdr;
+    uint32_t status;  /* NSEM_TRY_WAIT_GOT or NSEM_TRY_WAIT_NOT_YET */
+    uint32_t result;  /* GOT: WAIT_OBJECT_0 + i or WAIT_ABANDONED_0 + i */
+    uint32_t proxy_slot;
+    uint32_t proxy_seq;
+    uint64_t acquired; /* GOT: bit i, a mutex of the caller's own arena it now owns (not a recursion) */
+    uint32_t pulses[64];
+};
+#define NSEM_TYPE_PROXY 0x104u /* an arena slot whose seq is a client's proxy word */
 
 /* A reply that carries nothing but the error. */
 struct nsem_rep_status {

@@ -41,10 +41,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NSEM_ARENA_SLOTS (1u << 22) /* 4,194,304 objects; the memfd is sparse */
+#define NSEM_ARENA_SLOT_BITS 22u
+#define NSEM_ARENA_SLOTS (1u << NSEM_ARENA_SLOT_BITS) /* 4,194,304 objects; the file is sparse */
 #define NSEM_SLOT_SIZE 64u
 #define NSEM_ARENA_BYTES ((uint64_t)NSEM_ARENA_SLOTS * NSEM_SLOT_SIZE)
 
+/* A system server has an arena per user (server/arena.c): in the server, slot index k << 22 | i is
+ * slot i of domain k's arena. Indexes inside an arena, and those its clients see, are local (i). */
+#define NSEM_ARENA_MAX_DOMAINS 1024u /* 32-bit indexes */
+static inline uint32_t nsem_slot_domain(uint32_t index)
+{
+    return index >> NSEM_ARENA_SLOT_BITS;
+}
+static inline uint32_t nsem_slot_local(uint32_t index)
+{
+    return index & (NSEM_ARENA_SLOTS - 1u);
+}
+static inline uint32_t nsem_slot_index(uint32_t domain, uint32_t local)
+{
+    return domain << NSEM_ARENA_SLOT_BITS | local;
+}
 /* Thread tokens: (client id << 14) | thread index; both parts start at 1, so a token is never 0. */
 #define NSEM_TOKEN_THREAD_BITS 14u
 #define NSEM_TOKEN_MAX_THREADS ((1u << NSEM_TOKEN_THREAD_BITS) - 1u)

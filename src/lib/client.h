@@ -177,6 +177,15 @@ void nsem__undo_commit(uint32_t slot);
 /* ---- waits (wait.c) ---- */
 DWORD nsem__wait(DWORD n, const HANDLE *handles, bool wait_all, DWORD ms);
 
+/* ---- brokered handles (brokered.c): h.slot 0, another user's object in a system server ---- */
+/* A SIGNAL request (NSEM_SIGNAL_*): 0 or a Windows error; *previous: a semaphore's former count. */
+DWORD nsem__broker_signal(uint32_t handle, uint32_t action, LONG count, LONG *previous);
+/* A wait with at least one brokered handle among hs (validated, SYNCHRONIZE checked): 0 and
+ * *result (WAIT_OBJECT_0 + i, WAIT_ABANDONED_0 + i, WAIT_TIMEOUT), or a Windows error. */
+DWORD nsem__broker_wait(DWORD n, const struct nsem_handle *hs, bool all, DWORD ms, DWORD *result);
+/* At the exit of thread `me`: the brokered mutexes it owns are abandoned. */
+void nsem__broker_thread_exit(uint32_t me);
+
 /* ---- names (names.c) ---- */
 /* Converts a name to the UTF-8 bytes the server takes. *out is either `a` itself or a buffer to
  * free(); returns 0 or ERROR_FILENAME_EXCED_RANGE / ERROR_INVALID_NAME / ERROR_NOT_ENOUGH_MEMORY. */

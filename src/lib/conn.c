@@ -266,7 +266,8 @@ static uint64_t now_ms(void)
 static DWORD connect_locked(void)
 {
     char path[NSEM_PATH_MAX];
-    DWORD e = nsem__socket_path(path, sizeof path);
+    bool shared; /* a system server's: never started by a client */
+    DWORD e = nsem__client_socket_path(path, sizeof path, &shared);
     if (e) return e;
     uint64_t deadline = now_ms() + 10000;
     while (now_ms() < deadline) {
@@ -276,6 +277,11 @@ static DWORD connect_locked(void)
             return 0;
         }
         if (fd >= 0) close(fd);
+        if (shared) {
+            struct timespec ts = {0, 20 * 1000000L};
+            nanosleep(&ts, NULL);
+            continue;
+        }
         char lock_path[NSEM_PATH_MAX + 16];
         snprintf(lock_path, sizeof lock_path, "%s.spawn", path);
         int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);

@@ -3,7 +3,8 @@
  *
  * An entry is one 64-bit atomic, published with release order by handles.c after the server made
  * the handle, and read here with acquire order:
- *   bit 63 valid | 62 exclusive semaphore | 61 undo semaphore | 56-59 type | 54-55 HANDLE_FLAG_* |
+ *   bit 63 valid | 62 exclusive semaphore | 61 undo semaphore | 60 brokered (slot 0: another user's
+ *   object, lib/brokered.c) | 56-59 type | 54-55 HANDLE_FLAG_* |
  *   32-53 arena slot | 0-31 granted access
  * Chunks are allocated once and never freed, so a stale read finds an empty entry, not freed memory.
  */
@@ -23,6 +24,7 @@
 #define NSEM_E_VALID (1ull << 63)
 #define NSEM_E_EXCLUSIVE (1ull << 62)
 #define NSEM_E_UNDO (1ull << 61)
+#define NSEM_E_BROKERED (1ull << 60)
 #define NSEM_E_TYPE_SHIFT 56
 #define NSEM_E_FLAGS_SHIFT 54
 #define NSEM_E_SLOT_SHIFT 32
@@ -56,7 +58,7 @@ static inline uint64_t nsem__plain_semaphore(HANDLE h, uint32_t need)
 {
     uint64_t e = nsem__entry(h);
     const uint64_t want = NSEM_E_VALID | ((uint64_t)NSEM_TYPE_SEMAPHORE << NSEM_E_TYPE_SHIFT);
-    const uint64_t mask = NSEM_E_VALID | NSEM_E_EXCLUSIVE | NSEM_E_UNDO | (0xFull << NSEM_E_TYPE_SHIFT);
+    const uint64_t mask = NSEM_E_VALID | NSEM_E_EXCLUSIVE | NSEM_E_UNDO | NSEM_E_BROKERED | (0xFull << NSEM_E_TYPE_SHIFT);
     return ((e & mask) == want && ((uint32_t)e & need) == need) ? e : 0;
 }
 

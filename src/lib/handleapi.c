@@ -35,12 +35,12 @@ NSEM_EXTERN BOOL CloseHandle(HANDLE hObject)
     DWORD e = nsem__handle_lookup(hObject, 0, 0, &h);
     if (!e && (h.flags & HANDLE_FLAG_PROTECT_FROM_CLOSE)) e = ERROR_INVALID_HANDLE;
     if (!e) {
-        bool drop_pin;
-        bool pin = nsem__close_needs_pin(h.slot, &drop_pin);
+        bool drop_pin = false; /* a brokered handle (slot 0) has no pin of ours: the server decides */
+        bool pin = h.slot && nsem__close_needs_pin(h.slot, &drop_pin);
         struct nsem_req_close req = {{0, NSEM_OP_CLOSE}, h.value, pin ? NSEM_CLOSE_PIN : 0};
         struct nsem_rep_status rep;
         /* An exclusive semaphore this process owns is abandoned with the process's last handle. */
-        if (h.type == NSEM_TYPE_SEMAPHORE && nsem__is_last_handle(h.slot) &&
+        if (h.slot && h.type == NSEM_TYPE_SEMAPHORE && nsem__is_last_handle(h.slot) &&
             (atomic_load_explicit(&nsem__slot(h.slot)->flags, memory_order_relaxed) & NSEM_SLOT_EXCLUSIVE))
             nsem__excl_abandon_if_ours(h.slot);
         /* Forget it first: from now on no thread of ours reaches the object through it. */

@@ -83,8 +83,9 @@ DWORD nsem__handle_lookup(HANDLE h, uint32_t type, uint32_t need, struct nsem_ha
 static uint64_t pack(uint32_t slot, uint32_t type, uint32_t flags, uint32_t access)
 {
     /* The kind of a semaphore, so that the fast path needs no read of the slot to know it. */
-    uint32_t slot_flags = atomic_load_explicit(&nsem__slot(slot)->flags, memory_order_relaxed);
-    uint64_t kind = type != NSEM_TYPE_SEMAPHORE          ? 0
+    uint32_t slot_flags = slot ? atomic_load_explicit(&nsem__slot(slot)->flags, memory_order_relaxed) : 0;
+    uint64_t kind = !slot                                ? NSEM_E_BROKERED
+                    : type != NSEM_TYPE_SEMAPHORE        ? 0
                     : (slot_flags & NSEM_SLOT_EXCLUSIVE) ? NSEM_E_EXCLUSIVE
                     : (slot_flags & NSEM_SLOT_UNDO)      ? NSEM_E_UNDO
                                                          : 0;
@@ -128,10 +129,10 @@ void nsem__handle_install(const struct nsem_rep_handle *rep)
 {
     if (rep->handle >> 2 > handle_high) handle_high = rep->handle >> 2;
     _Atomic uint64_t *e = entry_of(rep->handle, true);
-    struct lobj *o = lobj_of(rep->slot, true);
-    if (!e || !o) return; /* out of memory: the handle reads as invalid here */
-    o->handles++;
-    if (rep->undo_slot) atomic_store_explicit(&o->undo, rep->undo_slot, memory_order_relaxed);
+    struct lobj *o = rep->slot ? lobj_of(rep->slot, true) : NULL; /* none for a brokered handle */
+    if (!e || (rep->slot && !o)) return; /* out of memory: the handle reads as invalid here */
+    if (o) o->handles++;
+    if (o && rep->undo_slot) atomic_store_explicit(&o->undo, rep->undo_slot, memory_order_relaxed);
     atomic_store_explicit(e, pack(rep->slot, rep->type, rep->handle_flags, rep->access), memory_order_release);
 }
 
@@ -140,7 +141,7 @@ void nsem__handle_forget(uint32_t value)
     _Atomic uint64_t *e = entry_of(value, false);
     if (!e) return;
     uint64_t v = atomic_exchange_explicit(e, 0, memory_order_acq_rel);
-    if (!(v & E_VALID)) return;
+    if (!(v & E_VALID) || (v & NSEM_E_BROKERED)) return;
     struct lobj *o = lobj_of((uint32_t)((v >> E_SLOT_SHIFT) & E_SLOT_MASK), false);
     if (o && o->handles) o->handles--;
 }

@@ -44,6 +44,7 @@ NSEM_EXTERN BOOL ReleaseSemaphore(HANDLE hSemaphore, LONG lReleaseCount, LPLONG 
     struct nsem_handle h;
     if (lReleaseCount <= 0) return result(ERROR_INVALID_PARAMETER); /* before the handle, as NT */
     if (!lookup(hSemaphore, NSEM_TYPE_SEMAPHORE, 0, &h)) return FALSE;
+    if (!h.slot) return result(nsem__broker_signal(h.value, NSEM_SIGNAL_RELEASE_SEMAPHORE, lReleaseCount, lpPreviousCount));
     bool exclusive = atomic_load_explicit(&nsem__slot(h.slot)->flags, memory_order_relaxed) & NSEM_SLOT_EXCLUSIVE;
     if (exclusive && lReleaseCount != 1) return result(ERROR_INVALID_PARAMETER); /* EXCLUSIVE.md's order */
     if (!(h.access & SEMAPHORE_MODIFY_STATE)) return result(ERROR_ACCESS_DENIED);
@@ -54,6 +55,7 @@ NSEM_EXTERN BOOL ReleaseMutex(HANDLE hMutex)
 {
     struct nsem_handle h;
     if (!lookup(hMutex, NSEM_TYPE_MUTEX, 0, &h)) return FALSE; /* needs no right */
+    if (!h.slot) return result(nsem__broker_signal(h.value, NSEM_SIGNAL_RELEASE_MUTEX, 0, NULL));
     return result(nsem__mutex_release(h.slot));
 }
 
@@ -61,6 +63,7 @@ NSEM_EXTERN BOOL SetEvent(HANDLE hEvent)
 {
     struct nsem_handle h;
     if (!lookup(hEvent, NSEM_TYPE_EVENT, EVENT_MODIFY_STATE, &h)) return FALSE;
+    if (!h.slot) return result(nsem__broker_signal(h.value, NSEM_SIGNAL_SET_EVENT, 0, NULL));
     return result(nsem__event_set(h.slot));
 }
 
@@ -68,6 +71,7 @@ NSEM_EXTERN BOOL ResetEvent(HANDLE hEvent)
 {
     struct nsem_handle h;
     if (!lookup(hEvent, NSEM_TYPE_EVENT, EVENT_MODIFY_STATE, &h)) return FALSE;
+    if (!h.slot) return result(nsem__broker_signal(h.value, NSEM_SIGNAL_RESET_EVENT, 0, NULL));
     return result(nsem__event_reset(h.slot));
 }
 
@@ -75,5 +79,6 @@ NSEM_EXTERN BOOL PulseEvent(HANDLE hEvent)
 {
     struct nsem_handle h;
     if (!lookup(hEvent, NSEM_TYPE_EVENT, EVENT_MODIFY_STATE, &h)) return FALSE;
+    if (!h.slot) return result(nsem__broker_signal(h.value, NSEM_SIGNAL_PULSE_EVENT, 0, NULL));
     return result(nsem__event_pulse(h.slot));
 }

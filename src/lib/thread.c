@@ -29,6 +29,7 @@ static void thread_exit(void *unused)
     uint32_t me = NSEM_MAKE_TOKEN(nsem__client_id(), t_index);
     /* abandon back to front: each call removes its entry from the list */
     while (t_owned_len) nsem__mutex_abandon_mine(t_owned[t_owned_len - 1], me);
+    nsem__broker_thread_exit(me);
     free(t_owned);
     t_owned = NULL;
     t_owned_cap = 0;

@@ -288,15 +288,24 @@ DWORD nsem__wait(DWORD n, const HANDLE *handles, bool wait_all, DWORD ms)
         nsem__set_error(ERROR_INVALID_PARAMETER);
         return WAIT_FAILED;
     }
+    struct nsem_handle hs[MAXIMUM_WAIT_OBJECTS];
+    bool brokered = false;
     for (DWORD i = 0; i < n; i++) {
-        struct nsem_handle h;
-        DWORD e = nsem__handle_lookup(handles[i], 0, SYNCHRONIZE, &h);
+        DWORD e = nsem__handle_lookup(handles[i], 0, SYNCHRONIZE, &hs[i]);
         if (e) {
             nsem__set_error(e);
             return WAIT_FAILED;
         }
-        w.objs[i] = (struct wait_obj){h.slot, nsem__slot(h.slot), h.type,
-                                      atomic_load_explicit(&nsem__slot(h.slot)->flags, memory_order_relaxed), 0, 0, false};
+        brokered |= hs[i].slot == 0;
+    }
+    if (brokered) { /* another user's object: the server makes each attempt (brokered.c) */
+        DWORD result, e = nsem__broker_wait(n, hs, wait_all && n > 1, ms, &result);
+        if (e) nsem__set_error(e);
+        return e ? WAIT_FAILED : result;
+    }
+    for (DWORD i = 0; i < n; i++) {
+        w.objs[i] = (struct wait_obj){hs[i].slot, nsem__slot(hs[i].slot), hs[i].type,
+                                      atomic_load_explicit(&nsem__slot(hs[i].slot)->flags, memory_order_relaxed), 0, 0, false};
         w.order[i] = i;
     }
     w.n = n;
@@ -385,7 +394,14 @@ NSEM_EXTERN DWORD SignalObjectAndWait(HANDLE hObjectToSignal, HANDLE hObjectToWa
     DWORD e = pseudo_wait ? 0 : nsem__handle_lookup(hObjectToWaitOn, 0, SYNCHRONIZE, &wait_h);
     if (!e) e = nsem__handle_lookup(hObjectToSignal, 0, 0, &sig);
     if (!e && (sig.access & signal_right(sig.type)) != signal_right(sig.type)) e = ERROR_ACCESS_DENIED;
-    if (!e) {
+    if (!e && !sig.slot) {
+        static const uint32_t action[] = {[NSEM_TYPE_SEMAPHORE] = NSEM_SIGNAL_RELEASE_SEMAPHORE,
+                                          [NSEM_TYPE_MUTEX] = NSEM_SIGNAL_RELEASE_MUTEX,
+                                          [NSEM_TYPE_EVENT] = NSEM_SIGNAL_SET_EVENT};
+        e = sig.type < sizeof action / sizeof action[0] && action[sig.type]
+                ? nsem__broker_signal(sig.value, action[sig.type], 1, NULL)
+                : ERROR_INVALID_HANDLE;
+    } else if (!e) {
         switch (sig.type) {
         case NSEM_TYPE_SEMAPHORE:
             e = nsem__semaphore_release(sig.slot, 1, NULL);

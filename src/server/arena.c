@@ -1,12 +1,22 @@
 /*
- * arena.c — the shared memory of object state: one sparse file of NSEM_ARENA_SLOTS slots, mapped
- * by the server and by every client. Slot 0 is the header and the client table follows (shm.h):
- * 0 can mean "no slot".
+ * arena.c — the shared memory of object state: arenas of NSEM_ARENA_SLOTS slots (common/shm.h),
+ * one per trust domain. A per-user server has one, its user's. A system server (nsemd --system)
+ * has one per user with clients, mapped only by that user's processes: memory a user maps is memory
+ * that user controls, so it holds that user's objects and nothing else (docs/security.md).
  *
- * The file lives next to the socket ("<socket>.arena", in the private directory) and is removed
- * when the server exits normally. A server that finds one of this boot, left by a server that
- * died, keeps it as it is: recover.c rebuilds its objects from it. Without a path (tests,
- * fuzzing) the arena is an anonymous memfd.
+ * The server reserves the address space of every domain at once and maps arena k at slot k << 22,
+ * so that a slot index names a slot in every domain (`index >> 22` the domain, the low bits the
+ * slot within its arena) and nsem__arena_slot stays one addition. Indexes written inside an
+ * arena (a waiter queue's, an undo record's, a blob chain's) are local to that arena, which is
+ * what its clients, who map it alone, can use.
+ *
+ * Slot 0 of each arena is its header, with the liveness word its clients sleep on (liveness.c),
+ * and the client table follows: 0 can mean "no slot".
+ *
+ * The per-user arena is a file next to the socket ("<socket>.arena", in the private directory),
+ * removed when the server exits normally. A server that finds one of this boot, left by a server
+ * that died, keeps it as it is: recover.c rebuilds its objects from it. Without a path (tests,
+ * fuzzing, and the system server, which does not recover) an arena is an anonymous memfd.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,19 +29,28 @@
 
 #include "server/server.h"
 
-static int arena_fd = -1;
-static struct nsem_slot *arena;
-static uint32_t high_water = NSEM_ARENA_FIRST_SLOT; /* slots below have been handed out at least once */
-static bool recovered; /* the file was left by a server that died */
 /* Freed slots wait in a FIFO before reuse: a thread of some client may still be between reading a
  * handle and touching the slot when another thread closes that handle (a misuse the library does
  * not pay to exclude on its fast path); it then touches a dead slot, not someone's new object. */
 #define QUARANTINE 4096u
-static uint32_t *free_ring; /* freed slot indexes, oldest at free_head */
-static uint32_t free_head, free_len, free_cap;
-static uint32_t in_use;
-/* Slots below `slots` may be handed out: the whole arena, or NSEMD_TEST_ARENA_SLOTS after the
- * client table, so that a test can fill the arena (ERROR_NO_SYSTEM_RESOURCES) without making four million objects. */
+
+struct domain {
+    int fd;     /* -1: not made yet */
+    uid_t uid;  /* whose */
+    uint32_t high_water; /* local slots below have been handed out at least once */
+    uint32_t *free_ring; /* freed local indexes, oldest at free_head */
+    uint32_t free_head, free_len, free_cap;
+    uint32_t in_use;
+};
+
+bool nsem__system;
+static struct nsem_slot *arena; /* the reservation: domain k at arena + (k << 22) */
+static struct domain *domains;
+static uint32_t domain_max, domain_count;
+static bool recovered; /* domain 0's file was left by a server that died */
+/* Local slots below `slots` may be handed out: the whole arena, or NSEMD_TEST_ARENA_SLOTS after the
+ * client table, so that a test can fill the arena (ERROR_NO_SYSTEM_RESOURCES) without making four
+ * million objects. */
 static uint32_t slots = NSEM_ARENA_SLOTS;
 
 static void read_boot_id(uint8_t id[16])
@@ -63,52 +82,106 @@ static bool usable_leftover(int fd, const uint8_t boot_id[16])
            h.high_water >= NSEM_ARENA_FIRST_SLOT && h.high_water <= NSEM_ARENA_SLOTS;
 }
 
-int nsem__arena_init(const char *path)
+static struct nsem_arena_header *header(uint32_t domain)
+{
+    return (struct nsem_arena_header *)(void *)&arena[(uint64_t)domain << NSEM_ARENA_SLOT_BITS];
+}
+
+/* Maps domain k's arena from fd (sized already) into the reservation and writes a new header
+ * unless it recovers one. 0 or -errno. */
+static int map_domain(uint32_t k, int fd, uid_t uid, bool keep)
+{
+    void *at = &arena[(uint64_t)k << NSEM_ARENA_SLOT_BITS];
+    if (mmap(at, NSEM_ARENA_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED)
+        return -errno;
+    struct domain *d = &domains[k];
+    *d = (struct domain){.fd = fd, .uid = uid, .high_water = NSEM_ARENA_FIRST_SLOT};
+    struct nsem_arena_header *h = header(k);
+    if (keep) {
+        d->high_water = h->high_water;
+    } else {
+        h->magic = NSEM_ARENA_MAGIC;
+        h->layout = NSEM_ARENA_LAYOUT;
+        h->high_water = d->high_water;
+        read_boot_id(h->boot_id);
+    }
+    return 0;
+}
+
+int nsem__arena_init(const char *path, uint32_t max_domains)
 {
     uint32_t n; /* the test knob counts the slots objects may take, after the header and client table */
     if (nsem__limit_parse(getenv("NSEMD_TEST_ARENA_SLOTS"), NSEM_ARENA_SLOTS - NSEM_ARENA_FIRST_SLOT, &n))
         slots = NSEM_ARENA_FIRST_SLOT + n;
+    if (max_domains < 1 || max_domains > NSEM_ARENA_MAX_DOMAINS) return -EINVAL;
+    /* Address space only: PROT_NONE and no reserve cost no memory until a domain is mapped. */
+    void *p = mmap(NULL, (size_t)max_domains * NSEM_ARENA_BYTES, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    domains = calloc(max_domains, sizeof *domains);
+    if (p == MAP_FAILED || !domains) return p == MAP_FAILED ? -errno : -ENOMEM;
+    arena = p;
+    domain_max = max_domains;
+    for (uint32_t k = 0; k < max_domains; k++) domains[k].fd = -1;
+    if (!path) return 0; /* domains are made on demand, as memfds */
+    /* A per-user server: domain 0 is its user's, in the file a crashed predecessor may have left. */
     uint8_t boot_id[16];
     read_boot_id(boot_id);
-    if (path) {
-        arena_fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-        if (arena_fd >= 0 && !(recovered = usable_leftover(arena_fd, boot_id))) {
-            /* Anything else is replaced, never changed: a process may still map it. */
-            close(arena_fd);
-            arena_fd = -1;
-            unlink(path);
-        }
-        if (arena_fd < 0) arena_fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (arena_fd < 0) return -errno;
-    } else {
-        arena_fd = memfd_create("nsem-arena", MFD_CLOEXEC);
-        if (arena_fd < 0) return -errno;
+    int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    if (fd >= 0 && !(recovered = usable_leftover(fd, boot_id))) {
+        /* Anything else is replaced, never changed: a process may still map it. */
+        close(fd);
+        fd = -1;
+        unlink(path);
     }
-    if (!recovered && ftruncate(arena_fd, (off_t)NSEM_ARENA_BYTES) != 0) return -errno;
-    void *p = mmap(NULL, NSEM_ARENA_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, arena_fd, 0);
-    if (p == MAP_FAILED) return -errno;
-    arena = p;
-    struct nsem_arena_header *h = (struct nsem_arena_header *)arena;
-    if (recovered) {
-        high_water = h->high_water;
-    } else {
-        h->magic = NSEM_ARENA_MAGIC;
-        h->layout = NSEM_ARENA_LAYOUT;
-        h->high_water = high_water;
-        memcpy(h->boot_id, boot_id, 16);
+    if (fd < 0) fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return -errno;
+    if (!recovered && ftruncate(fd, (off_t)NSEM_ARENA_BYTES) != 0) {
+        int e = -errno;
+        close(fd);
+        return e;
     }
-    return 0;
+    int e = map_domain(0, fd, geteuid(), recovered);
+    if (e) {
+        close(fd);
+        return e;
+    }
+    domain_count = 1;
+    return nsem__liveness_publish(0, domain_max);
+}
+
+int nsem__arena_domain(uid_t uid)
+{
+    for (uint32_t k = 0; k < domain_count; k++)
+        if (domains[k].uid == uid) return (int)k;
+    if (domain_count == 1 && domain_max == 1) return 0; /* a per-user server: every client is its user */
+    if (domain_count == domain_max) return -1;
+    uint32_t k = domain_count;
+    int fd = memfd_create("nsem-arena", MFD_CLOEXEC);
+    if (fd < 0) return -1;
+    if (ftruncate(fd, (off_t)NSEM_ARENA_BYTES) != 0 || map_domain(k, fd, uid, false) != 0 ||
+        nsem__liveness_publish(k, domain_max) != 0) {
+        close(fd);
+        domains[k].fd = -1;
+        return -1;
+    }
+    domain_count++;
+    return (int)k;
+}
+
+uint32_t nsem__arena_domains(void)
+{
+    return domain_count;
 }
 
 bool nsem__arena_contains(const void *p)
 {
     uintptr_t a = (uintptr_t)arena, q = (uintptr_t)p;
-    return arena && q >= a && q < a + NSEM_ARENA_BYTES;
+    return arena && q >= a && q < a + (uintptr_t)domain_max * NSEM_ARENA_BYTES;
 }
 
-struct nsem_client_entry *nsem__arena_client_entry(uint32_t id)
+struct nsem_client_entry *nsem__arena_client_entry(uint32_t domain, uint32_t id)
 {
-    return (struct nsem_client_entry *)(void *)&arena[1] + id;
+    return (struct nsem_client_entry *)(void *)&arena[((uint64_t)domain << NSEM_ARENA_SLOT_BITS) + 1] + id;
 }
 
 bool nsem__arena_recovered(void)
@@ -118,24 +191,23 @@ bool nsem__arena_recovered(void)
 
 uint32_t nsem__arena_high_water(void)
 {
-    return high_water;
+    return domain_count ? domains[0].high_water : NSEM_ARENA_FIRST_SLOT;
 }
 
 void nsem__arena_mark_used(uint32_t index)
 {
-    in_use++;
-    (void)index;
+    domains[nsem_slot_domain(index)].in_use++;
 }
 
 void nsem__arena_mark_free(uint32_t index)
 {
-    in_use++; /* nsem__arena_free counts it out again */
+    domains[nsem_slot_domain(index)].in_use++; /* nsem__arena_free counts it out again */
     nsem__arena_free(index);
 }
 
-int nsem__arena_fd(void)
+int nsem__arena_fd(uint32_t domain)
 {
-    return arena_fd;
+    return domain < domain_count ? domains[domain].fd : -1;
 }
 
 struct nsem_slot *nsem__arena_slot(uint32_t index)
@@ -143,18 +215,21 @@ struct nsem_slot *nsem__arena_slot(uint32_t index)
     return &arena[index];
 }
 
-uint32_t nsem__arena_alloc(void)
+uint32_t nsem__arena_alloc(uint32_t domain)
 {
-    uint32_t index;
-    if (free_len > QUARANTINE || (free_len > 0 && high_water >= slots)) {
-        index = free_ring[free_head];
-        free_head = (free_head + 1) % free_cap;
-        free_len--;
+    if (domain >= domain_count) return 0;
+    struct domain *d = &domains[domain];
+    uint32_t local;
+    if (d->free_len > QUARANTINE || (d->free_len > 0 && d->high_water >= slots)) {
+        local = d->free_ring[d->free_head];
+        d->free_head = (d->free_head + 1) % d->free_cap;
+        d->free_len--;
     } else {
-        if (high_water >= slots) return 0;
-        index = high_water++;
-        ((struct nsem_arena_header *)arena)->high_water = high_water; /* for a restarted server */
+        if (d->high_water >= slots) return 0;
+        local = d->high_water++;
+        header(domain)->high_water = d->high_water; /* for a restarted server */
     }
+    uint32_t index = nsem_slot_index(domain, local);
     struct nsem_slot *s = &arena[index];
     atomic_store(&s->state, 0);
     atomic_store(&s->waiting, 0); /* seq_cst, as every access to waiting */
@@ -165,35 +240,48 @@ uint32_t nsem__arena_alloc(void)
     atomic_store_explicit(&s->aux, 0, memory_order_relaxed);
     /* seq keeps counting across reuse, so that a sleeper left from a misused stale handle is woken
      * rather than confused by a repeated value. */
-    in_use++;
+    d->in_use++;
     return index;
 }
 
 void nsem__arena_free(uint32_t index)
 {
-    struct nsem_slot *s = &arena[index];
-    atomic_store_explicit(&s->type, 0, memory_order_relaxed);
-    in_use--;
-    if (free_len == free_cap) {
-        uint32_t cap = free_cap ? free_cap * 2 : 8192;
+    struct domain *d = &domains[nsem_slot_domain(index)];
+    atomic_store_explicit(&arena[index].type, 0, memory_order_relaxed);
+    d->in_use--;
+    if (d->free_len == d->free_cap) {
+        uint32_t cap = d->free_cap ? d->free_cap * 2 : 8192;
         uint32_t *n = malloc(cap * sizeof *n);
         if (!n) return; /* the slot is lost until restart; never reused while still referenced */
-        for (uint32_t i = 0; i < free_len; i++) n[i] = free_ring[(free_head + i) % free_cap];
-        free(free_ring);
-        free_ring = n;
-        free_head = 0;
-        free_cap = cap;
+        for (uint32_t i = 0; i < d->free_len; i++) n[i] = d->free_ring[(d->free_head + i) % d->free_cap];
+        free(d->free_ring);
+        d->free_ring = n;
+        d->free_head = 0;
+        d->free_cap = cap;
     }
-    free_ring[(free_head + free_len) % free_cap] = index;
-    free_len++;
+    d->free_ring[(d->free_head + d->free_len) % d->free_cap] = nsem_slot_local(index);
+    d->free_len++;
 }
 
 uint32_t nsem__arena_in_use(void)
 {
-    return in_use;
+    uint32_t n = 0;
+    for (uint32_t k = 0; k < domain_count; k++) n += domains[k].in_use;
+    return n;
 }
 
-bool nsem__arena_full(void)
+bool nsem__arena_full(uint32_t domain)
 {
-    return high_water >= slots && free_len == 0;
+    if (domain >= domain_count) return true;
+    return domains[domain].high_water >= slots && domains[domain].free_len == 0;
+}
+
+bool nsem__arena_local_ok(uint32_t domain, uint32_t local)
+{
+    return domain < domain_count && local >= NSEM_ARENA_FIRST_SLOT && local < domains[domain].high_water;
+}
+
+uint32_t nsem__arena_index_of(const struct nsem_slot *s)
+{
+    return (uint32_t)(s - arena);
 }

@@ -41,9 +41,11 @@ char *nsem__blob_inline(uint32_t type, uint32_t first, uint32_t owner, uint32_t 
 
 uint32_t nsem__blob_write(uint32_t type, uint32_t owner, const void *bytes, uint32_t len)
 {
+    /* A system server does not recover, and keeps what decides for users out of their reach. */
+    if (nsem__system) return 0;
     uint32_t first = 0, *link = &first;
     for (uint32_t done = 0; done < len || !first;) {
-        uint32_t slot = nsem__arena_alloc();
+        uint32_t slot = nsem__arena_alloc(0);
         if (!slot) {
             nsem__blob_free(type, first, owner ? owner : first);
             return 0;

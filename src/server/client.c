@@ -59,7 +59,8 @@ uint32_t nsem__process_start_time(pid_t pid)
 static void add_client(struct nsem_client *c)
 {
     clients[c->id] = c;
-    *nsem__arena_client_entry(c->id) = (struct nsem_client_entry){(uint32_t)c->pid, nsem__process_start_time(c->pid)};
+    *nsem__arena_client_entry(c->domain, c->id) =
+        (struct nsem_client_entry){(uint32_t)c->pid, nsem__process_start_time(c->pid)};
     c->pid_next = by_pid[(uint32_t)c->pid % PID_BUCKETS];
     by_pid[(uint32_t)c->pid % PID_BUCKETS] = c;
     nclients++;
@@ -68,7 +69,7 @@ static void add_client(struct nsem_client *c)
 static void remove_client(struct nsem_client *c)
 {
     clients[c->id] = NULL;
-    *nsem__arena_client_entry(c->id) = (struct nsem_client_entry){0, 0};
+    *nsem__arena_client_entry(c->domain, c->id) = (struct nsem_client_entry){0, 0};
     struct nsem_client **p = &by_pid[(uint32_t)c->pid % PID_BUCKETS];
     while (*p != c) p = &(*p)->pid_next;
     *p = c->pid_next;
@@ -139,7 +140,10 @@ void nsem__client_accept(int listen_fd)
     if (fd < 0) return;
     struct ucred cred;
     socklen_t cl = sizeof cred;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) != 0 || cred.uid != geteuid()) {
+    /* A per-user server serves its user only; the system server every user, each in its domain. */
+    int domain = -1;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) != 0 || (!nsem__system && cred.uid != geteuid()) ||
+        (domain = nsem__arena_domain(cred.uid)) < 0) {
         nsem__log("refused a client of uid %d", cl == sizeof cred ? (int)cred.uid : -1);
         close(fd);
         return;
@@ -156,6 +160,7 @@ void nsem__client_accept(int listen_fd)
     c->id = id;
     c->pid = cred.pid;
     c->uid = cred.uid;
+    c->domain = (uint32_t)domain;
     if (nsem__loop_add(fd, c, EPOLLIN) != 0) {
         close(fd);
         free(c);
@@ -214,6 +219,7 @@ static void client_ended(struct nsem_client *c);
  * client can reach, and its pins (their uses are over). */
 static void end_of_threads(struct nsem_client *c)
 {
+    nsem__broker_client_gone(c);
     mark_epoch++;
     for (uint32_t i = 0; i < c->handles.size; i++)
         if (c->handles.entries[i].obj) visit(c->handles.entries[i].obj, c);
@@ -531,8 +537,10 @@ struct nsem_client *nsem__client_by_id(uint32_t id)
 /* A record (no connection) of process pid under id, watched through its pidfd; not yet added. */
 static struct nsem_client *new_record(uint32_t id, pid_t pid, uid_t uid, int pidfd)
 {
-    struct nsem_client *c = id && !clients[id] ? calloc(1, sizeof *c) : NULL;
+    int domain = nsem__arena_domain(uid);
+    struct nsem_client *c = id && !clients[id] && domain >= 0 ? calloc(1, sizeof *c) : NULL;
     if (!c) return NULL;
+    c->domain = (uint32_t)domain;
     c->item.on_event = on_client_event;
     c->fd = -1;
     c->pidfd = pidfd;

@@ -37,10 +37,10 @@ bool nsem__limit_parse(const char *text, uint32_t max, uint32_t *out)
     return true;
 }
 
-DWORD nsem__quota_objects(void)
+DWORD nsem__quota_objects(uint32_t domain)
 {
     if (nsem__obj_count() >= nsem__limits.max_objects) return ERROR_NOT_ENOUGH_QUOTA;
-    if (nsem__arena_full()) return ERROR_NO_SYSTEM_RESOURCES;
+    if (nsem__arena_full(domain)) return ERROR_NO_SYSTEM_RESOURCES;
     return 0;
 }
 

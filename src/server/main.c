@@ -2,8 +2,11 @@
  * main.c — nsemd, the per-user object server: options, the single-instance lock, the listening
  * socket, and the epoll loop. It exits a grace period after its last client leaves.
  *
- *   nsemd [--socket PATH] [--foreground] [--grace MS]
+ *   nsemd [--system] [--socket PATH] [--foreground] [--grace MS]
  *         [--max-objects N] [--max-handles-per-process N] [--max-handles N]
+ *
+ * --system: the server of every user (root only; docs/security.md), at NSEM_SYSTEM_SOCKET unless
+ * --socket says otherwise; it keeps running when idle unless --grace is given.
  *
  * The limits (limits.c) may also come from NSEMD_MAX_OBJECTS, NSEMD_MAX_HANDLES_PER_PROCESS and
  * NSEMD_MAX_HANDLES, which a server started by libnsem inherits from the process that started it;
@@ -42,6 +45,8 @@ static struct epoll_event *turn_events;
 static int turn_count;
 static volatile sig_atomic_t stop_requested;
 static char listener_tag; /* the epoll data of the listening socket */
+/* Arenas of a system server: users with clients at once (each costs address space only). */
+#define SYSTEM_DOMAINS 256u
 
 int nsem__loop_add(int fd, void *ptr, uint32_t events)
 {
@@ -111,6 +116,24 @@ static int take_lock(const char *sock_path)
     return -1;
 }
 
+/* The system socket's directory: root's, searchable by all, writable by root alone (a client checks
+ * that, common/paths.c), so that no one else can put a socket there. */
+static bool make_system_dir(const char *sock_path)
+{
+    char dir[NSEM_PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", sock_path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir) return true;
+    *slash = 0;
+    struct stat st;
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) return false;
+    if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) {
+        nsem__log("%s must be a directory of root's that only root may write to", dir);
+        return false;
+    }
+    return true;
+}
+
 static int make_listener(const char *sock_path)
 {
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -118,7 +141,7 @@ static int make_listener(const char *sock_path)
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock_path);
     unlink(sock_path); /* a stale socket of a dead server; we hold the lock */
-    mode_t old = umask(0077);
+    mode_t old = umask(nsem__system ? 0 : 0077); /* the system server's socket is everyone's: 0666 */
     int r = bind(fd, (struct sockaddr *)&sa, sizeof sa);
     umask(old);
     if (r != 0 || listen(fd, 512) != 0) {
@@ -149,7 +172,7 @@ static void daemonize(void)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: nsemd [--socket PATH] [--foreground] [--grace MS]\n"
+    fprintf(stderr, "usage: nsemd [--system] [--socket PATH] [--foreground] [--grace MS]\n"
                     "             [--max-objects N] [--max-handles-per-process N] [--max-handles N]\n");
     exit(2);
 }
@@ -204,21 +227,31 @@ int main(int argc, char **argv)
     char sock_path[NSEM_PATH_MAX] = "";
     int foreground = 0;
     long grace_ms = getenv("NSEMD_GRACE_MS") ? atol(getenv("NSEMD_GRACE_MS")) : 5000;
+    bool grace_given = false;
     limits_from_environment();
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
+        if (strcmp(argv[i], "--system") == 0) {
+            nsem__system = true;
+        } else if (strcmp(argv[i], "--socket") == 0 && i + 1 < argc) {
             if (strlen(argv[++i]) >= sizeof sock_path) usage();
             strcpy(sock_path, argv[i]);
         } else if (strcmp(argv[i], "--foreground") == 0) {
             foreground = 1;
         } else if (strcmp(argv[i], "--grace") == 0 && i + 1 < argc) {
             grace_ms = atol(argv[++i]);
+            grace_given = true;
         } else if (limit_from_option(argc, argv, &i)) {
             continue;
         } else {
             usage();
         }
     }
+    if (nsem__system && geteuid() != 0) {
+        fprintf(stderr, "nsemd: --system needs root: it tells users apart by their credentials\n");
+        return 1;
+    }
+    if (nsem__system && !sock_path[0]) snprintf(sock_path, sizeof sock_path, "%s", NSEM_SYSTEM_SOCKET);
+    if (nsem__system && !grace_given) grace_ms = -1; /* serves until stopped */
     if (!sock_path[0]) {
         unsigned e = nsem__socket_path(sock_path, sizeof sock_path);
         if (e) {
@@ -226,7 +259,8 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    if (grace_ms < 0) grace_ms = 0;
+    if (grace_ms < 0 && !nsem__system) grace_ms = 0;
+    if (nsem__system && !make_system_dir(sock_path)) return 1;
     if (!foreground) daemonize();
     /* A descriptor per client: take all the kernel allows, not the limit of whoever started us. */
     struct rlimit rl;
@@ -241,8 +275,9 @@ int main(int argc, char **argv)
     if (lock_fd < 0) return 0; /* another server serves this socket */
     char arena_path[NSEM_PATH_MAX + 16];
     snprintf(arena_path, sizeof arena_path, "%s.arena", sock_path);
-    int e = nsem__arena_init(arena_path);
-    if (e == 0) e = nsem__liveness_publish();
+    /* A system server keeps each user's arena in a memfd only that user's processes get. */
+    int e = nsem__system ? nsem__arena_init(NULL, SYSTEM_DOMAINS) : nsem__arena_init(arena_path, 1);
+    if (e == 0 && nsem__system) e = nsem__broker_init();
     if (e != 0) {
         nsem__log("cannot create the arena %s: %s", arena_path, strerror(-e));
         return 1;
@@ -266,7 +301,7 @@ int main(int argc, char **argv)
         int retrying = nsem__retry_pending();
         int ticket_ms = nsem__tickets_expire();
         int timeout = nsem__clients_pending() ? 0 : retrying ? 1 : ticket_ms;
-        if (!retrying && ticket_ms < 0 && nsem__client_count() == 0) {
+        if (!retrying && ticket_ms < 0 && nsem__client_count() == 0 && grace_ms >= 0) {
             uint64_t idle = now_ms() - idle_since;
             if (idle >= (uint64_t)grace_ms) break;
             timeout = (int)((uint64_t)grace_ms - idle);
@@ -295,7 +330,7 @@ int main(int argc, char **argv)
     if (nsem__client_count() == 0) {
         nsem__clients_destroy_all();
         nsem__tickets_destroy_all();
-        unlink(arena_path);
+        if (!nsem__system) unlink(arena_path);
     }
     close(lock_fd);
     return 0;

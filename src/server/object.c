@@ -9,9 +9,10 @@
 #include "common/access_check.h"
 #include "server/server.h"
 
-/* Objects by slot index, so that a slot (from an UNPIN) finds its object. Grown on demand. */
-static struct nsem_obj **by_slot;
-static uint32_t by_slot_cap;
+/* Objects by slot index, per domain, so that a slot (from an UNPIN) finds its object. Grown on
+ * demand. */
+static struct nsem_obj **by_slot[NSEM_ARENA_MAX_DOMAINS];
+static uint32_t by_slot_cap[NSEM_ARENA_MAX_DOMAINS];
 static uint32_t live_objects;
 
 const struct nsem_obj_ops *nsem__ops_for_type(uint32_t type)
@@ -33,17 +34,18 @@ const struct nsem_obj_ops *nsem__ops_for_type(uint32_t type)
 /* Enters obj (at its slot) in the table by slot; false when out of memory. */
 static bool index_by_slot(struct nsem_obj *obj, uint32_t slot)
 {
-    if (slot >= by_slot_cap) {
-        uint32_t cap = by_slot_cap ? by_slot_cap : 1024;
-        while (cap <= slot) cap *= 2;
-        struct nsem_obj **n = realloc(by_slot, cap * sizeof *n);
+    uint32_t d = nsem_slot_domain(slot), local = nsem_slot_local(slot);
+    if (local >= by_slot_cap[d]) {
+        uint32_t cap = by_slot_cap[d] ? by_slot_cap[d] : 1024;
+        while (cap <= local) cap *= 2;
+        struct nsem_obj **n = realloc(by_slot[d], cap * sizeof *n);
         if (!n) return false;
-        memset(n + by_slot_cap, 0, (cap - by_slot_cap) * sizeof *n);
-        by_slot = n;
-        by_slot_cap = cap;
+        memset(n + by_slot_cap[d], 0, (cap - by_slot_cap[d]) * sizeof *n);
+        by_slot[d] = n;
+        by_slot_cap[d] = cap;
     }
     obj->slot = slot;
-    by_slot[slot] = obj;
+    by_slot[d][local] = obj;
     live_objects++;
     return true;
 }
@@ -63,11 +65,11 @@ struct nsem_obj *nsem__obj_adopt(const struct nsem_obj_ops *ops, uint32_t slot, 
 }
 
 struct nsem_obj *nsem__obj_create(const struct nsem_obj_ops *ops, const struct nsem_create_params *p,
-                                  struct nsem_sd_entry *sd)
+                                  struct nsem_sd_entry *sd, uint32_t domain)
 {
     if (live_objects >= nsem__limits.max_objects) return NULL; /* callers check nsem__quota_objects first */
     struct nsem_obj *obj = calloc(1, sizeof *obj);
-    uint32_t slot = obj ? nsem__arena_alloc() : 0;
+    uint32_t slot = obj ? nsem__arena_alloc(domain) : 0;
     if (!slot || !index_by_slot(obj, slot)) {
         if (slot) nsem__arena_free(slot);
         free(obj);
@@ -118,17 +120,19 @@ struct nsem_slot *nsem__obj_slot(const struct nsem_obj *obj)
 
 struct nsem_obj *nsem__obj_by_slot(uint32_t slot)
 {
-    return slot < by_slot_cap ? by_slot[slot] : NULL;
+    uint32_t d = nsem_slot_domain(slot), local = nsem_slot_local(slot);
+    return d < NSEM_ARENA_MAX_DOMAINS && local < by_slot_cap[d] ? by_slot[d][local] : NULL;
 }
 
 struct nsem_obj *nsem__obj_next(uint32_t *cursor)
 {
-    for (uint32_t i = *cursor; i < by_slot_cap; i++)
-        if (by_slot[i]) {
-            *cursor = i + 1;
-            return by_slot[i];
-        }
-    *cursor = by_slot_cap;
+    for (uint32_t d = nsem_slot_domain(*cursor); d < nsem__arena_domains(); d++)
+        for (uint32_t i = d == nsem_slot_domain(*cursor) ? nsem_slot_local(*cursor) : 0; i < by_slot_cap[d]; i++)
+            if (by_slot[d][i]) {
+                *cursor = nsem_slot_index(d, i) + 1;
+                return by_slot[d][i];
+            }
+    *cursor = nsem_slot_index(nsem__arena_domains(), 0);
     return NULL;
 }
 
@@ -143,7 +147,7 @@ static void obj_destroy(struct nsem_obj *obj)
     assert(obj->handle_count == 0 && obj->pin_count == 0);
     assert(obj->name == NULL);
     obj->ops->destroy(obj);
-    by_slot[obj->slot] = NULL;
+    by_slot[nsem_slot_domain(obj->slot)][nsem_slot_local(obj->slot)] = NULL;
     nsem__obj_slot(obj)->sd_slot = 0;
     nsem__arena_free(obj->slot);
     nsem__sd_release(obj->sd);

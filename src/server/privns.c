@@ -214,7 +214,7 @@ static struct privns *make(const struct nsem_client *c, const char *boundary, ui
     char *copy = malloc(len ? len : 1);
     /* The creator's default descriptor (lpPrivateNamespaceAttributes' descriptor is not used). */
     struct nsem_sd_entry *sd = ns && copy ? nsem__sd_default_entry(&c->token) : NULL;
-    struct nsem_obj *obj = sd ? nsem__obj_create(&nsem__namespace_ops, &p, sd) : NULL;
+    struct nsem_obj *obj = sd ? nsem__obj_create(&nsem__namespace_ops, &p, sd, c->domain) : NULL;
     if (!obj) { /* nsem__obj_create released sd */
         free(ns);
         free(copy);

@@ -75,7 +75,9 @@ DWORD nsem__process_object(pid_t pid, uid_t uid, struct nsem_obj **out)
         return 0;
     }
     DWORD e = nsem__process_check(pid, uid);
-    if (!e) e = nsem__quota_objects();
+    int domain = e ? 0 : nsem__arena_domain(uid); /* the process's user's, as every handle to it */
+    if (!e && domain < 0) e = ERROR_NO_SYSTEM_RESOURCES;
+    if (!e) e = nsem__quota_objects((uint32_t)domain);
     if (e) return e;
     char path[64];
     snprintf(path, sizeof path, "/proc/%d", (int)pid);
@@ -91,7 +93,7 @@ DWORD nsem__process_object(pid_t pid, uid_t uid, struct nsem_obj **out)
         sd = nsem__sd_default_entry(&owner);
         nsem__token_destroy(&owner);
     }
-    struct nsem_obj *obj = p && sd ? nsem__obj_create(&nsem__process_ops, &params, sd) : NULL;
+    struct nsem_obj *obj = p && sd ? nsem__obj_create(&nsem__process_ops, &params, sd, (uint32_t)domain) : NULL;
     if (!obj) {
         if (sd && !p) nsem__sd_release(sd);
         free(p);

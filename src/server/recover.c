@@ -176,7 +176,7 @@ void nsem__recover(void)
     /* The clients: live ones wait as pending records, dead ones are settled below. */
     uid_t uid = geteuid();
     for (uint32_t id = 1; id <= NSEM_TOKEN_MAX_CLIENTS; id++) {
-        struct nsem_client_entry *e = nsem__arena_client_entry(id);
+        struct nsem_client_entry *e = nsem__arena_client_entry(0, id);
         if (!e->pid) continue;
         pid_t pid = (pid_t)e->pid;
         int pidfd;

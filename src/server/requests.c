@@ -36,6 +36,13 @@ static uint32_t attr_flags(uint32_t attributes)
 
 /* ---- replies ----------------------------------------------------------------------------- */
 
+/* The slot of obj as client c may see it: within c's arena, or 0 for an object of another user's
+ * (a brokered handle: every operation on it is a request, brokered.c). */
+static uint32_t client_slot(const struct nsem_client *c, const struct nsem_obj *obj)
+{
+    return nsem_slot_domain(obj->slot) == c->domain ? nsem_slot_local(obj->slot) : 0;
+}
+
 static uint32_t reply_status(unsigned char *out, DWORD error)
 {
     struct nsem_rep_status *rep = (struct nsem_rep_status *)out;
@@ -49,14 +56,15 @@ static uint32_t reply_handle(unsigned char *out, DWORD error, struct nsem_client
     memset(rep, 0, sizeof *rep);
     rep->hdr = (struct nsem_rep_hdr){sizeof *rep, error};
     struct nsem_handle_entry *e = nsem__handle_get(&c->handles, handle);
-    if (nsem__is_undo(e->obj) && !(rep->undo_slot = nsem__undo_record_for(c, e->obj))) {
+    if (nsem__is_undo(e->obj) && client_slot(c, e->obj) &&
+        !(rep->undo_slot = nsem_slot_local(nsem__undo_record_for(c, e->obj)))) {
         /* Why, asked before the free: it may destroy the object and give its slot back. */
-        DWORD why = nsem__arena_full() ? ERROR_NO_SYSTEM_RESOURCES : ERROR_NOT_ENOUGH_MEMORY;
+        DWORD why = nsem__arena_full(c->domain) ? ERROR_NO_SYSTEM_RESOURCES : ERROR_NOT_ENOUGH_MEMORY;
         nsem__handle_free(&c->handles, handle);
         return reply_status(out, why);
     }
     rep->handle = handle;
-    rep->slot = e->obj->slot;
+    rep->slot = client_slot(c, e->obj);
     rep->access = e->access;
     rep->type = e->obj->ops->type;
     rep->handle_flags = e->flags;
@@ -91,7 +99,7 @@ static uint32_t do_hello(struct nsem_client *c, const void *req, unsigned char *
     rep->arena_slots = NSEM_ARENA_SLOTS;
     rep->handles = c->handles.used;
     rep->recovered = recovered;
-    *pass_fd = nsem__arena_fd();
+    *pass_fd = nsem__arena_fd(c->domain);
     return sizeof *rep;
 }
 
@@ -112,6 +120,7 @@ static uint32_t open_existing(struct nsem_client *c, struct nsem_obj *obj, const
     if (obj->ops != ops) return reply_status(out, ERROR_INVALID_HANDLE);
     uint32_t granted;
     DWORD e = nsem__obj_access_check(&c->token, obj, access, &granted);
+    if (!e) e = nsem__broker_check_open(c, obj);
     if (!e) e = nsem__quota_handles(&c->handles, 1);
     if (e) return reply_status(out, e);
     uint32_t h = nsem__handle_alloc(&c->handles, obj, granted, attr_flags(attributes));
@@ -164,11 +173,11 @@ static uint32_t do_create(struct nsem_client *c, const void *req, unsigned char 
     struct nsem_sd_entry *entry;
     e = grant_create_access(&c->token, ops, r->access, &granted);
     /* A new object and its first handle: both must fit the limits before anything is made. */
-    if (!e) e = nsem__quota_objects();
+    if (!e) e = nsem__quota_objects(c->domain);
     if (!e) e = nsem__quota_handles(&c->handles, 1);
     if (!e) e = new_object_sd(c, sd, r->sd_len, &entry);
     if (e) return reply_status(out, e);
-    struct nsem_obj *obj = nsem__obj_create(ops, &p, entry);
+    struct nsem_obj *obj = nsem__obj_create(ops, &p, entry, c->domain);
     if (!obj) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
     nsem__obj_add_pin(obj); /* holds the new object while it is being linked and handed out */
     uint32_t h = 0;
@@ -212,7 +221,10 @@ static uint32_t do_close(struct nsem_client *c, const void *req, unsigned char *
     if (r->flags & ~NSEM_CLOSE_PIN) return reply_status(out, ERROR_INVALID_PARAMETER);
     struct nsem_handle_entry *e = nsem__handle_get(&c->handles, r->handle);
     if (!e || (e->flags & HANDLE_FLAG_PROTECT_FROM_CLOSE)) return reply_status(out, ERROR_INVALID_HANDLE);
-    if ((r->flags & NSEM_CLOSE_PIN) && !find_pin(c, e->obj, NULL)) {
+    /* A brokered handle's process cannot know what it holds: a thread of it that owns the object
+     * keeps it reachable, so that its death abandons it. */
+    bool pinned = (r->flags & NSEM_CLOSE_PIN) || (!client_slot(c, e->obj) && nsem__obj_held_by(e->obj, c->id));
+    if (pinned && !find_pin(c, e->obj, NULL)) {
         struct nsem_pin *pin = malloc(sizeof *pin);
         if (!pin) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
         pin->obj = e->obj;
@@ -221,7 +233,7 @@ static uint32_t do_close(struct nsem_client *c, const void *req, unsigned char *
         nsem__obj_add_pin(e->obj);
     }
     struct nsem_obj *obj = e->obj;
-    bool keep_undo = !nsem__is_undo(obj) || (r->flags & NSEM_CLOSE_PIN); /* a pin: a wait may still take */
+    bool keep_undo = !nsem__is_undo(obj) || pinned; /* a pin: a wait may still take */
     if (!keep_undo) nsem__obj_add_pin(obj); /* obj lives through the check */
     nsem__handle_free(&c->handles, r->handle);
     if (!keep_undo) {
@@ -234,7 +246,7 @@ static uint32_t do_close(struct nsem_client *c, const void *req, unsigned char *
 static uint32_t do_unpin(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
 {
     const struct nsem_req_unpin *r = req;
-    struct nsem_obj *obj = nsem__obj_by_slot(r->slot);
+    struct nsem_obj *obj = r->slot < NSEM_ARENA_SLOTS ? nsem__obj_by_slot(nsem_slot_index(c->domain, r->slot)) : NULL;
     struct nsem_pin **link;
     struct nsem_pin *pin = obj ? find_pin(c, obj, &link) : NULL;
     if (!pin) return reply_status(out, ERROR_INVALID_HANDLE);
@@ -326,6 +338,7 @@ static uint32_t do_dup(struct nsem_client *c, const void *req, unsigned char *ou
     struct nsem_obj *obj = e ? NULL : src->obj;
     if (obj) nsem__obj_add_pin(obj); /* neither closing the source nor a failure may free it meanwhile */
     if (!e && !(r->options & DUPLICATE_SAME_ACCESS)) e = dup_access(c, to, obj, ops, src->access, r->access, &access);
+    if (!e) e = nsem__broker_check_open(to, obj);
     uint32_t h = 0;
     if (e) {
         /* Windows closes the source whatever happened to the duplicate. */
@@ -422,16 +435,18 @@ static uint32_t do_query(struct nsem_client *c, const void *req, unsigned char *
     return sizeof *rep;
 }
 
-/* Every object of the server (one user's): named ones with their namespace and leaf. */
+/* Every object of the server (one user's): named ones with their namespace and leaf. A system
+ * server lists the caller's user's objects: another's state is its own (QUERY_STATE). */
 static uint32_t do_list(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
 {
     const struct nsem_req_list *r = req;
     struct nsem_rep_list *rep = (struct nsem_rep_list *)out;
     uint32_t len = sizeof *rep, count = 0, cursor = r->cursor;
+    if (nsem_slot_domain(cursor) != c->domain) cursor = nsem_slot_index(c->domain, 0);
     for (;;) {
         uint32_t at = cursor;
         struct nsem_obj *obj = nsem__obj_next(&cursor);
-        if (!obj) {
+        if (!obj || nsem_slot_domain(obj->slot) != c->domain) {
             cursor = 0; /* the end */
             break;
         }
@@ -512,10 +527,12 @@ static uint32_t do_handles(struct nsem_client *c, const void *req, unsigned char
     for (; i < c->handles.size && n < NSEM_HANDLES_PER_REPLY; i++) {
         struct nsem_handle_entry *e = &c->handles.entries[i];
         if (!e->obj) continue;
-        uint32_t undo = nsem__is_undo(e->obj) ? nsem__undo_record_for(c, e->obj) : 0;
-        if (nsem__is_undo(e->obj) && !undo)
-            return reply_status(out, nsem__arena_full() ? ERROR_NO_SYSTEM_RESOURCES : ERROR_NOT_ENOUGH_MEMORY);
-        d[n++] = (struct nsem_handle_desc){(i + 1) << 2, e->obj->slot, e->access, e->obj->ops->type, e->flags, undo};
+        uint32_t slot = client_slot(c, e->obj);
+        uint32_t undo = nsem__is_undo(e->obj) && slot ? nsem__undo_record_for(c, e->obj) : 0;
+        if (nsem__is_undo(e->obj) && slot && !undo)
+            return reply_status(out, nsem__arena_full(c->domain) ? ERROR_NO_SYSTEM_RESOURCES : ERROR_NOT_ENOUGH_MEMORY);
+        d[n++] = (struct nsem_handle_desc){(i + 1) << 2, slot, e->access, e->obj->ops->type, e->flags,
+                                           nsem_slot_local(undo)};
     }
     rep->next_cursor = i < c->handles.size ? i : 0;
     rep->count = n;
@@ -658,6 +675,8 @@ static const struct request_kind kinds[NSEM_OP_COUNT] = {
     [NSEM_OP_GET_SECURITY] = {sizeof(struct nsem_req_get_security), NO_NAME, NO_PAD, do_get_security, NO_ENTRIES},
     [NSEM_OP_SET_SECURITY] = {sizeof(struct nsem_req_set_security), SD(struct nsem_req_set_security),
                               PAD(struct nsem_req_set_security), do_set_security, NO_ENTRIES},
+    [NSEM_OP_SIGNAL] = {sizeof(struct nsem_req_signal), NO_NAME, NO_PAD, nsem__do_signal, NO_ENTRIES},
+    [NSEM_OP_TRY_WAIT] = {sizeof(struct nsem_req_try_wait), NO_NAME, NO_PAD, nsem__do_try_wait, NO_ENTRIES},
 };
 
 /* Every pad field must be zero, so that it can carry meaning in a later version. */

@@ -34,15 +34,26 @@ static void sem_init(struct nsem_slot *slot, const struct nsem_create_params *p)
     atomic_store_explicit(&slot->flags, NSEM_SLOT_EXCLUSIVE, memory_order_relaxed);
     /* Its waiter queue, for first come, first served; without one (arena full) it still works,
      * in no particular order. */
-    uint32_t queue = nsem__arena_alloc();
+    uint32_t queue = nsem__arena_alloc(nsem_slot_domain(nsem__arena_index_of(slot)));
     if (queue) {
         struct nsem_excl_queue *q = (struct nsem_excl_queue *)nsem__arena_slot(queue);
         atomic_store_explicit(&q->head, 0, memory_order_relaxed);
         atomic_store_explicit(&q->len, 0, memory_order_relaxed);
         atomic_store_explicit(&q->type, NSEM_TYPE_EXCL_QUEUE, memory_order_relaxed);
     }
-    atomic_store_explicit(&slot->aux, queue, memory_order_relaxed);
+    atomic_store_explicit(&slot->aux, nsem_slot_local(queue), memory_order_relaxed); /* its clients' index */
     nsem__slot_init_owner(slot, p, p->initial == 0); /* 0: owned by the creating thread */
+}
+
+/* The waiter queue's slot index, 0 if none. `aux` is in client-writable memory: a value that is not
+ * a slot of the object's own arena is taken for none, so that a scribble costs its writer only. */
+static uint32_t queue_of(const struct nsem_obj *obj)
+{
+    uint32_t domain = nsem_slot_domain(obj->slot);
+    uint32_t local = atomic_load_explicit(&nsem__obj_slot(obj)->aux, memory_order_relaxed);
+    if (!nsem__arena_local_ok(domain, local)) return 0;
+    uint32_t qi = nsem_slot_index(domain, local);
+    return atomic_load_explicit(&nsem__arena_slot(qi)->type, memory_order_relaxed) == NSEM_TYPE_EXCL_QUEUE ? qi : 0;
 }
 
 /* A dead client's threads leave an exclusive semaphore's queue, and what they owned (or were
@@ -50,7 +61,7 @@ static void sem_init(struct nsem_slot *slot, const struct nsem_create_params *p)
 static bool excl_client_gone(struct nsem_obj *obj, uint32_t client_id, pid_t pid)
 {
     struct nsem_slot *s = nsem__obj_slot(obj);
-    uint32_t qi = atomic_load_explicit(&s->aux, memory_order_relaxed);
+    uint32_t qi = queue_of(obj);
     struct nsem_excl_queue *q = qi ? (struct nsem_excl_queue *)nsem__arena_slot(qi) : NULL;
     uint64_t w = atomic_load(&s->state); /* seq_cst */
     for (;;) {
@@ -82,7 +93,7 @@ static void sem_destroy(struct nsem_obj *obj)
 {
     assert(obj->ops == &nsem__semaphore_ops);
     struct nsem_slot *s = nsem__obj_slot(obj);
-    uint32_t queue = atomic_load_explicit(&s->aux, memory_order_relaxed);
+    uint32_t queue = queue_of(obj);
     if (is_exclusive(s) && queue) nsem__arena_free(queue);
     atomic_store_explicit(&s->aux, 0, memory_order_relaxed);
 }

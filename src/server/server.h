@@ -36,24 +36,33 @@ struct nsem_loop_item {
 
 /* ---- arena (arena.c) ---------------------------------------------------------------------- */
 
-/* Maps the arena file at path (NULL: an anonymous memfd), keeping one a dead server left; 0 or
- * -errno. */
-int nsem__arena_init(const char *path);
-bool nsem__arena_recovered(void);        /* the file was left by a server that died */
-uint32_t nsem__arena_high_water(void);   /* slots at or above it were never used */
+/* Whether this is the system server (nsemd --system, shared by users): main.c. */
+extern bool nsem__system;
+/* Reserves room for max_domains arenas (1: a per-user server, whose arena is the file at path,
+ * kept if a dead server left it; NULL: an anonymous memfd made by the first nsem__arena_domain).
+ * 0 or -errno. */
+int nsem__arena_init(const char *path, uint32_t max_domains);
+/* The domain (arena) of a user's objects, made on first use; -1 when no more can be made. */
+int nsem__arena_domain(uid_t uid);
+uint32_t nsem__arena_domains(void);     /* made so far */
+bool nsem__arena_recovered(void);        /* domain 0's file was left by a server that died */
+uint32_t nsem__arena_high_water(void);   /* domain 0's: slots at or above it were never used */
 /* For recover.c: a slot found in use, or found free (it joins the free list). */
 void nsem__arena_mark_used(uint32_t index);
 void nsem__arena_mark_free(uint32_t index);
-/* The arena's record of client id's process (shm.h's client table). */
-struct nsem_client_entry *nsem__arena_client_entry(uint32_t id);
-int nsem__arena_fd(void);
+/* The record of client id's process in its domain's client table (shm.h). */
+struct nsem_client_entry *nsem__arena_client_entry(uint32_t domain, uint32_t id);
+int nsem__arena_fd(uint32_t domain); /* -1: no such domain */
 struct nsem_slot *nsem__arena_slot(uint32_t index);
-uint32_t nsem__arena_alloc(void);         /* a zeroed slot index, 0 when the arena is full */
+uint32_t nsem__arena_index_of(const struct nsem_slot *s);
+uint32_t nsem__arena_alloc(uint32_t domain); /* a zeroed slot index, 0 when the arena is full */
 void nsem__arena_free(uint32_t index);
-uint32_t nsem__arena_in_use(void);
-bool nsem__arena_full(void);              /* the next nsem__arena_alloc would return 0 */
-/* Publishes the server's liveness word in the arena header (liveness.c); 0 or -errno. */
-int nsem__liveness_publish(void);
+uint32_t nsem__arena_in_use(void);           /* in every domain */
+bool nsem__arena_full(uint32_t domain);      /* the next nsem__arena_alloc would return 0 */
+/* Whether `local`, read from a client-writable arena, may name a slot the server gave out there. */
+bool nsem__arena_local_ok(uint32_t domain, uint32_t local);
+/* Publishes the server's liveness word in a domain's arena header (liveness.c); 0 or -errno. */
+int nsem__liveness_publish(uint32_t domain, uint32_t max_domains);
 
 /* ---- object types (semaphore.c, mutex.c, event.c) ----------------------------------------- */
 
@@ -122,7 +131,7 @@ struct nsem_obj {
 
 /* A new object with the descriptor sd, whose reference it takes over (also when it fails: NULL). */
 struct nsem_obj *nsem__obj_create(const struct nsem_obj_ops *ops, const struct nsem_create_params *p,
-                                  struct nsem_sd_entry *sd);
+                                  struct nsem_sd_entry *sd, uint32_t domain);
 /* An object for a slot that already holds one (recover.c): no reference yet; NULL out of memory.
  * It takes over the reference to sd (also when it fails). */
 struct nsem_obj *nsem__obj_adopt(const struct nsem_obj_ops *ops, uint32_t slot, struct nsem_sd_entry *sd);
@@ -292,7 +301,7 @@ extern struct nsem_limits nsem__limits; /* set by main.c before the loop starts 
 bool nsem__limit_parse(const char *text, uint32_t max, uint32_t *out);
 /* Room for one more object: 0, ERROR_NOT_ENOUGH_QUOTA (the limit) or ERROR_NO_SYSTEM_RESOURCES
  * (the arena is full). */
-DWORD nsem__quota_objects(void);
+DWORD nsem__quota_objects(uint32_t domain);
 /* Room for n more handles in table t (NULL: a new table, such as a ticket's) and in all: 0,
  * ERROR_NOT_ENOUGH_QUOTA, or ERROR_NO_SYSTEM_RESOURCES (t has no value left). */
 DWORD nsem__quota_handles(const struct nsem_handle_table *t, uint32_t n);
@@ -312,6 +321,7 @@ struct nsem_client {
     uint32_t id; /* 1..NSEM_TOKEN_MAX_CLIENTS */
     pid_t pid;
     uid_t uid;
+    uint32_t domain; /* the arena of its user's objects, the only one it maps */
     uint32_t session;
     bool greeted;
     struct nsem_token token; /* who it is (identity.c), from its HELLO on; a record has none */
@@ -321,6 +331,7 @@ struct nsem_client {
     bool dropped;     /* the server ends the connection (a malformed frame, replies left unread): the
                          process is not taken to have exec'd, and loses every handle */
     uint64_t turn;    /* the loop's turn in which it last had frames handled: one turn a loop each */
+    uint32_t proxy_slot; /* its proxy word's slot, 0 until a brokered wait needs one (brokered.c) */
     int pidfd;    /* an exec'd client (fd -1): its process, watched for its exit; else -1 */
     bool recovering; /* a client of the crashed server whose handles are not known yet (recover.c) */
     struct nsem_alias *aliases; /* its private namespaces' aliases (privns.c) */
@@ -402,6 +413,17 @@ DWORD nsem__privns_request(struct nsem_client *c, const struct nsem_req_namespac
 bool nsem__privns_resolve(struct nsem_client *c, const char *name, uint32_t len, DWORD *error,
                           struct nsem_resolved *out);
 void nsem__aliases_destroy(struct nsem_client *c);
+
+/* ---- brokered handles: another user's objects in a system server (brokered.c) -------------- */
+
+int nsem__broker_init(void); /* starts the watcher thread; 0 or -errno */
+/* 0, or ERROR_NOT_SUPPORTED when c may not have a brokered handle to obj (an exclusive or undo
+ * semaphore of another user's). */
+DWORD nsem__broker_check_open(const struct nsem_client *c, const struct nsem_obj *obj);
+uint32_t nsem__do_signal(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd);
+uint32_t nsem__do_try_wait(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd);
+/* The client ends: its watches and proxy word go. */
+void nsem__broker_client_gone(struct nsem_client *c);
 
 /* ---- inheritance (inherit.c) ------------------------------------------------------------- */
 

@@ -47,7 +47,7 @@ uint32_t nsem__undo_record_for(struct nsem_client *c, struct nsem_obj *obj)
     for (struct nsem_undo *u = c->undos; u; u = u->next)
         if (u->obj == obj) return u->slot;
     struct nsem_undo *u = malloc(sizeof *u);
-    uint32_t slot = u ? nsem__arena_alloc() : 0;
+    uint32_t slot = u ? nsem__arena_alloc(nsem_slot_domain(obj->slot)) : 0;
     if (!slot) {
         free(u);
         return 0;
@@ -56,7 +56,7 @@ uint32_t nsem__undo_record_for(struct nsem_client *c, struct nsem_obj *obj)
     atomic_store_explicit(&r->taken, 0, memory_order_relaxed);
     atomic_store(&r->journal, 0);
     r->client_id = c->id;
-    r->sem_slot = obj->slot;
+    r->sem_slot = nsem_slot_local(obj->slot); /* within the arena, as every index in it */
     atomic_store_explicit(&r->type, NSEM_TYPE_UNDO_RECORD, memory_order_relaxed);
     nsem__obj_add_pin(obj);
     *u = (struct nsem_undo){obj, slot, c->undos};
