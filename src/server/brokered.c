@@ -498,6 +498,11 @@ static DWORD try_wait(struct nsem_client *c, const struct nsem_req_try_wait *r, 
             result = (t == NSEM_TAKE_ABANDONED ? WAIT_ABANDONED_0 : WAIT_OBJECT_0) + i;
         }
     }
+    if (got || error) { /* the wait is over: its watches would only wake the proxy for nothing */
+        pthread_mutex_lock(&watch_lock);
+        drop_watches(c->id, r->token, NULL);
+        pthread_mutex_unlock(&watch_lock);
+    }
     if (error) return error;
     rep->status = got ? NSEM_TRY_WAIT_GOT : NSEM_TRY_WAIT_NOT_YET;
     rep->result = result;

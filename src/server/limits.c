@@ -39,7 +39,7 @@ bool nsem__limit_parse(const char *text, uint32_t max, uint32_t *out)
 
 DWORD nsem__quota_objects(uint32_t domain)
 {
-    if (nsem__obj_count() >= nsem__limits.max_objects) return ERROR_NOT_ENOUGH_QUOTA;
+    if (nsem__obj_count_in(domain) >= nsem__limits.max_objects) return ERROR_NOT_ENOUGH_QUOTA;
     if (nsem__arena_full(domain)) return ERROR_NO_SYSTEM_RESOURCES;
     return 0;
 }

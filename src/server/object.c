@@ -14,6 +14,7 @@
 static struct nsem_obj **by_slot[NSEM_ARENA_MAX_DOMAINS];
 static uint32_t by_slot_cap[NSEM_ARENA_MAX_DOMAINS];
 static uint32_t live_objects;
+static uint32_t live_in_domain[NSEM_ARENA_MAX_DOMAINS]; /* a system server limits each user */
 
 const struct nsem_obj_ops *nsem__ops_for_type(uint32_t type)
 {
@@ -47,6 +48,7 @@ static bool index_by_slot(struct nsem_obj *obj, uint32_t slot)
     obj->slot = slot;
     by_slot[d][local] = obj;
     live_objects++;
+    live_in_domain[d]++;
     return true;
 }
 
@@ -67,7 +69,7 @@ struct nsem_obj *nsem__obj_adopt(const struct nsem_obj_ops *ops, uint32_t slot, 
 struct nsem_obj *nsem__obj_create(const struct nsem_obj_ops *ops, const struct nsem_create_params *p,
                                   struct nsem_sd_entry *sd, uint32_t domain)
 {
-    if (live_objects >= nsem__limits.max_objects) return NULL; /* callers check nsem__quota_objects first */
+    if (nsem__obj_count_in(domain) >= nsem__limits.max_objects) return NULL; /* callers check nsem__quota_objects first */
     struct nsem_obj *obj = calloc(1, sizeof *obj);
     uint32_t slot = obj ? nsem__arena_alloc(domain) : 0;
     if (!slot || !index_by_slot(obj, slot)) {
@@ -141,6 +143,12 @@ uint32_t nsem__obj_count(void)
     return live_objects;
 }
 
+uint32_t nsem__obj_count_in(uint32_t domain)
+{
+    /* A per-user server's limit is its user's, all objects; a system server's is each user's. */
+    return nsem__system ? live_in_domain[domain] : live_objects;
+}
+
 /* The last reference is gone: no handle, no pin, so no client can reach the slot. */
 static void obj_destroy(struct nsem_obj *obj)
 {
@@ -152,6 +160,7 @@ static void obj_destroy(struct nsem_obj *obj)
     nsem__arena_free(obj->slot);
     nsem__sd_release(obj->sd);
     live_objects--;
+    live_in_domain[nsem_slot_domain(obj->slot)]--;
     free(obj);
 }
 

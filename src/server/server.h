@@ -152,6 +152,8 @@ struct nsem_obj *nsem__obj_by_slot(uint32_t slot); /* NULL if no live object the
 /* The live object with the lowest slot >= *cursor (NULL: none); *cursor moves past it. */
 struct nsem_obj *nsem__obj_next(uint32_t *cursor);
 uint32_t nsem__obj_count(void);
+/* The objects the limit on objects counts for a new object in domain: its user's. */
+uint32_t nsem__obj_count_in(uint32_t domain);
 /* Maps generic rights and MAXIMUM_ALLOWED (to GENERIC_ALL); keeps other bits as they are. */
 uint32_t nsem__map_access(const struct nsem_obj_ops *ops, uint32_t access);
 /* The type's generic mapping, as the access check takes it. */
