@@ -275,6 +275,27 @@ static void requests_seeds(const char *dir)
     thread(1, FUZZ_OP_LOCK_AND_DIE, 1, 4);
     write_seed(dir, h, "lock-and-die");
 
+    /* The brokered operations, on the client's own objects (a fuzzed server has one arena). */
+    hello(0, 0, 0);
+    create(0, NSEM_TYPE_SEMAPHORE, 0, 0, 2, 0, 0, NULL);
+    create(0, NSEM_TYPE_MUTEX, 0, 0, 0, 0, 0, NULL);
+    create(0, NSEM_TYPE_EVENT, NSEM_CREATE_EVENT_MANUAL, 0, 0, 0, 0, NULL);
+    {
+        struct nsem_req_signal r = {{0, 0}, 4, NSEM_SIGNAL_RELEASE_SEMAPHORE, 1, TOKEN(0, 1)};
+        frame(0, NSEM_OP_SIGNAL, &r, sizeof r, NULL);
+        struct nsem_req_try_wait w = {{0, 0}, 3, NSEM_TRY_WAIT_ALL, TOKEN(0, 1), 0, {4, 8, 12}, {0}};
+        frame(0, NSEM_OP_TRY_WAIT, &w, sizeof w, NULL);
+        r = (struct nsem_req_signal){{0, 0}, 12, NSEM_SIGNAL_SET_EVENT, 0, TOKEN(0, 1)};
+        frame(0, NSEM_OP_SIGNAL, &r, sizeof r, NULL);
+        w.flags = 0;
+        frame(0, NSEM_OP_TRY_WAIT, &w, sizeof w, NULL);
+        r = (struct nsem_req_signal){{0, 0}, 8, NSEM_SIGNAL_RELEASE_MUTEX, 0, TOKEN(0, 1)};
+        frame(0, NSEM_OP_SIGNAL, &r, sizeof r, NULL);
+        r = (struct nsem_req_signal){{0, 0}, 0, NSEM_SIGNAL_THREAD_EXIT, 0, TOKEN(0, 2)};
+        frame(0, NSEM_OP_SIGNAL, &r, sizeof r, NULL);
+    }
+    write_seed(dir, h, "brokered-ops");
+
     /* Malformed frames: a non-zero pad, a frame before HELLO, a length past NSEM_MSG_MAX. */
     {
         struct nsem_req_query r = {{0, 0}, 4, 1};

@@ -99,6 +99,12 @@ static void map_frame(const struct nsem_client *c, unsigned char *req, uint32_t 
     if (h.op == NSEM_OP_CREATE && AS(struct nsem_req_create)) {
         struct nsem_req_create *r = AS(struct nsem_req_create);
         r->owner_token = map_token(c, r->owner_token);
+    } else if (h.op == NSEM_OP_SIGNAL && AS(struct nsem_req_signal)) {
+        struct nsem_req_signal *r = AS(struct nsem_req_signal);
+        r->token = map_token(c, r->token);
+    } else if (h.op == NSEM_OP_TRY_WAIT && AS(struct nsem_req_try_wait)) {
+        struct nsem_req_try_wait *r = AS(struct nsem_req_try_wait);
+        r->token = map_token(c, r->token);
     } else if (h.op == NSEM_OP_OPEN_PROCESS && AS(struct nsem_req_open_process)) {
         struct nsem_req_open_process *r = AS(struct nsem_req_open_process);
         r->pid = (uint32_t)map_pid(r->pid);
@@ -240,6 +246,19 @@ static void check_reply(struct nsem_client *c, const unsigned char *req, uint32_
     case NSEM_OP_HANDLES:
         check_handles(c, rep, rlen);
         break;
+    case NSEM_OP_SIGNAL:
+        CHECK(rlen == sizeof(struct nsem_rep_signal));
+        break;
+    case NSEM_OP_TRY_WAIT: {
+        struct nsem_rep_try_wait r;
+        CHECK(rlen == sizeof r);
+        memcpy(&r, rep, sizeof r);
+        CHECK(r.status <= NSEM_TRY_WAIT_NOT_YET && r.proxy_slot >= NSEM_ARENA_FIRST_SLOT && r.proxy_slot < NSEM_ARENA_SLOTS);
+        CHECK(atomic_load_explicit(&nsem__arena_slot(nsem_slot_index(c->domain, r.proxy_slot))->type,
+                                   memory_order_relaxed) == NSEM_TYPE_PROXY);
+        CHECK(r.status == NSEM_TRY_WAIT_GOT || r.acquired == 0); /* nothing taken by a failed attempt */
+        break;
+    }
     default:
         CHECK(!"a reply to an unknown op");
     }

@@ -22,7 +22,8 @@
  *
  * Values that depend on the run rather than on the input are mapped, so that an input always does
  * the same thing:
- *   CREATE.owner_token   client part 0: none; 1..3: that client's id; more: not the caller's id
+ *   CREATE.owner_token, SIGNAL.token, TRY_WAIT.token
+ *                        client part 0: none; 1..3: that client's id; more: not the caller's id
  *   OPEN_PROCESS.pid, SPAWN.pid   pid % 6: client 0, 1, 2's process, the harness, 0, no process
  *   HELLO and SPAWN tickets  hi 0 and lo 1..255: the ((lo - 1) % n)th ticket of this input's replies
  *   UNPIN.slot           0: 0; else the ((slot - 1) % n)th slot of this input's replies (0 if none)

@@ -316,8 +316,9 @@ uint32_t nsem__do_signal(struct nsem_client *c, const void *req, unsigned char *
     struct nsem_rep_signal *rep = (struct nsem_rep_signal *)out;
     memset(rep, 0, sizeof *rep);
     DWORD e = signal_one(c, req, &rep->previous);
-    rep->hdr = (struct nsem_rep_hdr){sizeof *rep, e};
-    return sizeof *rep;
+    uint32_t len = e ? (uint32_t)sizeof(struct nsem_rep_status) : (uint32_t)sizeof *rep; /* a failure says no more */
+    rep->hdr = (struct nsem_rep_hdr){len, e};
+    return len;
 }
 
 /* ---- TRY_WAIT ------------------------------------------------------------------------------ */
@@ -516,6 +517,7 @@ uint32_t nsem__do_try_wait(struct nsem_client *c, const void *req, unsigned char
     struct nsem_rep_try_wait *rep = (struct nsem_rep_try_wait *)out;
     memset(rep, 0, sizeof *rep);
     DWORD e = try_wait(c, req, rep);
-    rep->hdr = (struct nsem_rep_hdr){sizeof *rep, e};
-    return sizeof *rep;
+    uint32_t len = e ? (uint32_t)sizeof(struct nsem_rep_status) : (uint32_t)sizeof *rep;
+    rep->hdr = (struct nsem_rep_hdr){len, e};
+    return len;
 }
