@@ -274,7 +274,7 @@ static void check_table(const struct nsem_handle_table *t)
         CHECK(t->entries[i].obj->handle_count > 0);
     }
     CHECK(used == t->used && t->first_free <= t->size);
-    for (uint32_t i = 0; i < t->first_free; i++) CHECK(t->entries[i].obj);
+    for (uint32_t i = t->floor; i < t->first_free; i++) CHECK(t->entries[i].obj); /* none is given below the floor */
 }
 
 /* ---- clients' ends ---------------------------------------------------------------------- */

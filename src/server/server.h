@@ -250,7 +250,7 @@ struct nsem_handle_table {
     struct nsem_handle_entry *entries;
     uint32_t size;       /* allocated entries */
     uint32_t used;       /* entries with an object */
-    uint32_t first_free; /* no free entry below this index */
+    uint32_t first_free; /* no free entry from the floor up to this index */
     uint32_t floor;      /* no new handle below this index (see HELLO's handle_floor) */
 };
 
