@@ -434,6 +434,23 @@ static bool take_all(struct attempt *a, DWORD *result, DWORD *error)
     return true;
 }
 
+/* Whether every object is signalled for the caller, read without locking anything: a failed
+ * wait-all's lock and unlock would move the words the caller and the watcher sleep on, and wake
+ * them at once, forever. */
+static bool all_signalled(const struct attempt *a)
+{
+    for (uint32_t i = 0; i < a->n; i++) {
+        struct nsem_slot *s = nsem__obj_slot(a->objs[i]);
+        uint64_t w = atomic_load(&s->state); /* seq_cst: after the watches armed the words */
+        uint32_t nv;
+        if (nsem_word_locker(w) ||
+            nsem_state_take(a->objs[i]->ops->type, atomic_load_explicit(&s->flags, memory_order_relaxed),
+                            nsem_word_value(w), a->me, &nv) == NSEM_TAKE_BUSY)
+            return false;
+    }
+    return true;
+}
+
 static int by_slot(const void *x, const void *y, void *objs)
 {
     struct nsem_obj *const *o = objs;
@@ -490,7 +507,7 @@ static DWORD try_wait(struct nsem_client *c, const struct nsem_req_try_wait *r, 
     DWORD error = 0, result = 0;
     bool got = false;
     if (all) {
-        got = take_all(&a, &result, &error);
+        got = all_signalled(&a) && take_all(&a, &result, &error);
     } else {
         for (uint32_t i = 0; i < a.n && !got && !error; i++) {
             enum nsem_take t = take_one(&a, i, &error);

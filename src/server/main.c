@@ -141,7 +141,7 @@ static int make_listener(const char *sock_path)
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock_path);
     unlink(sock_path); /* a stale socket of a dead server; we hold the lock */
-    mode_t old = umask(nsem__system ? 0 : 0077); /* the system server's socket is everyone's: 0666 */
+    mode_t old = umask(nsem__system ? 0111 : 0077); /* the system server's socket is everyone's: 0666 */
     int r = bind(fd, (struct sockaddr *)&sa, sizeof sa);
     umask(old);
     if (r != 0 || listen(fd, 512) != 0) {
