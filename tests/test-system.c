@@ -456,7 +456,8 @@ static int agent_reap(struct agent *a, int timeout_ms)
         if (st_ != 0) harness_fail_eq(__FILE__, __LINE__, "agent exit status", "0", st_, 0, 0); \
     } while (0)
 
-static void vtell(struct agent *a, const char *fmt, va_list ap)
+/* Writes a command line; false if the agent is gone (its input closed). */
+static bool vtry_tell(struct agent *a, const char *fmt, va_list ap)
 {
     char buf[1024];
     int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
@@ -465,19 +466,29 @@ static void vtell(struct agent *a, const char *fmt, va_list ap)
     for (int off = 0; off < n;) {
         ssize_t k = write(a->cmd, buf + off, (size_t)(n - off));
         if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) harness_fail(__FILE__, __LINE__, "write to agent", strerror(errno));
+        if (k <= 0) return false;
         off += (int)k;
+    }
+    return true;
+}
+
+static void vtell(struct agent *a, const char *fmt, va_list ap)
+{
+    if (!vtry_tell(a, fmt, ap)) {
+        fprintf(stderr, "%s (pid %d) is gone\n", user_name[a->who], (int)a->pid);
+        harness_fail(__FILE__, __LINE__, "write to agent", strerror(errno));
     }
 }
 
-/* Sends a command line. */
-static void tell(struct agent *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void tell(struct agent *a, const char *fmt, ...)
+/* Sends a command line, if the agent is still there to read it. */
+static bool try_tell(struct agent *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool try_tell(struct agent *a, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vtell(a, fmt, ap);
+    bool sent = vtry_tell(a, fmt, ap);
     va_end(ap);
+    return sent;
 }
 
 /* Reads the agent's next reply (within 10 s) and fails at `line` unless it is exactly `want`. */
@@ -509,32 +520,35 @@ static void ask_at(int line, struct agent *a, const char *want, const char *fmt,
 }
 #define ASK(a, want, ...) ask_at(__LINE__, (a), (want), __VA_ARGS__)
 
-/* Sends a command and returns its reply, or NULL if none came within timeout_ms. */
+/* Sends a command and returns its reply, or NULL if the agent is gone or gave none within
+ * timeout_ms. */
 static const char *ask_any(struct agent *a, int timeout_ms, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static const char *ask_any(struct agent *a, int timeout_ms, const char *fmt, ...)
 {
     static char got[512];
     va_list ap;
     va_start(ap, fmt);
-    vtell(a, fmt, ap);
+    bool sent = vtry_tell(a, fmt, ap);
     va_end(ap);
-    return try_read_line(a->rep, got, sizeof got, timeout_ms) ? got : NULL;
+    return sent && try_read_line(a->rep, got, sizeof got, timeout_ms) ? got : NULL;
 }
 
 /* Best effort, never a check: gives `pid` up to 2 s to fall asleep in a futex wait, so that what
  * follows exercises a wake rather than a wait that finds the object already signaled. Either order
- * must give the same outcome; this only makes the interesting one the likely one. */
+ * must give the same outcome; this only makes the interesting one the likely one. Returns early
+ * when the agent is back reading its commands (fd 0): its wait is over. */
 static void let_block(pid_t pid)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
-    for (uint64_t end = now_ms() + 2000; now_ms() < end; sleep_ms(2)) {
+    for (uint64_t end = now_ms() + 2000; now_ms() < end; sleep_ms(1)) {
         FILE *f = fopen(path, "r");
         if (!f) return;
         long nr = -1;
-        if (fscanf(f, "%ld", &nr) != 1) nr = -1;
+        unsigned long arg0 = 1;
+        if (fscanf(f, "%ld %lx", &nr, &arg0) < 1) nr = -1;
         fclose(f);
-        if (nr == SYS_futex) return;
+        if (nr == SYS_futex || (nr == SYS_read && arg0 == 0)) return;
 #ifdef SYS_futex_waitv
         if (nr == SYS_futex_waitv) return;
 #endif
@@ -952,12 +966,13 @@ static void garbage_changes_nothing(void)
     char line[512];
     bool alive = try_read_line(b.rep, line, sizeof line, 10000); /* "ok BYTES": done scribbling */
     for (size_t i = 0; alive && i < sizeof attacks / sizeof attacks[0]; i++)
-        alive = ask_any(&b, 3000, "%s", attacks[i]) != NULL;
-    if (alive) tell(&b, "exit");
+        alive = ask_any(&b, 2000, "%s", attacks[i]) != NULL;
     /* B ends however it ends: exiting, killed by its own garbage, or stuck in it (killed here) */
     pid_t ended = 0;
-    for (uint64_t end = now_ms() + 3000; (ended = waitpid(b.pid, NULL, WNOHANG)) == 0 && now_ms() < end;)
-        sleep_ms(2);
+    if (alive && try_tell(&b, "exit")) {
+        for (uint64_t end = now_ms() + 3000; (ended = waitpid(b.pid, NULL, WNOHANG)) == 0 && now_ms() < end;)
+            sleep_ms(2);
+    }
     if (ended == 0) {
         kill(b.pid, SIGKILL);
         waitpid(b.pid, NULL, 0);
