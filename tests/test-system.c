@@ -958,10 +958,17 @@ static void garbage_changes_nothing(void)
     ASSERT_EQ(sscanf(reply, "scribbling %d", &written), 1);
     ASSERT(written >= 1);
     const char *const attacks[] = {
+        /* through the handles B had before */
         "release s 1", "release z 3", "wait s 0", "wait z 0", "wait m 0", "relmutex m", "reset e", "pulse e",
-        "set f", "waitmulti all 0 s z m e f", "waitmulti any 0 z m own ownev", "wait own 0", "release own 1",
-        "query z", "query m", text("open sem d %s 0x%x", d, SYNCHRONIZE), text("sem d %s - 1 1 0", d), "close m",
-        "close z",
+        "set f", "waitmulti all 0 s z m e f", "waitmulti any 0 z m", "query z", "query m", "close m", "close z",
+        /* through handles opened into the garbage */
+        text("open sem s2 %s 0x%x", s, SEMAPHORE_QUERY_STATE), text("open sem z2 %s 0x%x", z, SYNCHRONIZE),
+        text("open mutex m2 %s 0x%x", m, SYNCHRONIZE), text("open event e2 %s 0x%x", e, EVENT_QUERY_STATE),
+        text("open event f2 %s 0x%x", f, EVENT_QUERY_STATE), "release s2 1", "release z2 1", "wait z2 0",
+        "wait m2 0", "relmutex m2", "reset e2", "set f2", "waitmulti all 0 z2 m2", "waitmulti any 0 z2 m2",
+        text("open sem d %s 0x%x", d, SYNCHRONIZE), text("sem d %s - 1 1 0", d),
+        /* and B's own objects, last: B may well hang in its own garbage */
+        "waitmulti any 0 z2 m2 own ownev", "wait own 0", "release own 1", "set ownev", "wait ownm 0",
     };
     char line[512];
     bool alive = try_read_line(b.rep, line, sizeof line, 10000); /* "ok BYTES": done scribbling */
