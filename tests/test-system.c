@@ -1026,7 +1026,8 @@ TEST(system_other_users_garbage_changes_nothing)
 }
 
 /* Another user's exclusive or undo semaphore cannot be opened (ERROR_NOT_SUPPORTED), even with
- * every right granted; a plain semaphore with the same descriptor can. */
+ * every right granted; a plain semaphore with the same descriptor can, but not be waited for
+ * together with one's own exclusive or undo semaphore (ERROR_NOT_SUPPORTED, nothing taken). */
 static void exclusive_not_shared(void)
 {
     struct agent a = agent_start(A), b = agent_start(B);
@@ -1039,6 +1040,14 @@ static void exclusive_not_shared(void)
     ASK(&b, fail(ERROR_NOT_SUPPORTED), "open sem u %s 0x%x", u, SYNCHRONIZE);
     ASK(&b, fail(ERROR_NOT_SUPPORTED), "open sem u %s 0x%x", u, SEMAPHORE_ALL_ACCESS);
     ASK(&b, OK, "open sem n %s 0x%x", n, SYNCHRONIZE);
+    /* nor can a wait mix B's own exclusive or undo semaphore with a handle to A's object */
+    ASK(&b, CREATED, "sem bx - - 1 1 %u", SEMAPHORE_EXCLUSIVE);
+    ASK(&b, CREATED, "sem bu - - 1 1 %u", SEMAPHORE_UNDO);
+    ASK(&b, fail(ERROR_NOT_SUPPORTED), "waitmulti any 0 bx n");
+    ASK(&b, fail(ERROR_NOT_SUPPORTED), "waitmulti all 0 n bu");
+    ASK(&b, sem_is(1, 1), "query bx");
+    ASK(&b, sem_is(1, 1), "query bu");
+    ASK(&a, sem_is(1, 1), "query n");
     ASK(&a, sem_is(1, 1), "query x");
     ASK(&a, sem_is(2, 2), "query u");
     ASK(&a, "ok 1", "handles x");
