@@ -1,5 +1,6 @@
 # nsem — one GNU Makefile. Override any of these on the command line or in config.mak:
-#   CC, CFLAGS, LDFLAGS, PREFIX, SANITIZE=1 (ASan+UBSan), O (build directory).
+#   CC, CFLAGS, LDFLAGS, PREFIX, SANITIZE=1 (ASan+UBSan), O (build directory),
+#   SYSTEMDUNITDIR (where `make install` puts nsemd.service; default $(PREFIX)/lib/systemd/system).
 # The build tree mirrors the installed tree (lib/, bin/) so that the library finds nsemd the same
 # way in both: <directory of the library or program>/../bin/nsemd.
 
@@ -9,6 +10,7 @@ CC       ?= cc
 PREFIX   ?= /usr/local
 O        ?= build
 SANITIZE ?= 0
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
@@ -102,7 +104,13 @@ $(O)/nsem.pc: FORCE
 	@mkdir -p $(@D)
 	@printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: nsem\nDescription: Windows named semaphores, mutexes and events for Linux\nVersion: 0.1.0\nLibs: -L$${libdir} -lnsem\nLibs.private: -pthread\nCflags: -I$${includedir}\n' '$(PREFIX)' > $@
 
-install: all $(O)/nsem.pc
+# The system server's unit, its ExecStart= pointing at this PREFIX's nsemd (contrib/nsemd.service
+# names the default PREFIX).
+$(O)/nsemd.service: contrib/nsemd.service FORCE
+	@mkdir -p $(@D)
+	@sed 's|^ExecStart=/usr/local/bin/nsemd |ExecStart=$(PREFIX)/bin/nsemd |' contrib/nsemd.service > $@
+
+install: all $(O)/nsem.pc $(O)/nsemd.service
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 include/nsem.h $(DESTDIR)$(PREFIX)/include/nsem.h
 	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/libnsem.so
@@ -112,11 +120,13 @@ install: all $(O)/nsem.pc
 	install -m 755 $(NSEMCLI) $(DESTDIR)$(PREFIX)/bin/nsem
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 docs/man/nsem.1 $(DESTDIR)$(PREFIX)/share/man/man1/nsem.1
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	install -m 644 $(O)/nsemd.service $(DESTDIR)$(SYSTEMDUNITDIR)/nsemd.service
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/nsem.h $(DESTDIR)$(PREFIX)/lib/libnsem.so $(DESTDIR)$(PREFIX)/lib/libnsem.a \
 	      $(DESTDIR)$(PREFIX)/lib/pkgconfig/nsem.pc $(DESTDIR)$(PREFIX)/bin/nsemd $(DESTDIR)$(PREFIX)/bin/nsem \
-	      $(DESTDIR)$(PREFIX)/share/man/man1/nsem.1
+	      $(DESTDIR)$(PREFIX)/share/man/man1/nsem.1 $(DESTDIR)$(SYSTEMDUNITDIR)/nsemd.service
 
 format:
 	clang-format -i include/*.h src/*/*.[ch] tests/*.[ch] tools/*.c

@@ -1,17 +1,22 @@
 #!/bin/sh
 # install-check.sh BUILD_DIR — checks the install contract: `make install PREFIX=...` gives a
-# header, libraries, a pkg-config file, nsemd and nsem; a program built with pkg-config and run
-# from elsewhere, with no setting at all, starts the installed server and works.
+# header, libraries, a pkg-config file, nsemd and nsem, and the system server's systemd unit
+# running the installed nsemd; a program built with pkg-config and run from elsewhere, with no
+# setting at all, starts the installed server and works.
 set -eu
 build=$1
 tmp=$(mktemp -d /tmp/nsem-install.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 prefix=$tmp/prefix
 # A plain build: the sanitizer runtime cannot load into an ordinary program.
-make --no-print-directory -s -j2 O="$build/install-check" PREFIX="$prefix" SANITIZE=0 install >/dev/null
-for f in include/nsem.h lib/libnsem.so lib/libnsem.a lib/pkgconfig/nsem.pc bin/nsemd bin/nsem share/man/man1/nsem.1; do
+make --no-print-directory -s -j2 O="$build/install-check" PREFIX="$prefix" SYSTEMDUNITDIR="$prefix/lib/systemd/system" \
+    SANITIZE=0 install >/dev/null
+for f in include/nsem.h lib/libnsem.so lib/libnsem.a lib/pkgconfig/nsem.pc bin/nsemd bin/nsem share/man/man1/nsem.1 \
+         lib/systemd/system/nsemd.service; do
     [ -e "$prefix/$f" ] || { echo "install-check: $f was not installed" >&2; exit 1; }
 done
+grep -qx "ExecStart=$prefix/bin/nsemd --system --foreground" "$prefix/lib/systemd/system/nsemd.service" ||
+    { echo "install-check: nsemd.service does not run $prefix/bin/nsemd --system --foreground" >&2; exit 1; }
 cat > "$tmp/prog.c" <<'C'
 #include <nsem.h>
 #include <stdio.h>
