@@ -1025,41 +1025,78 @@ TEST(system_other_users_garbage_changes_nothing)
     return system_test(garbage_changes_nothing);
 }
 
-/* Another user's exclusive or undo semaphore cannot be opened (ERROR_NOT_SUPPORTED), even with
- * every right granted; a plain semaphore with the same descriptor can, but not be waited for
- * together with one's own exclusive or undo semaphore (ERROR_NOT_SUPPORTED, nothing taken). */
-static void exclusive_not_shared(void)
+/* Another user's exclusive semaphore, through the server as through shared memory: owned by a
+ * thread of B (A's NsemRequestSemaphore says ERROR_EXCL_SEM_ALREADY_OWNED, A's release
+ * ERROR_EXCL_SEM_ALREADY_OWNED), released only one at a time, first come first served, abandoned
+ * when B dies owning it. And an undo semaphore: what B took comes back when B dies. A wait may mix
+ * B's own exclusive semaphore with A's objects. */
+static void exclusive_and_undo_shared(void)
 {
     struct agent a = agent_start(A), b = agent_start(B);
     const char *x = obj_name("x"), *u = obj_name("u"), *n = obj_name("n");
     ASK(&a, CREATED, "sem x %s %s 1 1 %u", x, SD_EVERYONE_ALL, SEMAPHORE_EXCLUSIVE);
     ASK(&a, CREATED, "sem u %s %s 2 2 %u", u, SD_EVERYONE_ALL, SEMAPHORE_UNDO);
     ASK(&a, CREATED, "sem n %s %s 1 1 0", n, SD_EVERYONE_ALL);
-    ASK(&b, fail(ERROR_NOT_SUPPORTED), "open sem x %s 0x%x", x, SYNCHRONIZE);
-    ASK(&b, fail(ERROR_NOT_SUPPORTED), "open sem x %s 0x%x", x, SEMAPHORE_ALL_ACCESS);
-    ASK(&b, fail(ERROR_NOT_SUPPORTED), "open sem u %s 0x%x", u, SYNCHRONIZE);
-    ASK(&b, fail(ERROR_NOT_SUPPORTED), "open sem u %s 0x%x", u, SEMAPHORE_ALL_ACCESS);
+    ASK(&b, OK, "open sem x %s 0x%x", x, SEMAPHORE_ALL_ACCESS);
+    ASK(&b, OK, "open sem u %s 0x%x", u, SEMAPHORE_ALL_ACCESS);
     ASK(&b, OK, "open sem n %s 0x%x", n, SYNCHRONIZE);
-    /* nor can a wait mix B's own exclusive or undo semaphore with a handle to A's object */
-    ASK(&b, CREATED, "sem bx - - 1 1 %u", SEMAPHORE_EXCLUSIVE);
-    ASK(&b, CREATED, "sem bu - - 1 1 %u", SEMAPHORE_UNDO);
-    ASK(&b, fail(ERROR_NOT_SUPPORTED), "waitmulti any 0 bx n");
-    ASK(&b, fail(ERROR_NOT_SUPPORTED), "waitmulti all 0 n bu");
-    ASK(&b, sem_is(1, 1), "query bx");
-    ASK(&b, sem_is(1, 1), "query bu");
-    ASK(&a, sem_is(1, 1), "query n");
+
+    /* exclusive: B's thread owns it */
+    ASK(&b, "object 0", "wait x 0");
+    ASK(&a, sem_is(0, 1), "query x");
+    ASK(&a, text("code %u", ERROR_EXCL_SEM_ALREADY_OWNED), "request x 0");
+    ASK(&a, fail(ERROR_EXCL_SEM_ALREADY_OWNED), "release x 1");
+    ASK(&b, "object 0", "wait x 0"); /* recursion */
+    ASK(&b, fail(ERROR_INVALID_PARAMETER), "release x 2");
+    ASK(&b, "ok 0", "release x 1");
+    ASK(&a, sem_is(0, 1), "query x");
+    ASK(&b, "ok 0", "release x 1");
     ASK(&a, sem_is(1, 1), "query x");
-    ASK(&a, sem_is(2, 2), "query u");
+    ASK(&b, fail(ERROR_NOT_OWNER), "release x 1");
+    /* first come, first served: B waits for A's release, which hands it to B */
+    ASK(&a, "object 0", "wait x 0");
+    START_WAIT(&b, "wait x 10000");
+    ASK(&a, "ok 0", "release x 1");
+    expect(&b, "object 0");
+    ASK(&a, sem_is(0, 1), "query x");
+    ASK(&a, "timeout", "wait x 0");
+    /* a waiter that times out leaves the queue: the next release hands it to no one */
+    ASK(&b, "ok 0", "release x 1");
+    ASK(&a, "object 0", "wait x 0");
+    START_WAIT(&b, "wait x 300");
+    expect(&b, "timeout");
+    ASK(&a, "ok 0", "release x 1");
+    ASK(&a, sem_is(1, 1), "query x");
+    ASK(&b, "object 0", "wait x 0");
+
+    /* undo: B takes both permits */
+    ASK(&b, "object 0", "wait u 0");
+    ASK(&b, "object 0", "wait u 0");
+    ASK(&a, sem_is(0, 2), "query u");
+    /* a wait mixing B's own exclusive semaphore with A's object, made by the server */
+    ASK(&b, CREATED, "sem bx - - 1 1 %u", SEMAPHORE_EXCLUSIVE);
+    ASK(&b, "object 0", "waitmulti all 0 bx n");
+    ASK(&b, sem_is(0, 1), "query bx");
+    ASK(&a, sem_is(0, 1), "query n");
+
+    /* B dies owning x and holding u's permits: x is abandoned to A's waiting thread, u comes back */
+    START_WAIT(&a, "wait x 10000");
+    ASSERT_EQ(kill(b.pid, SIGKILL), 0);
+    ASSERT_EQ(agent_reap(&b, 10000), 128 + SIGKILL);
+    expect(&a, "abandoned 0");
+    START_WAIT(&a, "wait u 10000");
+    expect(&a, "object 0");
+    START_WAIT(&a, "wait u 10000");
+    expect(&a, "object 0");
     ASK(&a, "ok 1", "handles x");
     ASK(&a, "ok 1", "handles u");
-    ASK(&a, "ok 2", "handles n");
+    ASK(&a, "ok 1", "handles n");
     agent_end(&a);
-    agent_end(&b);
 }
 
-TEST(system_exclusive_and_undo_not_shared)
+TEST(system_exclusive_and_undo_shared)
 {
-    return system_test(exclusive_not_shared);
+    return system_test(exclusive_and_undo_shared);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -1233,6 +1270,7 @@ static int files_visit(const char *path, const struct stat *st, int type, struct
  *   release VAR COUNT                        ReleaseSemaphore: "ok PREVIOUS"
  *   set|reset|pulse|relmutex|close VAR       SetEvent, ResetEvent, PulseEvent, ReleaseMutex, CloseHandle
  *   wait VAR MS                              WaitForSingleObject: "object 0", "abandoned 0", "timeout"
+ *   request VAR MS                           NsemRequestSemaphore: "code E"
  *   waitmulti any|all MS VAR...              WaitForMultipleObjects: "object I", "abandoned I", "timeout"
  *   query VAR                                NsemQueryObject: "sem COUNT/MAX", "mutex owner=PID rec=N",
  *                                            "event 0|1"
@@ -1294,6 +1332,10 @@ static void agent_run(int n, char **t)
         if (ms) say("blocking");
         SetLastError(POISON);
         say_wait(WaitForSingleObject(var(t[1]), ms), 1);
+    } else if (strcmp(c, "request") == 0 && n == 3) {
+        DWORD ms = (DWORD)strtoul(t[2], NULL, 0);
+        if (ms) say("blocking");
+        say("code %u", NsemRequestSemaphore(var(t[1]), ms));
     } else if (strcmp(c, "waitmulti") == 0 && n >= 4 && n <= 3 + 16) {
         HANDLE h[16];
         DWORD count = (DWORD)(n - 3), ms = (DWORD)strtoul(t[2], NULL, 0);

@@ -416,6 +416,7 @@ struct nsem_rep_signal {
  * own objects' words, then asks again with ARMED and the pulse numbers the last reply gave. */
 #define NSEM_TRY_WAIT_ALL 0x1u
 #define NSEM_TRY_WAIT_ARMED 0x2u
+#define NSEM_TRY_WAIT_LAST 0x4u /* the wait's last attempt (its timeout): it leaves the queues it joined */
 #define NSEM_TRY_WAIT_GOT 0u
 #define NSEM_TRY_WAIT_NOT_YET 1u
 struct nsem_req_try_wait {
@@ -433,7 +434,10 @@ struct nsem_rep_try_wait {
     uint32_t result;  /* GOT: WAIT_OBJECT_0 + i or WAIT_ABANDONED_0 + i */
     uint32_t proxy_slot;
     uint32_t proxy_seq;
-    uint64_t acquired; /* GOT: bit i, a mutex of the caller's own arena it now owns (not a recursion) */
+    uint64_t acquired; /* GOT: bit i, a mutex or exclusive semaphore of the caller's own arena it now
+                          owns (not a recursion) */
+    uint32_t owner_elsewhere; /* object 0 is an exclusive semaphore another process owns */
+    uint32_t pad;
     uint32_t pulses[64];
 };
 #define NSEM_TYPE_PROXY 0x104u /* an arena slot whose seq is a client's proxy word */

@@ -13,7 +13,7 @@
 #include "common/futex.h"
 #include "lib/client.h"
 
-static __thread bool t_brokered_owner; /* this thread may own a brokered mutex */
+static __thread bool t_brokered_owner; /* this thread may own a brokered mutex or exclusive semaphore */
 
 static void sleep_ms(long ms)
 {
@@ -59,7 +59,7 @@ static bool passed(const struct timespec *deadline)
     return now.tv_sec > deadline->tv_sec || (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
 }
 
-DWORD nsem__broker_wait(DWORD n, const struct nsem_handle *hs, bool all, DWORD ms, DWORD *result)
+DWORD nsem__broker_wait(DWORD n, const struct nsem_handle *hs, bool all, DWORD ms, DWORD *result, bool *owner_elsewhere)
 {
     struct nsem_req_try_wait req;
     struct nsem_rep_try_wait rep;
@@ -72,7 +72,7 @@ DWORD nsem__broker_wait(DWORD n, const struct nsem_handle *hs, bool all, DWORD m
     if (!req.token) return ERROR_SERVICE_NOT_ACTIVE;
     for (DWORD i = 0; i < n; i++) req.handles[i] = hs[i].value;
     for (DWORD i = 0; i < n; i++)
-        if (hs[i].type == NSEM_TYPE_MUTEX) t_brokered_owner = true;
+        if (hs[i].type == NSEM_TYPE_MUTEX || hs[i].type == NSEM_TYPE_SEMAPHORE) t_brokered_owner = true;
     struct timespec deadline;
     if (ms != INFINITE) {
         clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -95,13 +95,18 @@ DWORD nsem__broker_wait(DWORD n, const struct nsem_handle *hs, bool all, DWORD m
                     words[k] = &s->seq;
                     expected[k++] = nsem__slot_arm(s);
                 }
+        if (ms == 0 || last) req.flags |= NSEM_TRY_WAIT_LAST; /* it leaves the waiter queues it joined */
         nsem__conn_lock();
         DWORD e = nsem__request_locked(&req, sizeof req, NULL, 0, &rep, sizeof rep);
         nsem__conn_unlock();
         if (e) return e;
+        if (owner_elsewhere) *owner_elsewhere = rep.owner_elsewhere != 0;
         if (rep.status == NSEM_TRY_WAIT_GOT) {
-            for (DWORD i = 0; i < n; i++) /* our own mutexes, as if the library had taken them */
-                if (rep.acquired >> i & 1) nsem__mutex_acquired(hs[i].slot, nsem__slot(hs[i].slot));
+            for (DWORD i = 0; i < n; i++) { /* our own, as if the library had taken them */
+                if (!(rep.acquired >> i & 1)) continue;
+                if (hs[i].type == NSEM_TYPE_MUTEX) nsem__mutex_acquired(hs[i].slot, nsem__slot(hs[i].slot));
+                else nsem__owned_add(hs[i].slot); /* an exclusive semaphore: abandoned at our exit */
+            }
             *result = rep.result;
             return 0;
         }

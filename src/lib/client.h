@@ -181,8 +181,9 @@ DWORD nsem__wait(DWORD n, const HANDLE *handles, bool wait_all, DWORD ms);
 /* A SIGNAL request (NSEM_SIGNAL_*): 0 or a Windows error; *previous: a semaphore's former count. */
 DWORD nsem__broker_signal(uint32_t handle, uint32_t action, LONG count, LONG *previous);
 /* A wait with at least one brokered handle among hs (validated, SYNCHRONIZE checked): 0 and
- * *result (WAIT_OBJECT_0 + i, WAIT_ABANDONED_0 + i, WAIT_TIMEOUT), or a Windows error. */
-DWORD nsem__broker_wait(DWORD n, const struct nsem_handle *hs, bool all, DWORD ms, DWORD *result);
+ * *result (WAIT_OBJECT_0 + i, WAIT_ABANDONED_0 + i, WAIT_TIMEOUT), or a Windows error;
+ * *owner_elsewhere (NULL: not asked): object 0 is an exclusive semaphore another process owns. */
+DWORD nsem__broker_wait(DWORD n, const struct nsem_handle *hs, bool all, DWORD ms, DWORD *result, bool *owner_elsewhere);
 /* At the exit of thread `me`: the brokered mutexes it owns are abandoned. */
 void nsem__broker_thread_exit(uint32_t me);
 

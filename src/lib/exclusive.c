@@ -172,7 +172,16 @@ NSEM_EXTERN DWORD NsemRequestSemaphore(HANDLE hSemaphore, DWORD dwMilliseconds)
 {
     struct nsem_handle h;
     DWORD code = nsem__handle_lookup(hSemaphore, NSEM_TYPE_SEMAPHORE, SYNCHRONIZE, &h);
-    if (!code) {
+    if (!code && !h.slot) { /* another user's (lib/brokered.c): the server says who owns it */
+        DWORD r;
+        bool elsewhere = false;
+        code = nsem__broker_wait(1, &h, false, dwMilliseconds, &r, &elsewhere);
+        if (!code)
+            code = r == WAIT_OBJECT_0              ? 0
+                   : r == WAIT_ABANDONED_0         ? ERROR_SEM_OWNER_DIED
+                   : dwMilliseconds == 0 && elsewhere ? ERROR_EXCL_SEM_ALREADY_OWNED
+                                                     : ERROR_SEM_TIMEOUT;
+    } else if (!code) {
         DWORD r = nsem__wait(1, &hSemaphore, false, dwMilliseconds);
         if (r == WAIT_OBJECT_0) code = 0;
         else if (r == WAIT_ABANDONED_0) code = ERROR_SEM_OWNER_DIED;

@@ -299,7 +299,7 @@ DWORD nsem__wait(DWORD n, const HANDLE *handles, bool wait_all, DWORD ms)
         brokered |= hs[i].slot == 0;
     }
     if (brokered) { /* another user's object: the server makes each attempt (brokered.c) */
-        DWORD result, e = nsem__broker_wait(n, hs, wait_all && n > 1, ms, &result);
+        DWORD result, e = nsem__broker_wait(n, hs, wait_all && n > 1, ms, &result, NULL);
         if (e) nsem__set_error(e);
         return e ? WAIT_FAILED : result;
     }

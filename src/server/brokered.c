@@ -14,8 +14,12 @@
  * are one-shot and replaced by the thread's next attempt. The watcher touches nothing but the watch
  * list (under `watch_lock`) and arena words; the main thread owns every other structure.
  *
- * Exclusive and undo semaphores keep per-process state in their owner's arena (waiter queues,
- * undo records): another user's cannot be brokered (ERROR_NOT_SUPPORTED).
+ * Exclusive semaphores (EXCLUSIVE.md) are brokered as the library handles them (lib/exclusive.c):
+ * every change under the state word's lock, first come first served through the waiter queue (a
+ * blocked brokered waiter joins it; its wait's end leaves it, passing on what was handed to it).
+ * An undo semaphore's permits taken through a brokered handle are counted in the caller's undo
+ * record, which the server keeps in the object's arena and changes alone: no journal is needed, as
+ * no process dies between the state change and the count.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -24,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/exclq.h"
 #include "common/futex.h"
 #include "server/server.h"
 
@@ -178,15 +183,19 @@ static bool brokered(const struct nsem_client *c, const struct nsem_obj *obj)
     return nsem_slot_domain(obj->slot) != c->domain;
 }
 
-static bool per_process_kind(const struct nsem_obj *obj)
+static bool sem_kind(const struct nsem_obj *obj, uint32_t kind)
 {
-    uint32_t flags = atomic_load_explicit(&nsem__obj_slot(obj)->flags, memory_order_relaxed);
-    return obj->ops == &nsem__semaphore_ops && (flags & (NSEM_SLOT_EXCLUSIVE | NSEM_SLOT_UNDO));
+    return obj->ops == &nsem__semaphore_ops && (atomic_load_explicit(&nsem__obj_slot(obj)->flags, memory_order_relaxed) & kind);
 }
 
-DWORD nsem__broker_check_open(const struct nsem_client *c, const struct nsem_obj *obj)
+static bool is_exclusive(const struct nsem_obj *obj)
 {
-    return brokered(c, obj) && per_process_kind(obj) ? ERROR_NOT_SUPPORTED : 0;
+    return sem_kind(obj, NSEM_SLOT_EXCLUSIVE);
+}
+
+static bool is_undo(const struct nsem_obj *obj)
+{
+    return sem_kind(obj, NSEM_SLOT_UNDO);
 }
 
 /* A thread token of c's: its client part c's id, its thread part not 0. */
@@ -262,14 +271,159 @@ static DWORD pulse_event(struct nsem_slot *s)
     return 0;
 }
 
+/* ---- exclusive and undo semaphores ------------------------------------------------------- */
+
+/* Locks the state word for `token`: false (nothing done) when someone else holds it. */
+static bool lock_word(struct nsem_slot *s, uint32_t token, uint32_t *value)
+{
+    uint64_t w = atomic_load(&s->state); /* seq_cst */
+    do {
+        if (nsem_word_locker(w)) return false;
+    } while (!atomic_compare_exchange_weak(&s->state, &w, nsem_word(nsem_word_value(w), token)));
+    *value = nsem_word_value(w);
+    return true;
+}
+
+static void unlock_word(struct nsem_slot *s, uint32_t value)
+{
+    atomic_store(&s->state, nsem_word(value, 0)); /* seq_cst; we hold the lock */
+    nsem__slot_wake(s);
+}
+
+/* The waiter queue of an exclusive semaphore, NULL if none (semaphore.c's check of `aux`). */
+static struct nsem_excl_queue *queue_of(const struct nsem_obj *obj)
+{
+    uint32_t domain = nsem_slot_domain(obj->slot);
+    uint32_t local = atomic_load_explicit(&nsem__obj_slot(obj)->aux, memory_order_relaxed);
+    if (!nsem__arena_local_ok(domain, local)) return NULL;
+    struct nsem_slot *q = nsem__arena_slot(nsem_slot_index(domain, local));
+    return atomic_load_explicit(&q->type, memory_order_relaxed) == NSEM_TYPE_EXCL_QUEUE ? (struct nsem_excl_queue *)(void *)q
+                                                                                       : NULL;
+}
+
+static void set_owner(struct nsem_slot *s, uint32_t recursion, pid_t pid, uint32_t tid)
+{
+    atomic_store_explicit(&s->recursion, recursion, memory_order_relaxed);
+    atomic_store_explicit(&s->owner_pid, recursion ? (uint32_t)pid : 0, memory_order_relaxed);
+    atomic_store_explicit(&s->owner_tid, recursion ? tid : 0, memory_order_relaxed);
+}
+
+/* As lib/exclusive.c's: free with no one queued ahead, handed to me, or mine already. */
+static bool takeable(struct nsem_excl_queue *q, uint32_t v, uint32_t me)
+{
+    uint32_t owner = v & NSEM_TOKEN_MASK;
+    if (owner) return owner == me;
+    return !q || nsem_q_len(q) == 0 || nsem_q_at(q, 0) == me;
+}
+
+/* The value after the last release (state locked): handed to the oldest waiter, else free. */
+static uint32_t hand_on(struct nsem_obj *obj, struct nsem_slot *s)
+{
+    struct nsem_excl_queue *q = queue_of(obj);
+    uint32_t next = q ? nsem_q_pop(q) : 0;
+    if (!next) return 0;
+    atomic_store_explicit(&s->recursion, 1, memory_order_relaxed);
+    return next | NSEM_EXCL_HANDED;
+}
+
+static DWORD excl_release(struct nsem_obj *obj, uint32_t me, int32_t *previous)
+{
+    struct nsem_slot *s = nsem__obj_slot(obj);
+    uint32_t v;
+    if (!lock_word(s, me, &v)) return ERROR_RETRY;
+    DWORD e = nsem_state_excl_check_release(v, NSEM_TOKEN_CLIENT(me)); /* any thread of the owner's process */
+    if (e) {
+        unlock_word(s, v);
+        return e;
+    }
+    uint32_t rec = atomic_load_explicit(&s->recursion, memory_order_relaxed);
+    if (rec > 1 && !(v & NSEM_EXCL_HANDED)) {
+        atomic_store_explicit(&s->recursion, rec - 1, memory_order_relaxed);
+    } else {
+        set_owner(s, 0, 0, 0);
+        v = hand_on(obj, s);
+    }
+    unlock_word(s, v);
+    *previous = 0; /* while owned the count is 0 */
+    return 0;
+}
+
+/* Abandons obj if `me` (or, whole_process, any thread of its client) owns it; false when locked. */
+static bool excl_abandon_if(struct nsem_obj *obj, uint32_t me, bool whole_process, pid_t pid)
+{
+    struct nsem_slot *s = nsem__obj_slot(obj);
+    uint32_t v;
+    if (!lock_word(s, me, &v)) return false;
+    uint32_t owner = v & NSEM_TOKEN_MASK;
+    if (owner && (owner == me || (whole_process && NSEM_TOKEN_CLIENT(owner) == NSEM_TOKEN_CLIENT(me)))) {
+        atomic_store_explicit(&s->last_owner_pid, (uint32_t)pid, memory_order_relaxed);
+        set_owner(s, 0, 0, 0);
+        v = nsem_state_mutex_abandon();
+    }
+    unlock_word(s, v);
+    return true;
+}
+
+/* Leaves obj's waiter queue (the wait is over); what was handed to `me` passes on. */
+static void excl_leave(struct nsem_obj *obj, uint32_t me)
+{
+    struct nsem_excl_queue *q = queue_of(obj);
+    struct nsem_slot *s = nsem__obj_slot(obj);
+    uint64_t w = atomic_load(&s->state); /* seq_cst: a look before locking, which would wake the sleepers */
+    bool handed = (nsem_word_value(w) & NSEM_TOKEN_MASK) == me && (nsem_word_value(w) & NSEM_EXCL_HANDED);
+    uint32_t v;
+    if (!q || (!handed && !nsem_q_contains(q, me)) || !lock_word(s, me, &v)) return;
+    if ((v & NSEM_TOKEN_MASK) == me && (v & NSEM_EXCL_HANDED)) {
+        set_owner(s, 0, 0, 0);
+        v = hand_on(obj, s);
+    } else {
+        nsem_q_remove_if(q, nsem_q_is_token, me);
+    }
+    unlock_word(s, v);
+}
+
+/* The caller's undo record of obj (made at its open), NULL when there is none. */
+static struct nsem_undo_record *undo_record(struct nsem_client *c, struct nsem_obj *obj)
+{
+    uint32_t slot = nsem__undo_record_for(c, obj);
+    return slot ? (struct nsem_undo_record *)(void *)nsem__arena_slot(slot) : NULL;
+}
+
+/* Counts n more permits taken (n < 0: given back, never below 0). */
+static void undo_count(struct nsem_client *c, struct nsem_obj *obj, int32_t n)
+{
+    struct nsem_undo_record *r = undo_record(c, obj);
+    if (!r) return;
+    uint32_t taken = atomic_load_explicit(&r->taken, memory_order_relaxed); /* the server's alone: relaxed */
+    taken = n >= 0 ? taken + (uint32_t)n : (taken > (uint32_t)-n ? taken - (uint32_t)-n : 0);
+    atomic_store_explicit(&r->taken, taken, memory_order_relaxed);
+}
+
+void nsem__broker_closing(struct nsem_client *c, struct nsem_obj *obj)
+{
+    if (!brokered(c, obj) || !is_exclusive(obj)) return;
+    uint32_t handles = 0;
+    for (uint32_t i = 0; i < c->handles.size; i++) handles += c->handles.entries[i].obj == obj;
+    if (handles > 1) return; /* not the process's last handle */
+    /* As lib/handleapi.c does at the last close: an exclusive semaphore the process owns is
+     * abandoned. A wait-all's lock is held for a few instructions: waited out, within reason. */
+    for (int i = 0; i < 1000 && !excl_abandon_if(obj, NSEM_MAKE_TOKEN(c->id, 1), true, c->pid); i++) sched_yield();
+}
+
 /* The thread `token` of c ended: the brokered mutexes it owns are abandoned (its own arena's
  * the library abandons itself). */
 static void thread_exit(struct nsem_client *c, uint32_t token)
 {
     for (uint32_t i = 0; i < c->handles.size; i++) {
         struct nsem_obj *obj = c->handles.entries[i].obj;
-        if (!obj || obj->ops != &nsem__mutex_ops || !brokered(c, obj)) continue;
+        if (!obj || !brokered(c, obj)) continue;
+        if (is_exclusive(obj)) {
+            excl_abandon_if(obj, token, false, c->pid);
+            continue;
+        }
+        if (obj->ops != &nsem__mutex_ops) continue;
         struct nsem_slot *s = nsem__obj_slot(obj);
+        if (nsem_state_mutex_check_owner(nsem_word_value(atomic_load(&s->state)), token)) continue; /* seq_cst */
         atomic_store_explicit(&s->last_owner_pid, (uint32_t)c->pid, memory_order_relaxed);
         mutex_free(s, token, nsem_state_mutex_abandon());
     }
@@ -286,12 +440,16 @@ static DWORD signal_one(struct nsem_client *c, const struct nsem_req_signal *r, 
     if (!e) return ERROR_INVALID_HANDLE;
     struct nsem_obj *obj = e->obj;
     struct nsem_slot *s = nsem__obj_slot(obj);
-    if (per_process_kind(obj)) return ERROR_NOT_SUPPORTED;
     switch (r->action) {
-    case NSEM_SIGNAL_RELEASE_SEMAPHORE:
+    case NSEM_SIGNAL_RELEASE_SEMAPHORE: {
         if (obj->ops != &nsem__semaphore_ops) return ERROR_INVALID_HANDLE;
+        if (r->count <= 0 || (is_exclusive(obj) && r->count != 1)) return ERROR_INVALID_PARAMETER; /* EXCLUSIVE.md's order */
         if (!(e->access & SEMAPHORE_MODIFY_STATE)) return ERROR_ACCESS_DENIED;
-        return release_semaphore(s, r->count, previous);
+        if (is_exclusive(obj)) return excl_release(obj, r->token, previous);
+        DWORD err = release_semaphore(s, r->count, previous);
+        if (!err && is_undo(obj)) undo_count(c, obj, -r->count); /* gives back at most what it took */
+        return err;
+    }
     case NSEM_SIGNAL_RELEASE_MUTEX:
         if (obj->ops != &nsem__mutex_ops) return ERROR_INVALID_HANDLE;
         return release_mutex(s, r->token);
@@ -328,6 +486,7 @@ struct attempt {
     uint32_t order[64]; /* wait-all: by slot */
     uint32_t n, me, tid;
     pid_t pid;
+    struct nsem_client *c;
     bool armed, own[64];
     const uint32_t *pulses;
     uint64_t acquired;
@@ -346,10 +505,54 @@ static bool is_manual_event(const struct nsem_obj *obj, const struct nsem_slot *
 }
 
 /* One object of a wait-any: BUSY, or acquired (OK, ABANDONED, RECURSE); *error at a limit. */
+/* An exclusive semaphore, wait-any: as lib/exclusive.c's nsem__excl_take, never waiting for a lock;
+ * a blocked waiter (armed) joins the queue. */
+static enum nsem_take excl_take(struct attempt *a, uint32_t i, DWORD *error)
+{
+    struct nsem_obj *obj = a->objs[i];
+    struct nsem_slot *s = nsem__obj_slot(obj);
+    struct nsem_excl_queue *q = queue_of(obj);
+    uint32_t me = a->me, v = nsem_word_value(atomic_load(&s->state)); /* seq_cst */
+    /* Busy and nothing to do about it: say so without locking, since the unlock would wake the very
+     * words the caller and the watcher have armed. */
+    if (!takeable(q, v, me) && (!a->armed || !q || nsem_q_contains(q, me))) return NSEM_TAKE_BUSY;
+    if (!lock_word(s, me, &v)) return NSEM_TAKE_BUSY;
+    if (!takeable(q, v, me)) {
+        if (a->armed && q && !nsem_q_contains(q, me)) nsem_q_push(q, me); /* first come, first served */
+        unlock_word(s, v);
+        return NSEM_TAKE_BUSY;
+    }
+    if ((v & NSEM_TOKEN_MASK) == me && (v & NSEM_EXCL_HANDED)) { /* handed to us by a release */
+        set_owner(s, 1, a->pid, a->tid);
+        if (a->own[i]) a->acquired |= 1ull << i;
+        unlock_word(s, me);
+        return NSEM_TAKE_OK;
+    }
+    if (!(v & NSEM_TOKEN_MASK) && q && nsem_q_len(q) && nsem_q_at(q, 0) == me) nsem_q_pop(q); /* our turn */
+    uint32_t nv;
+    enum nsem_take r = nsem_state_take(NSEM_TYPE_SEMAPHORE, NSEM_SLOT_EXCLUSIVE, v, me, &nv);
+    if (r == NSEM_TAKE_RECURSE) {
+        uint32_t rec = atomic_load_explicit(&s->recursion, memory_order_relaxed);
+        if (rec >= NSEM_EXCL_MAX_RECURSION) {
+            *error = ERROR_TOO_MANY_SEM_REQUESTS;
+            r = NSEM_TAKE_BUSY;
+        } else {
+            atomic_store_explicit(&s->recursion, rec + 1, memory_order_relaxed);
+        }
+    } else if (r != NSEM_TAKE_BUSY) {
+        set_owner(s, 1, a->pid, a->tid);
+        if (a->own[i]) a->acquired |= 1ull << i;
+        v = nv;
+    }
+    unlock_word(s, v);
+    return r;
+}
+
 static enum nsem_take take_one(struct attempt *a, uint32_t i, DWORD *error)
 {
     struct nsem_obj *obj = a->objs[i];
     struct nsem_slot *s = nsem__obj_slot(obj);
+    if (is_exclusive(obj)) return excl_take(a, i, error);
     uint32_t flags = atomic_load_explicit(&s->flags, memory_order_relaxed);
     uint64_t w = atomic_load(&s->state); /* seq_cst: after the watch armed the word */
     for (;;) {
@@ -371,6 +574,7 @@ static enum nsem_take take_one(struct attempt *a, uint32_t i, DWORD *error)
                 owner_fields(a, s);
                 if (a->own[i]) a->acquired |= 1ull << i;
             }
+            if ((flags & NSEM_SLOT_UNDO) && obj->ops == &nsem__semaphore_ops) undo_count(a->c, obj, 1);
             return r;
         }
     }
@@ -408,8 +612,10 @@ static bool take_all(struct attempt *a, DWORD *result, DWORD *error)
         struct nsem_slot *s = nsem__obj_slot(a->objs[i]);
         uint32_t flags = atomic_load_explicit(&s->flags, memory_order_relaxed);
         how[k] = nsem_state_take(a->objs[i]->ops->type, flags, old[k], a->me, &nv[k]);
-        if (how[k] == NSEM_TAKE_RECURSE && atomic_load_explicit(&s->recursion, memory_order_relaxed) >= NSEM_MUTEX_MAX_RECURSION) {
-            *error = ERROR_MUTANT_LIMIT_EXCEEDED;
+        bool excl = is_exclusive(a->objs[i]);
+        if (how[k] == NSEM_TAKE_RECURSE && atomic_load_explicit(&s->recursion, memory_order_relaxed) >=
+                                               (excl ? NSEM_EXCL_MAX_RECURSION : NSEM_MUTEX_MAX_RECURSION)) {
+            *error = excl ? ERROR_TOO_MANY_SEM_REQUESTS : ERROR_MUTANT_LIMIT_EXCEEDED;
             how[k] = NSEM_TAKE_BUSY;
         }
         if (how[k] == NSEM_TAKE_BUSY) {
@@ -424,12 +630,14 @@ static bool take_all(struct attempt *a, DWORD *result, DWORD *error)
         if (how[k] == NSEM_TAKE_RECURSE) {
             atomic_store_explicit(&s->recursion, atomic_load_explicit(&s->recursion, memory_order_relaxed) + 1,
                                   memory_order_relaxed);
-        } else if (a->objs[i]->ops == &nsem__mutex_ops) {
+        } else if (a->objs[i]->ops == &nsem__mutex_ops || is_exclusive(a->objs[i])) {
             owner_fields(a, s);
             if (a->own[i]) a->acquired |= 1ull << i;
         }
     }
     unlock_all(a, nv, a->n);
+    for (uint32_t k = 0; k < a->n; k++)
+        if (is_undo(a->objs[a->order[k]])) undo_count(a->c, a->objs[a->order[k]], 1);
     *result = abandoned < 64 ? WAIT_ABANDONED_0 + abandoned : WAIT_OBJECT_0;
     return true;
 }
@@ -471,10 +679,11 @@ static struct nsem_slot *proxy_of(struct nsem_client *c)
 
 static DWORD try_wait(struct nsem_client *c, const struct nsem_req_try_wait *r, struct nsem_rep_try_wait *rep)
 {
-    struct attempt a = {.n = r->count, .me = r->token, .tid = r->tid, .pid = c->pid,
+    struct attempt a = {.n = r->count, .me = r->token, .tid = r->tid, .pid = c->pid, .c = c,
                         .armed = r->flags & NSEM_TRY_WAIT_ARMED, .pulses = r->pulses};
     bool all = (r->flags & NSEM_TRY_WAIT_ALL) && r->count > 1;
-    if (r->count == 0 || r->count > 64 || (r->flags & ~(NSEM_TRY_WAIT_ALL | NSEM_TRY_WAIT_ARMED)) || !token_ok(c, r->token))
+    if (r->count == 0 || r->count > 64 || (r->flags & ~(NSEM_TRY_WAIT_ALL | NSEM_TRY_WAIT_ARMED | NSEM_TRY_WAIT_LAST)) ||
+        !token_ok(c, r->token))
         return ERROR_INVALID_PARAMETER;
     struct nsem_obj *watched[64];
     uint32_t nwatched = 0;
@@ -485,7 +694,6 @@ static DWORD try_wait(struct nsem_client *c, const struct nsem_req_try_wait *r, 
         if (ops != &nsem__semaphore_ops && ops != &nsem__mutex_ops && ops != &nsem__event_ops && ops != &nsem__process_ops)
             return ERROR_INVALID_HANDLE;
         if (!(e->access & SYNCHRONIZE)) return ERROR_ACCESS_DENIED;
-        if (per_process_kind(e->obj)) return ERROR_NOT_SUPPORTED;
         a.objs[i] = e->obj;
         a.order[i] = i;
         a.own[i] = !brokered(c, e->obj);
@@ -516,13 +724,20 @@ static DWORD try_wait(struct nsem_client *c, const struct nsem_req_try_wait *r, 
             result = (t == NSEM_TAKE_ABANDONED ? WAIT_ABANDONED_0 : WAIT_OBJECT_0) + i;
         }
     }
-    if (got || error) { /* the wait is over: its watches would only wake the proxy for nothing */
+    bool over = got || error || (r->flags & NSEM_TRY_WAIT_LAST);
+    if (over) /* the queues it joined, but for the semaphore it got */
+        for (uint32_t i = 0; i < a.n; i++)
+            if (is_exclusive(a.objs[i]) && !(got && !all && result - (result >= WAIT_ABANDONED_0 ? WAIT_ABANDONED_0 : 0) == i))
+                excl_leave(a.objs[i], a.me);
+    if (over) { /* the wait is over: its watches would only wake the proxy for nothing */
         pthread_mutex_lock(&watch_lock);
         drop_watches(c->id, r->token, NULL);
         pthread_mutex_unlock(&watch_lock);
     }
     if (error) return error;
     rep->status = got ? NSEM_TRY_WAIT_GOT : NSEM_TRY_WAIT_NOT_YET;
+    uint32_t owner = nsem_word_value(atomic_load(&nsem__obj_slot(a.objs[0])->state)) & NSEM_TOKEN_MASK; /* seq_cst */
+    rep->owner_elsewhere = is_exclusive(a.objs[0]) && owner && NSEM_TOKEN_CLIENT(owner) != c->id;
     rep->result = result;
     rep->acquired = a.acquired;
     return 0;

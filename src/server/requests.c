@@ -56,8 +56,9 @@ static uint32_t reply_handle(unsigned char *out, DWORD error, struct nsem_client
     memset(rep, 0, sizeof *rep);
     rep->hdr = (struct nsem_rep_hdr){sizeof *rep, error};
     struct nsem_handle_entry *e = nsem__handle_get(&c->handles, handle);
-    if (nsem__is_undo(e->obj) && client_slot(c, e->obj) &&
-        !(rep->undo_slot = nsem_slot_local(nsem__undo_record_for(c, e->obj)))) {
+    uint32_t undo = nsem__is_undo(e->obj) ? nsem__undo_record_for(c, e->obj) : 0; /* brokered too: the server counts */
+    rep->undo_slot = client_slot(c, e->obj) ? nsem_slot_local(undo) : 0;
+    if (nsem__is_undo(e->obj) && !undo) {
         /* Why, asked before the free: it may destroy the object and give its slot back. */
         DWORD why = nsem__arena_full(c->domain) ? ERROR_NO_SYSTEM_RESOURCES : ERROR_NOT_ENOUGH_MEMORY;
         nsem__handle_free(&c->handles, handle);
@@ -120,7 +121,6 @@ static uint32_t open_existing(struct nsem_client *c, struct nsem_obj *obj, const
     if (obj->ops != ops) return reply_status(out, ERROR_INVALID_HANDLE);
     uint32_t granted;
     DWORD e = nsem__obj_access_check(&c->token, obj, access, &granted);
-    if (!e) e = nsem__broker_check_open(c, obj);
     if (!e) e = nsem__quota_handles(&c->handles, 1);
     if (e) return reply_status(out, e);
     uint32_t h = nsem__handle_alloc(&c->handles, obj, granted, attr_flags(attributes));
@@ -235,6 +235,7 @@ static uint32_t do_close(struct nsem_client *c, const void *req, unsigned char *
     struct nsem_obj *obj = e->obj;
     bool keep_undo = !nsem__is_undo(obj) || pinned; /* a pin: a wait may still take */
     if (!keep_undo) nsem__obj_add_pin(obj); /* obj lives through the check */
+    nsem__broker_closing(c, obj);
     nsem__handle_free(&c->handles, r->handle);
     if (!keep_undo) {
         nsem__undo_drop_if_idle(c, obj);
@@ -338,7 +339,6 @@ static uint32_t do_dup(struct nsem_client *c, const void *req, unsigned char *ou
     struct nsem_obj *obj = e ? NULL : src->obj;
     if (obj) nsem__obj_add_pin(obj); /* neither closing the source nor a failure may free it meanwhile */
     if (!e && !(r->options & DUPLICATE_SAME_ACCESS)) e = dup_access(c, to, obj, ops, src->access, r->access, &access);
-    if (!e) e = nsem__broker_check_open(to, obj);
     uint32_t h = 0;
     if (e) {
         /* Windows closes the source whatever happened to the duplicate. */
@@ -528,11 +528,11 @@ static uint32_t do_handles(struct nsem_client *c, const void *req, unsigned char
         struct nsem_handle_entry *e = &c->handles.entries[i];
         if (!e->obj) continue;
         uint32_t slot = client_slot(c, e->obj);
-        uint32_t undo = nsem__is_undo(e->obj) && slot ? nsem__undo_record_for(c, e->obj) : 0;
-        if (nsem__is_undo(e->obj) && slot && !undo)
+        uint32_t undo = nsem__is_undo(e->obj) ? nsem__undo_record_for(c, e->obj) : 0;
+        if (nsem__is_undo(e->obj) && !undo)
             return reply_status(out, nsem__arena_full(c->domain) ? ERROR_NO_SYSTEM_RESOURCES : ERROR_NOT_ENOUGH_MEMORY);
         d[n++] = (struct nsem_handle_desc){(i + 1) << 2, slot, e->access, e->obj->ops->type, e->flags,
-                                           nsem_slot_local(undo)};
+                                           slot ? nsem_slot_local(undo) : 0};
     }
     rep->next_cursor = i < c->handles.size ? i : 0;
     rep->count = n;

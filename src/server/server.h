@@ -419,9 +419,9 @@ void nsem__aliases_destroy(struct nsem_client *c);
 /* ---- brokered handles: another user's objects in a system server (brokered.c) -------------- */
 
 int nsem__broker_init(void); /* starts the watcher thread; 0 or -errno */
-/* 0, or ERROR_NOT_SUPPORTED when c may not have a brokered handle to obj (an exclusive or undo
- * semaphore of another user's). */
-DWORD nsem__broker_check_open(const struct nsem_client *c, const struct nsem_obj *obj);
+/* c is closing a handle to obj: at its last to another user's exclusive semaphore, what its
+ * process owns of it is abandoned (as the library does for its own). */
+void nsem__broker_closing(struct nsem_client *c, struct nsem_obj *obj);
 uint32_t nsem__do_signal(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd);
 uint32_t nsem__do_try_wait(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd);
 /* The client ends: its watches and proxy word go. */
