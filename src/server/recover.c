@@ -72,7 +72,12 @@ static void settle(uint32_t id, pid_t pid)
 
 static void finish(void)
 {
-    for (uint32_t i = 0; i < nrecovered; i++) nsem__obj_remove_pin(recovered[i]);
+    for (uint32_t i = 0; i < nrecovered; i++) {
+        /* Nobody came back with a handle to it (its last close was in a ring, or its holders
+         * died): its name goes, as with a last close, before the object itself. */
+        if (!recovered[i]->handle_count && recovered[i]->name) nsem__ns_unlink(recovered[i]);
+        nsem__obj_remove_pin(recovered[i]);
+    }
     free(recovered);
     recovered = NULL;
     nrecovered = 0;
