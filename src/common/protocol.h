@@ -18,7 +18,10 @@
 
 #include <stdint.h>
 
-#define NSEM_PROTOCOL_VERSION 2u /* 2: the arena slot's `waiting` word (common/shm.h), descriptors */
+#include "common/shm.h" /* NSEM_CLOSE_RING_CHUNKS */
+
+#define NSEM_PROTOCOL_VERSION 3u /* 2: the arena slot's `waiting` word (common/shm.h), descriptors;
+                                    3: close rings (CLOSE_RING) */
 #define NSEM_NAME_MAX_UNITS 32766u                    /* UTF-16 units, as Windows' UNICODE_STRING */
 #define NSEM_NAME_MAX_BYTES (NSEM_NAME_MAX_UNITS * 3u) /* UTF-8 of that many units */
 /* The largest canonical self-relative descriptor: the header, two ACLs of at most 65535 bytes (each
@@ -46,6 +49,7 @@ enum nsem_op {
     NSEM_OP_NAMESPACE,
     NSEM_OP_GET_SECURITY,
     NSEM_OP_SET_SECURITY,
+    NSEM_OP_CLOSE_RING,
     NSEM_OP_COUNT
 };
 
@@ -213,6 +217,25 @@ struct nsem_req_close {
     struct nsem_req_hdr hdr;
     uint32_t handle;
     uint32_t flags;
+};
+
+/* CLOSE_RING (common/shm.h's close rings): SETUP gives the caller its ring (made on the first
+ * SETUP of the connection; the reply's ring 0: none, the arena is short of slots: close with
+ * CLOSE). FLUSH does nothing but what precedes every request, taking every ring's closes: a client
+ * sends it when it has posted a close while the server went idle (shm.h's close_idle). */
+#define NSEM_CLOSE_RING_SETUP 1u
+#define NSEM_CLOSE_RING_FLUSH 2u
+struct nsem_req_close_ring {
+    struct nsem_req_hdr hdr;
+    uint32_t action;
+    uint32_t pad;
+};
+struct nsem_rep_close_ring {
+    struct nsem_rep_hdr hdr;
+    uint32_t ring;     /* the header slot, 0: none */
+    uint32_t capacity; /* NSEM_CLOSE_RING_CAP */
+    uint32_t chunks[NSEM_CLOSE_RING_CHUNKS];
+    uint32_t head;     /* where the client writes next (the ring is empty) */
 };
 
 struct nsem_req_unpin {

@@ -197,3 +197,8 @@ bool nsem__arena_full(void)
 {
     return high_water >= slots && free_len == 0;
 }
+
+uint32_t nsem__arena_free_slots(void)
+{
+    return (high_water < slots ? slots - high_water : 0) + free_len;
+}

@@ -52,6 +52,7 @@ uint32_t nsem__arena_alloc(void);         /* a zeroed slot index, 0 when the are
 void nsem__arena_free(uint32_t index);
 uint32_t nsem__arena_in_use(void);
 bool nsem__arena_full(void);              /* the next nsem__arena_alloc would return 0 */
+uint32_t nsem__arena_free_slots(void);    /* how many more nsem__arena_alloc may give */
 /* Publishes the server's liveness word in the arena header (liveness.c); 0 or -errno. */
 int nsem__liveness_publish(void);
 
@@ -305,6 +306,7 @@ struct nsem_pin {
 };
 
 struct nsem_undo;
+struct nsem_ring;
 
 struct nsem_client {
     struct nsem_loop_item item; /* first: the loop's data.ptr */
@@ -328,6 +330,7 @@ struct nsem_client {
     struct nsem_handle_table handles;
     struct nsem_pin *pins;
     struct nsem_undo *undos; /* undo.c */
+    struct nsem_ring *ring;  /* its close ring (closering.c), NULL: none */
     /* input: one frame at a time */
     unsigned char *in;
     uint32_t in_len, in_cap;
@@ -392,6 +395,32 @@ void nsem__recover_client_done(struct nsem_client *c);
 uint32_t nsem__recover_entries(struct nsem_client *c, const struct nsem_recover_entry *e, uint32_t count,
                                uint32_t *refused);
 
+/* ---- close rings (closering.c) ------------------------------------------------------------ */
+
+/* CLOSE of c's handle with NSEM_CLOSE_* flags, from a request or from c's close ring: 0 or
+ * ERROR_INVALID_PARAMETER (flags), ERROR_INVALID_HANDLE (no such handle, or protected from close),
+ * ERROR_NOT_ENOUGH_MEMORY (no pin could be made). Nothing is changed when it fails. */
+DWORD nsem__client_close(struct nsem_client *c, uint32_t handle, uint32_t flags);
+/* The CLOSE_RING request's handler (SETUP makes the connection's ring; FLUSH does nothing). */
+uint32_t nsem__closering_request(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd);
+/* Takes the closes of every ring that may hold some: before any request is handled. */
+void nsem__closering_drain_all(void);
+/* Takes the closes of c's ring: when its connection ends, before its handles are torn down. */
+void nsem__closering_drain_client(struct nsem_client *c);
+/* Frees c's ring (its process is gone, or has connected again as another client). */
+void nsem__closering_destroy(struct nsem_client *c);
+/* recover.c: the ring at slot with those chunks (checked by the caller) was c's, whose process may
+ * still write to it until it reconnects: c keeps it, its entries dropped. False out of memory. */
+bool nsem__closering_adopt(struct nsem_client *c, uint32_t slot, const uint32_t chunks[NSEM_CLOSE_RING_CHUNKS]);
+/* HELLO of a recovering process: c takes over the ring of its pending record `from`. */
+void nsem__closering_take_over(struct nsem_client *c, struct nsem_client *from);
+uint32_t nsem__closering_slots(void); /* arena slots the rings hold (not counted in STATS) */
+/* main.c: the loop's epoll timeout (ms, -1 none), shortened so that rings are taken soon after
+ * the last event; and, after each epoll_wait, takes the rings and marks the server idle when
+ * nothing has happened for a while (shm.h's close_idle). */
+int nsem__closering_timeout(int timeout, uint64_t now_ms);
+void nsem__closering_after_wait(bool activity, uint64_t now_ms);
+
 /* ---- private namespaces (privns.c) ----------------------------------------------------------- */
 
 extern const struct nsem_obj_ops nsem__namespace_ops;
@@ -446,6 +475,8 @@ bool nsem__undo_attach(struct nsem_client *c, uint32_t slot, struct nsem_obj *ob
 /* The client closed a handle to obj: if it has no other and its undo record holds no permit and no
  * change in flight, the record goes (so that opening and closing undo semaphores leaks nothing). */
 void nsem__undo_drop_if_idle(struct nsem_client *c, struct nsem_obj *obj);
+/* nsem__undo_drop_if_idle for each of its records (a recovered client, once its handles are known). */
+void nsem__undo_drop_all_idle(struct nsem_client *c);
 /* The client died: gives back what each of its undo records holds, and frees them. */
 void nsem__undo_client_gone(struct nsem_client *c);
 /* `to` takes over the undo records of `from` (another record of the same process); where both have
