@@ -300,14 +300,16 @@ static bool flush_out(struct nsem_client *c)
         ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EAGAIN) {
-            nsem__loop_mod(c->fd, c, EPOLLIN | EPOLLOUT);
+            if (!c->watch_out) nsem__loop_mod(c->fd, c, EPOLLIN | EPOLLOUT);
+            c->watch_out = true;
             return true;
         }
         if (n <= 0) return false;
         c->out_off += (uint32_t)n;
     }
     c->out_len = c->out_off = 0;
-    nsem__loop_mod(c->fd, c, EPOLLIN);
+    if (c->watch_out) nsem__loop_mod(c->fd, c, EPOLLIN); /* a system call only when it changes */
+    c->watch_out = false;
     return true;
 }
 

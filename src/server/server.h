@@ -337,6 +337,7 @@ struct nsem_client {
     /* output not yet taken by the socket */
     unsigned char *out;
     uint32_t out_len, out_off;
+    bool watch_out; /* its socket is watched for EPOLLOUT too (replies wait for room) */
 };
 
 void nsem__client_init(void);
