@@ -224,7 +224,8 @@ HELPER(closering_close_and_die)
     if (!named || !waited || !kept || !undo || WaitForSingleObject(undo, 0) != WAIT_OBJECT_0) return 1;
     HANDLE dups[20];
     for (int i = 0; i < 20; i++)
-        if (!DuplicateHandle(GetCurrentProcess(), named, GetCurrentProcess(), &dups[i], 0, FALSE, DUPLICATE_SAME_ACCESS))
+        if (!DuplicateHandle(GetCurrentProcess(), named, GetCurrentProcess(), &dups[i], 0, FALSE,
+                             DUPLICATE_SAME_ACCESS))
             return 1;
     pthread_t t;
     if (pthread_create(&t, NULL, wait_forever, waited) != 0) return 1;
@@ -340,7 +341,8 @@ static void raw_call(int fd, const void *req, uint32_t len, void *rep, uint32_t 
     ASSERT_EQ(recv(fd, &h, sizeof h, MSG_WAITALL), (ssize_t)sizeof h);
     ASSERT(h.len >= sizeof h && h.len <= cap);
     memcpy(rep, &h, sizeof h);
-    if (h.len > sizeof h) ASSERT_EQ(recv(fd, (char *)rep + sizeof h, h.len - sizeof h, MSG_WAITALL), (ssize_t)(h.len - sizeof h));
+    if (h.len > sizeof h)
+        ASSERT_EQ(recv(fd, (char *)rep + sizeof h, h.len - sizeof h, MSG_WAITALL), (ssize_t)(h.len - sizeof h));
 }
 
 static uint32_t raw_sem(int fd)
@@ -403,7 +405,8 @@ TEST(closering_garbage_ring_is_harmless)
     use_private_server("ring");
     /* the victim: this process's library, with handles at the small values the garbage names */
     HANDLE v[8];
-    for (int i = 0; i < 8; i++) ASSERT_NOT_NULL(v[i] = CreateSemaphoreA(NULL, 1, 1, i == 0 ? uniq("ring-victim") : NULL));
+    for (int i = 0; i < 8; i++)
+        ASSERT_NOT_NULL(v[i] = CreateSemaphoreA(NULL, 1, 1, i == 0 ? uniq("ring-victim") : NULL));
     NSEM_SERVER_STATS before = stats();
 
     int fd = raw_connect();

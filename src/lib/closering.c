@@ -69,7 +69,8 @@ static void setup(void)
     st.server_tid = server_tid();
     bool sound = !e && rep.hdr.len == sizeof rep && rep.ring && rep.ring < NSEM_ARENA_SLOTS &&
                  rep.capacity == NSEM_CLOSE_RING_CAP;
-    for (uint32_t k = 0; k < NSEM_CLOSE_RING_CHUNKS && sound; k++) sound = rep.chunks[k] && rep.chunks[k] < NSEM_ARENA_SLOTS;
+    for (uint32_t k = 0; k < NSEM_CLOSE_RING_CHUNKS && sound; k++)
+        sound = rep.chunks[k] && rep.chunks[k] < NSEM_ARENA_SLOTS;
     if (!sound) return; /* none for this connection: closes are requests */
     st.ring = rep.ring;
     for (uint32_t k = 0; k < NSEM_CLOSE_RING_CHUNKS; k++) st.chunks[k] = rep.chunks[k];

@@ -47,7 +47,8 @@ NSEM_EXTERN BOOL CloseHandle(HANDLE hObject)
          * close costs no round trip: it goes to the close ring, which the server empties before it
          * handles any later request (closering.c), or, when it cannot, as a request. */
         nsem__handle_forget(h.value);
-        if (!nsem__closering_post(h.value, req.flags)) e = nsem__request_locked(&req, sizeof req, NULL, 0, &rep, sizeof rep);
+        if (!nsem__closering_post(h.value, req.flags))
+            e = nsem__request_locked(&req, sizeof req, NULL, 0, &rep, sizeof rep);
         if (!e && drop_pin) {
             struct nsem_req_unpin unpin = {{0, NSEM_OP_UNPIN}, h.slot, 0};
             nsem__request_locked(&unpin, sizeof unpin, NULL, 0, &rep, sizeof rep);
