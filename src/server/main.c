@@ -306,9 +306,11 @@ int main(int argc, char **argv)
             if (idle >= (uint64_t)grace_ms) break;
             timeout = (int)((uint64_t)grace_ms - idle);
         }
+        timeout = nsem__closering_timeout(timeout, now_ms()); /* closes are taken soon, requests or not */
         struct epoll_event evs[64];
         int n = epoll_wait(epoll_fd, evs, 64, timeout);
         if (n < 0 && errno != EINTR) break;
+        nsem__closering_after_wait(n > 0 || nsem__clients_pending(), now_ms());
         turn_events = evs;
         turn_count = n;
         for (int i = 0; i < n; i++) {
