@@ -310,9 +310,11 @@ int main(int argc, char **argv)
         struct epoll_event evs[64];
         int n = epoll_wait(epoll_fd, evs, 64, timeout);
         if (n < 0 && errno != EINTR) break;
-        nsem__closering_after_wait(n > 0 || nsem__clients_pending(), now_ms());
         turn_events = evs;
         turn_count = n;
+        /* After the turn's events are known: a close taken from a ring may free an item (a process
+         * object's pidfd) with an event in them, which must then be dropped. */
+        nsem__closering_after_wait(n > 0 || nsem__clients_pending(), now_ms());
         for (int i = 0; i < n; i++) {
             if (!evs[i].data.ptr) continue; /* its item was removed by an earlier event of the turn */
             if (evs[i].data.ptr == &listener_tag) nsem__client_accept(listen_fd);
