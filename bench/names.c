@@ -4,14 +4,15 @@
  *
  * Create + close, on one name, over and over (each create makes a new object, since the close of
  * the only handle destroys the object and frees the name):
- *   nsem   CreateSemaphoreA(NULL, 0, 1, name) + CloseHandle: two requests to the server;
+ *   nsem   CreateSemaphoreA(NULL, 0, 1, name) + CloseHandle: one request to the server (the close
+ *          goes to the process's close ring, which the server empties before the next create);
  *   POSIX  sem_open(name, O_CREAT | O_EXCL) + sem_close + sem_unlink (glibc: a file in /dev/shm,
  *          mmap, link, then munmap and unlink);
- *   floor  two round trips of a 64-byte message over a Unix socket to an echo process: what any
- *          design with a server pays for two requests, and so what bounds nsem here.
+ *   floor  two round trips of a 64-byte message over a Unix socket to an echo process: what a
+ *          design with a server pays for a request per call (half of it: one request).
  * Open + close, of a name that exists and stays:
  *   nsem   OpenSemaphoreA(SEMAPHORE_ALL_ACCESS, FALSE, name) + CloseHandle (the object is held by
- *          another handle of this process): two requests to the server;
+ *          another handle of this process): one request to the server, the close in the ring;
  *   POSIX  sem_open(name, 0) + sem_close of a semaphore that this process does not have mapped
  *          (glibc: open, mmap, close, then munmap);
  *   POSIX, already mapped: the same when this process already has it mapped: glibc then finds

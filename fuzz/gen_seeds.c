@@ -311,6 +311,29 @@ static void requests_seeds(const char *dir)
     hello(2, 0, 0);
     hello(2, 0, 0); /* HELLO only once */
     write_seed(dir, h, "malformed");
+
+    /* Close rings: client 0 closes through its ring (one plain, one with a pin, one with an
+     * unknown flag, one with a scribbled head); client 1 closes through its own and ends. */
+    hello(0, 0, 0);
+    hello(1, 0, 0);
+    for (int i = 0; i < 4; i++) create(0, NSEM_TYPE_SEMAPHORE, 0, 0, 1, 0, 0, i == 0 ? "r" : NULL);
+    create(1, NSEM_TYPE_EVENT, 0, 0, 0, 0, 0, "r2");
+    {
+        struct nsem_req_close_ring r = {{0, 0}, NSEM_CLOSE_RING_SETUP, 0};
+        frame(0, NSEM_OP_CLOSE_RING, &r, sizeof r, NULL);
+        frame(1, NSEM_OP_CLOSE_RING, &r, sizeof r, NULL);
+    }
+    thread(0, FUZZ_OP_RING_POST, 0, 4);
+    thread(0, FUZZ_OP_RING_POST, 1, 8);  /* NSEM_CLOSE_PIN */
+    thread(0, FUZZ_OP_RING_POST, 2, 12); /* an unknown flag: nothing */
+    thread(0, FUZZ_OP_RING_POST, 4, 16); /* the head far ahead: dropped */
+    thread(1, FUZZ_OP_RING_POST, 0, 4);
+    {
+        struct nsem_req_close_ring r = {{0, 0}, NSEM_CLOSE_RING_FLUSH, 0};
+        frame(1, NSEM_OP_CLOSE_RING, &r, sizeof r, NULL);
+    }
+    event(FUZZ_EV_EXIT, 1, 0);
+    write_seed(dir, h, "close-ring");
 }
 
 /* ---- fuzz-names -------------------------------------------------------------------------- */

@@ -34,6 +34,8 @@ static struct nsem_client *conn[FUZZ_CLIENTS]; /* a live connection, or NULL */
 static bool exited[FUZZ_CLIENTS];              /* its process has ended (for this input) */
 static uint32_t slots_seen[256], nslots;       /* slots of this input's replies (UNPIN's mapping) */
 static uint64_t tickets_seen[64], ntickets;    /* tickets of this input's replies */
+static struct nsem_rep_close_ring rings[FUZZ_CLIENTS]; /* the CLOSE_RING SETUP reply of ring_id */
+static uint32_t ring_id[FUZZ_CLIENTS];                 /* the client id it was for, 0: none */
 static uint32_t sessions_seen[64], nsessions;  /* sessions of this input's HELLOs */
 
 /* Wait-all locks held across one step (FUZZ_OP_HOLD_LOCK): taken in one step, released at the
@@ -259,6 +261,32 @@ static void check_reply(struct nsem_client *c, const unsigned char *req, uint32_
         CHECK(r.status == NSEM_TRY_WAIT_GOT || r.acquired == 0); /* nothing taken by a failed attempt */
         break;
     }
+    case NSEM_OP_CLOSE_RING: {
+        struct nsem_req_close_ring a;
+        memcpy(&a, req, sizeof a);
+        if (a.action != NSEM_CLOSE_RING_SETUP) {
+            CHECK(rlen == sizeof(struct nsem_rep_status));
+            break;
+        }
+        struct nsem_rep_close_ring r;
+        CHECK(rlen == sizeof r);
+        memcpy(&r, rep, sizeof r);
+        CHECK(r.ring == 0 || (r.capacity == NSEM_CLOSE_RING_CAP && c->ring));
+        /* Slots of the client's own arena, by their local indexes. */
+        CHECK(r.ring == 0 || (r.ring < NSEM_ARENA_SLOTS &&
+                              atomic_load_explicit(&nsem__arena_slot(nsem_slot_index(c->domain, r.ring))->type,
+                                                   memory_order_relaxed) == NSEM_TYPE_CLOSE_RING));
+        for (uint32_t k = 0; k < NSEM_CLOSE_RING_CHUNKS && r.ring; k++)
+            CHECK(r.chunks[k] < NSEM_ARENA_SLOTS &&
+                  atomic_load_explicit(&nsem__arena_slot(nsem_slot_index(c->domain, r.chunks[k]))->type,
+                                       memory_order_relaxed) == NSEM_TYPE_CLOSE_CHUNK);
+        for (int k = 0; k < FUZZ_CLIENTS; k++)
+            if (conn[k] == c && r.ring) {
+                rings[k] = r;
+                ring_id[k] = c->id;
+            }
+        break;
+    }
     default:
         CHECK(!"a reply to an unknown op");
     }
@@ -464,10 +492,37 @@ static void release_held(struct held *h)
     if (atomic_compare_exchange_strong(&s->state, &w, nsem_word(nsem_word_value(w), 0))) nsem__slot_wake(s);
 }
 
+/* CloseHandle through the client's close ring, as lib/closering.c posts (or a scribbled head),
+ * then what the server does before the next request: the close is done exactly when it is valid. */
+static void ring_post(int i, unsigned thread, unsigned b)
+{
+    struct nsem_client *c = conn[i];
+    if (ring_id[i] != c->id || !c->ring) return; /* no ring of this connection's */
+    const struct nsem_rep_close_ring *r = &rings[i];
+    struct nsem_close_ring *h = (struct nsem_close_ring *)(void *)nsem__arena_slot(nsem_slot_index(c->domain, r->ring));
+    uint32_t value = (b + 1) << 2, flags = thread & 3u;
+    struct nsem_handle_entry *e = nsem__handle_get(&c->handles, value);
+    bool closes = e && !(e->flags & HANDLE_FLAG_PROTECT_FROM_CLOSE) && !(flags & ~NSEM_CLOSE_PIN);
+    uint32_t head = atomic_load(&h->head), at = head % NSEM_CLOSE_RING_CAP;
+    uint32_t chunk = nsem_slot_index(c->domain, r->chunks[at / NSEM_CLOSE_CHUNK_ENTRIES]);
+    atomic_store_explicit(nsem_close_entry(nsem__arena_slot(chunk), at), value | flags, memory_order_relaxed);
+    bool scribbled = thread & 4u;
+    atomic_store(&h->head, head + 1 + (scribbled ? b << 8 : 0));
+    struct nsem_arena_header *a = (struct nsem_arena_header *)(void *)nsem__arena_slot(nsem_slot_index(c->domain, 0));
+    atomic_fetch_or(&a->close_dirty, 1ull << (c->id % 64));
+    nsem__closering_drain_all();
+    CHECK(atomic_load(&h->head) - atomic_load(&h->tail) == 0); /* all taken (or dropped) */
+    if (!scribbled || b == 0) CHECK((nsem__handle_get(&c->handles, value) == NULL) == (closes || !e));
+}
+
 static void thread_op(int i, unsigned a, unsigned b)
 {
     struct nsem_client *c = conn[i];
     if (!c || !c->greeted) return; /* threads act once the library has said HELLO */
+    if (((a >> 2) & 7) % FUZZ_THREAD_OPS == FUZZ_OP_RING_POST) {
+        ring_post(i, a >> 5, b);
+        return;
+    }
     struct nsem_handle_entry *e = nsem__handle_get(&c->handles, (b + 1) << 2);
     if (!e) return;
     struct nsem_obj *obj = e->obj;
@@ -579,6 +634,7 @@ static void reset(void)
     memset(conn, 0, sizeof conn);
     memset(exited, 0, sizeof exited);
     nslots = ntickets = nsessions = 0;
+    memset(ring_id, 0, sizeof ring_id);
     nheld_now = nheld_prev = 0;
 }
 

@@ -42,6 +42,9 @@ enum fuzz_thread_op {
     FUZZ_OP_LOCK_AND_DIE,  /* a wait-all has locked it (undo: journaled) and the process dies */
     FUZZ_OP_TAKE_AND_DIE,  /* a take is stored, its undo record not yet updated: the process dies */
     FUZZ_OP_HOLD_LOCK,     /* a wait-all holds its lock during the next step, then unlocks */
+    FUZZ_OP_RING_POST,     /* CloseHandle through the close ring (after a CLOSE_RING SETUP):
+                              value (b + 1) << 2 with flags (thread & 3); thread & 4: the head is
+                              then moved b << 8 further, as a scribbling client would */
     FUZZ_THREAD_OPS
 };
 

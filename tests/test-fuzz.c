@@ -57,6 +57,9 @@ static const uint32_t fixed_size[NSEM_OP_COUNT] = {
     [NSEM_OP_RECOVER] = sizeof(struct nsem_req_recover),
     [NSEM_OP_GET_SECURITY] = sizeof(struct nsem_req_get_security),
     [NSEM_OP_SET_SECURITY] = sizeof(struct nsem_req_set_security),
+    [NSEM_OP_SIGNAL] = sizeof(struct nsem_req_signal),
+    [NSEM_OP_TRY_WAIT] = sizeof(struct nsem_req_try_wait),
+    [NSEM_OP_CLOSE_RING] = sizeof(struct nsem_req_close_ring),
 };
 
 /* A security descriptor of len bytes: mostly a valid one ("O:..G:..D:(A;;GA;;;WD)" as Windows

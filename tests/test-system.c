@@ -4,7 +4,8 @@
  * the DACLs of A's objects grant it, through brokered handles, and nothing else — no open or create
  * the DACL denies, no right it did not grant, no change to A's objects by writing garbage over every
  * shared mapping it has; another user's exclusive and undo semaphores are not shared. Waits wake,
- * and mutexes are abandoned, across users. Every failure is checked for its exact Windows code.
+ * and mutexes are abandoned, across users, also when B closed its handles through its close ring.
+ * Every failure is checked for its exact Windows code.
  *
  * Needs root (skipped otherwise), and an nsemd that knows --system (skipped when the build's nsemd
  * refuses the option with its usage, exit 2). Each test starts its own system server, on a socket in
@@ -41,6 +42,9 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "common/shm.h"
+#include "lib/client.h"
 
 /* The system server's answer when another user's exclusive or undo semaphore is opened. */
 #ifndef ERROR_NOT_SUPPORTED
@@ -921,6 +925,8 @@ static void garbage_changes_nothing(void)
     ASK(&b, CREATED, "sem own %s - 1 3 0", obj_name("b-own"));
     ASK(&b, CREATED, "event ownev - - 1 0");
     ASK(&b, CREATED, "mutex ownm - - 1");
+    ASK(&b, CREATED, "event gone - - 1 0");
+    ASK(&b, OK, "close gone"); /* B has a close ring (if the server was not idle): garbage too, later */
     ASK(&b, OK, "open sem s %s 0x%x", s, SEMAPHORE_QUERY_STATE);
     ASK(&b, OK, "open sem z %s 0x%x", z, SYNCHRONIZE | SEMAPHORE_QUERY_STATE);
     ASK(&b, OK, "open mutex m %s 0x%x", m, SYNCHRONIZE | MUTANT_QUERY_STATE);
@@ -1099,6 +1105,74 @@ TEST(system_exclusive_and_undo_shared)
     return system_test(exclusive_and_undo_shared);
 }
 
+/* B closes handles to A's objects (brokered: slot 0) through its close ring, which is in B's own
+ * arena: 200 handles to A's mutex, more than the ring's 64 entries, twice over, leave A's object
+ * with A's handle and B's one (so do 200 to A's semaphore, which go as requests: another user's
+ * semaphore may be exclusive, abandoned at the last close at once), and B's remaining handles
+ * still work. B then owns A's mutex
+ * and closes its last handle to it through the ring (the server, not B's library, keeps the mutex
+ * pinned for B); SIGKILLed, B abandons it all the same: A's blocked wait returns WAIT_ABANDONED. */
+static void ring_closes_of_brokered_handles(void)
+{
+    struct agent a = agent_start(A), b = agent_start(B);
+    const char *s = obj_name("s"), *m = obj_name("m");
+    ASK(&a, CREATED, "sem s %s %s 1 2 0", s, SD_EVERYONE_SYNC_QUERY);
+    ASK(&a, CREATED, "mutex m %s %s 0", m, SD_EVERYONE_SYNC_QUERY);
+    ASK(&b, OK, "open sem s %s 0x%x", s, SYNCHRONIZE | SEMAPHORE_QUERY_STATE);
+    ASK(&b, OK, "open mutex mq %s 0x%x", m, SYNCHRONIZE | MUTANT_QUERY_STATE);
+    for (int round = 0; round < 4; round++) {
+        bool sem = round % 2;
+        const char *var = sem ? "s" : "mq";
+        ASK(&b, OK, "opens %s %s 0x%x 200", sem ? "sem" : "mutex", sem ? s : m,
+            SYNCHRONIZE | (sem ? SEMAPHORE_QUERY_STATE : MUTANT_QUERY_STATE));
+        ASK(&a, "ok 202", "handles %s", sem ? "s" : "m");
+        ASK(&b, "ok 202", "handles %s", var);
+        const char *reply = ask_any(&b, 10000, "ringcloses");
+        ASSERT_NOT_NULL(reply);
+        unsigned posted = 0;
+        ASSERT_EQ(sscanf(reply, "ok %u", &posted), 1);
+        if (sem) ASSERT_EQ(posted, 0u); /* as requests */
+        else ASSERT(posted > 0 && posted <= 200); /* through the ring, the rest as CLOSE when it was full */
+        /* A's request comes after B's posts: the server takes B's ring first */
+        ASK(&a, "ok 2", "handles %s", sem ? "s" : "m");
+        ASK(&b, "ok 2", "handles %s", var);
+    }
+    ASK(&b, OK, "close mq");
+    ASK(&b, "object 0", "wait s 0");
+    ASK(&a, sem_is(0, 2), "query s");
+    ASK(&b, "timeout", "wait s 0");
+
+    /* B owns A's mutex, and its last handle to it is closed through the ring (a close sent as a
+     * request instead, when the server was idle, is done again with a new handle) */
+    ASK(&b, OK, "open mutex m %s 0x%x", m, SYNCHRONIZE);
+    ASK(&b, "object 0", "wait m 0");
+    ASK(&a, mutex_is(b.pid, 1), "query m");
+    bool posted = false;
+    for (int i = 0; i < 20 && !posted; i++) {
+        if (i) ASK(&b, OK, "open mutex m %s 0x%x", m, SYNCHRONIZE);
+        const char *reply = ask_any(&b, 10000, "ringclose m");
+        ASSERT_NOT_NULL(reply);
+        ASSERT(strcmp(reply, "posted") == 0 || strcmp(reply, "sent") == 0);
+        posted = strcmp(reply, "posted") == 0;
+    }
+    ASSERT(posted);
+    START_WAIT(&a, "wait m 10000");
+    ASSERT_EQ(kill(b.pid, SIGKILL), 0);
+    ASSERT_EQ(agent_reap(&b, 10000), 128 + SIGKILL);
+    expect(&a, "abandoned 0");
+    ASK(&a, mutex_is(a.pid, 1), "query m");
+    ASK(&a, "ok 1", "handles m");
+    ASK(&a, OK, "relmutex m");
+    ASK(&a, "ok 1", "handles s");
+    ASK(&a, sem_is(0, 2), "query s");
+    agent_end(&a);
+}
+
+TEST(system_ring_closes_of_brokered_handles)
+{
+    return system_test(ring_closes_of_brokered_handles);
+}
+
 /* ---------------------------------------------------------------------------------------------
  * The agent: one user's client, run as that user
  * ------------------------------------------------------------------------------------------- */
@@ -1141,6 +1215,26 @@ static void say_wait(DWORD r, DWORD n)
     else if (r == WAIT_FAILED) say("fail %u", GetLastError());
     else say("result 0x%x", r);
 }
+
+/* The head of this process's close ring (lib/closering.c), found in its arena by its client id; 0
+ * while it has none (a new ring starts at 0). It moves by one for each close posted there. */
+static uint32_t ring_head(void)
+{
+    const struct nsem_arena_header *h = (const struct nsem_arena_header *)(const void *)nsem__slot(0);
+    uint32_t high = h->high_water < NSEM_ARENA_SLOTS ? h->high_water : NSEM_ARENA_SLOTS;
+    for (uint32_t i = NSEM_ARENA_FIRST_SLOT; i < high; i++) {
+        struct nsem_close_ring *r = (struct nsem_close_ring *)(void *)nsem__slot(i);
+        /* relaxed: the server wrote the slot before its SETUP reply */
+        if (atomic_load_explicit(&r->type, memory_order_relaxed) == NSEM_TYPE_CLOSE_RING &&
+            r->client_id == nsem__client_id())
+            return atomic_load(&r->head); /* seq_cst, as every access to head */
+    }
+    return 0;
+}
+
+/* Handles of the opens command, closed by ringcloses. */
+static HANDLE many[512];
+static int nmany;
 
 /* Creates object `type` from the arguments of the sem, mutex and event commands. */
 static void agent_create(const char *type, char **arg)
@@ -1269,6 +1363,10 @@ static int files_visit(const char *path, const struct stat *st, int type, struct
  *   access VAR                               NsemGetHandleAccess: "ok 0xACCESS"
  *   release VAR COUNT                        ReleaseSemaphore: "ok PREVIOUS"
  *   set|reset|pulse|relmutex|close VAR       SetEvent, ResetEvent, PulseEvent, ReleaseMutex, CloseHandle
+ *   ringclose VAR                            CloseHandle: "posted" (through the close ring) or "sent"
+ *                                            (as a CLOSE request)
+ *   opens sem|mutex|event NAME ACCESS N      N more handles to NAME, for ringcloses: "ok" or "fail E"
+ *   ringcloses                               closes them: "ok POSTED" (how many went through the ring)
  *   wait VAR MS                              WaitForSingleObject: "object 0", "abandoned 0", "timeout"
  *   request VAR MS                           NsemRequestSemaphore: "code E"
  *   waitmulti any|all MS VAR...              WaitForMultipleObjects: "object I", "abandoned I", "timeout"
@@ -1327,6 +1425,45 @@ static void agent_run(int n, char **t)
         BOOL ok = CloseHandle(h);
         if (ok) var_set(t[1], NULL);
         say_bool(ok);
+    } else if (strcmp(c, "ringclose") == 0 && n == 2) {
+        HANDLE h = var(t[1]);
+        uint32_t head = ring_head();
+        SetLastError(POISON);
+        if (!CloseHandle(h)) {
+            say("fail %u", GetLastError());
+            return;
+        }
+        var_set(t[1], NULL);
+        say(ring_head() - head == 1 ? "posted" : "sent");
+    } else if (strcmp(c, "opens") == 0 && n == 5) {
+        DWORD access = (DWORD)strtoul(t[3], NULL, 0);
+        int count = atoi(t[4]);
+        DWORD e = 0;
+        for (int i = 0; i < count && !e; i++) {
+            if (nmany == 512) {
+                e = ERROR_NOT_ENOUGH_MEMORY;
+                break;
+            }
+            HANDLE h = strcmp(t[1], "sem") == 0     ? OpenSemaphoreA(access, FALSE, t[2])
+                       : strcmp(t[1], "mutex") == 0 ? OpenMutexA(access, FALSE, t[2])
+                                                    : OpenEventA(access, FALSE, t[2]);
+            if (h) many[nmany++] = h;
+            else e = GetLastError();
+        }
+        if (e) say("fail %u", e);
+        else say("ok");
+    } else if (strcmp(c, "ringcloses") == 0 && n == 1) {
+        uint32_t head = ring_head(), posted = 0;
+        DWORD e = 0;
+        for (int i = 0; i < nmany && !e; i++) {
+            if (!CloseHandle(many[i])) e = GetLastError();
+            uint32_t now = ring_head();
+            posted += now - head; /* 1 when posted; 0 when sent as CLOSE (a full ring, an idle server) */
+            head = now;
+        }
+        nmany = 0;
+        if (e) say("fail %u", e);
+        else say("ok %u", posted);
     } else if (strcmp(c, "wait") == 0 && n == 3) {
         DWORD ms = (DWORD)strtoul(t[2], NULL, 0);
         if (ms) say("blocking");

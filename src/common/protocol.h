@@ -18,7 +18,11 @@
 
 #include <stdint.h>
 
-#define NSEM_PROTOCOL_VERSION 3u /* 3: brokered handles (SIGNAL, TRY_WAIT), local slot indexes */
+#include "common/shm.h" /* NSEM_CLOSE_RING_CHUNKS */
+
+#define NSEM_PROTOCOL_VERSION 4u /* 2: the arena slot's `waiting` word (common/shm.h), descriptors;
+                                    3: brokered handles (SIGNAL, TRY_WAIT), local slot indexes;
+                                    4: close rings (CLOSE_RING) */
 #define NSEM_NAME_MAX_UNITS 32766u                    /* UTF-16 units, as Windows' UNICODE_STRING */
 #define NSEM_NAME_MAX_BYTES (NSEM_NAME_MAX_UNITS * 3u) /* UTF-8 of that many units */
 /* The largest canonical self-relative descriptor: the header, two ACLs of at most 65535 bytes (each
@@ -48,6 +52,7 @@ enum nsem_op {
     NSEM_OP_SET_SECURITY,
     NSEM_OP_SIGNAL,
     NSEM_OP_TRY_WAIT,
+    NSEM_OP_CLOSE_RING,
     NSEM_OP_COUNT
 };
 
@@ -215,6 +220,25 @@ struct nsem_req_close {
     struct nsem_req_hdr hdr;
     uint32_t handle;
     uint32_t flags;
+};
+
+/* CLOSE_RING (common/shm.h's close rings): SETUP gives the caller its ring (made on the first
+ * SETUP of the connection; the reply's ring 0: none, the arena is short of slots: close with
+ * CLOSE). FLUSH does nothing but what precedes every request, taking every ring's closes: a client
+ * sends it when it has posted a close while the server went idle (shm.h's close_idle). */
+#define NSEM_CLOSE_RING_SETUP 1u
+#define NSEM_CLOSE_RING_FLUSH 2u
+struct nsem_req_close_ring {
+    struct nsem_req_hdr hdr;
+    uint32_t action;
+    uint32_t pad;
+};
+struct nsem_rep_close_ring {
+    struct nsem_rep_hdr hdr;
+    uint32_t ring;     /* the header slot, 0: none */
+    uint32_t capacity; /* NSEM_CLOSE_RING_CAP */
+    uint32_t chunks[NSEM_CLOSE_RING_CHUNKS];
+    uint32_t head;     /* where the client writes next (the ring is empty) */
 };
 
 struct nsem_req_unpin {
@@ -441,6 +465,8 @@ struct nsem_rep_try_wait {
     uint32_t pulses[64];
 };
 #define NSEM_TYPE_PROXY 0x104u /* an arena slot whose seq is a client's proxy word */
+_Static_assert(NSEM_TYPE_PROXY != NSEM_TYPE_CLOSE_RING && NSEM_TYPE_PROXY != NSEM_TYPE_CLOSE_CHUNK,
+               "a slot's type says what it is");
 
 /* A reply that carries nothing but the error. */
 struct nsem_rep_status {

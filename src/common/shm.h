@@ -118,8 +118,9 @@ _Static_assert(offsetof(struct nsem_slot, waiting) % 8 == 0, "waiting is one ali
  * server that would have told it of an abandonment.
  *
  * The arena is a file next to the socket, so that a server started after a crash finds it and
- * recovers what live clients hold (server/recover.c). The rest of the header and the client table
- * are for that server: written by the server only, never read by clients.
+ * recovers what live clients hold (server/recover.c). The rest of the header (but the close-ring
+ * words) and the client table are for that server: written by the server only, never read by
+ * clients.
  */
 #define NSEM_ARENA_MAGIC 0x6e73656du /* "nsem" */
 #define NSEM_ARENA_LAYOUT 3u         /* the version of everything in this file */
@@ -129,7 +130,13 @@ struct nsem_arena_header {
     uint32_t layout;
     uint32_t high_water;  /* slots at or above it have never been used */
     uint8_t boot_id[16];  /* of the boot that made the file: pids of another boot mean nothing */
-    uint32_t reserved[8];
+    /* Close rings (below) of this arena's clients: written by them too. Bit (client id % 64) of
+     * close_dirty says that a ring of a client of that group may hold closes; close_idle says the
+     * server sleeps without a deadline, so a client that posts a close must wake it with a request.
+     * A system server has these words in every arena, each for its own user's rings. */
+    _Atomic uint64_t close_dirty; /* seq_cst: Dekker pair with each ring's head (closering.c) */
+    _Atomic uint32_t close_idle;  /* seq_cst: Dekker pair with close_dirty */
+    uint32_t reserved[5];
 };
 _Static_assert(sizeof(struct nsem_arena_header) == NSEM_SLOT_SIZE, "the header is slot 0");
 
@@ -194,6 +201,47 @@ struct nsem_undo_record {
     uint32_t sem_slot;
     uint32_t reserved[9];
 };
+
+/*
+ * A close ring: the handles a client has closed and the server has not yet taken (CloseHandle
+ * costs no round trip; server/closering.c, lib/closering.c). One header slot and
+ * NSEM_CLOSE_RING_CHUNKS chunk slots of entries, allocated by the server for the client on its
+ * CLOSE_RING SETUP request, in the client's own arena (every index here, and in the reply, is
+ * local to it). An entry is a handle value with NSEM_CLOSE_* flags in its low two bits.
+ * The client, one thread at a time (its connection lock), writes entry `head % CAP` and then
+ * `head + 1`; the server, before it handles any request of any client, takes every entry up to
+ * `head` as a CLOSE request of that client, then stores `tail`. Both counters run free modulo 2^32.
+ * The ring is the client's memory: the server trusts nothing in it but checks each entry as it
+ * checks a request, keeps its own tail and chunk list, and takes at most CAP entries a time.
+ */
+#define NSEM_TYPE_CLOSE_RING 0x105u /* 0x104 is protocol.h's NSEM_TYPE_PROXY */
+#define NSEM_TYPE_CLOSE_CHUNK 0x106u
+#define NSEM_CLOSE_RING_CHUNKS 5u
+#define NSEM_CLOSE_CHUNK_ENTRIES 15u /* 16 words, less the one at the offset of nsem_slot.type */
+#define NSEM_CLOSE_RING_CAP 64u      /* a power of 2, so that head % CAP survives the wrap of head */
+struct nsem_close_ring {
+    _Atomic uint32_t head; /* seq_cst: written by the client, after the entry (release) and before
+                              it reads close_dirty (Dekker pair with the server's exchange) */
+    _Atomic uint32_t tail; /* release by the server after it has read the entries; acquire by the
+                              client before it overwrites one */
+    uint32_t client_id;    /* the server's own: whose ring, for a restarted server */
+    uint32_t reserved_head;
+    _Atomic uint32_t type; /* NSEM_TYPE_CLOSE_RING; at the offset of nsem_slot.type */
+    uint32_t chunks[NSEM_CLOSE_RING_CHUNKS]; /* the server's own: its chunks, for a restarted server */
+    uint32_t reserved[6];
+};
+_Static_assert(NSEM_CLOSE_RING_CHUNKS * NSEM_CLOSE_CHUNK_ENTRIES >= NSEM_CLOSE_RING_CAP, "chunks hold the ring");
+_Static_assert((NSEM_CLOSE_RING_CAP & (NSEM_CLOSE_RING_CAP - 1)) == 0, "the capacity is a power of 2");
+_Static_assert(sizeof(struct nsem_close_ring) == NSEM_SLOT_SIZE, "a ring's header is one slot");
+_Static_assert(offsetof(struct nsem_close_ring, type) == offsetof(struct nsem_slot, type), "type where a slot's is");
+
+/* Entry i of a ring: word i of chunk i / 15, skipping the chunk's type word (word 4). Entries are
+ * written relaxed by the client (published by head) and read relaxed by the server. */
+static inline _Atomic uint32_t *nsem_close_entry(struct nsem_slot *chunk, uint32_t i)
+{
+    i %= NSEM_CLOSE_CHUNK_ENTRIES;
+    return (_Atomic uint32_t *)(void *)chunk + i + (i >= 4);
+}
 
 _Static_assert(sizeof(struct nsem_undo_record) == NSEM_SLOT_SIZE, "an undo record is one slot");
 _Static_assert(sizeof(struct nsem_excl_queue) == NSEM_SLOT_SIZE, "a waiter queue is one slot");

@@ -103,6 +103,14 @@ bool nsem__is_last_handle(uint32_t slot);
  * a pin left from before is no longer needed (CloseHandle then sends UNPIN). */
 bool nsem__close_needs_pin(uint32_t slot, bool *drop_stale_pin);
 
+/* ---- the close ring (closering.c) ---- */
+/* Posts the close of handle `value` (NSEM_CLOSE_* flags) to the connection's close ring, with the
+ * connection lock held and the handle already forgotten: true when posted (the server takes it
+ * before any later request), false when it must be sent as a CLOSE request (no ring, ring full,
+ * server idle). */
+bool nsem__closering_post(uint32_t value, uint32_t flags);
+void nsem__closering_reset(void); /* with the handle table (nsem__handles_reset) */
+
 /* ---- threads (thread.c) ---- */
 uint32_t nsem__thread_token(void); /* connects if needed; 0 if that fails */
 uint32_t nsem__tid(void);

@@ -141,11 +141,42 @@ static bool write_all(int fd, const void *p, size_t n)
     return true;
 }
 
-/* Reads one reply of at most rep_len bytes; a reply of another size than expected is an error. */
+/* A request and the name that follows it, in one system call (a server woken by half a frame
+ * would only go back to sleep). */
+static bool write_all2(int fd, const void *a, size_t na, const void *b, size_t nb)
+{
+    struct iovec iov[2] = {{(void *)a, na}, {(void *)b, nb}};
+    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = nb ? 2 : 1};
+    while (msg.msg_iovlen) {
+        ssize_t k = sendmsg(fd, &msg, MSG_NOSIGNAL);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return false;
+        for (size_t n = (size_t)k; n;) { /* past what was sent */
+            size_t step = n < msg.msg_iov->iov_len ? n : msg.msg_iov->iov_len;
+            msg.msg_iov->iov_base = (char *)msg.msg_iov->iov_base + step;
+            msg.msg_iov->iov_len -= step;
+            n -= step;
+            if (!msg.msg_iov->iov_len) {
+                msg.msg_iov++;
+                msg.msg_iovlen--;
+            }
+        }
+        while (msg.msg_iovlen && !msg.msg_iov->iov_len) {
+            msg.msg_iov++;
+            msg.msg_iovlen--;
+        }
+    }
+    return true;
+}
+
+/* Reads one reply of at most rep_len bytes; a reply of another size than expected is an error.
+ * The first read asks for rep_len bytes, so that a whole reply takes one system call: nothing can
+ * follow the reply, the client having one request at a time. */
 static bool read_reply(int fd, void *rep, uint32_t rep_len, int *passed_fd)
 {
     char *p = rep;
-    uint32_t got = 0, want = sizeof(struct nsem_rep_hdr);
+    uint32_t got = 0, want = rep_len;
+    bool sized = false; /* want is the header's len */
     while (got < want) {
         char cbuf[CMSG_SPACE(sizeof(int))];
         struct iovec iov = {p + got, want - got};
@@ -157,14 +188,15 @@ static bool read_reply(int fd, void *rep, uint32_t rep_len, int *passed_fd)
             if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS && passed_fd)
                 memcpy(passed_fd, CMSG_DATA(cm), sizeof(int));
         got += (uint32_t)k;
-        if (got == sizeof(struct nsem_rep_hdr)) {
+        if (!sized && got >= sizeof(struct nsem_rep_hdr)) {
             struct nsem_rep_hdr h;
             memcpy(&h, rep, sizeof h);
-            if (h.len < sizeof h || h.len > rep_len) return false;
+            if (h.len < sizeof h || h.len > rep_len || h.len < got) return false;
             want = h.len;
+            sized = true;
         }
     }
-    return true;
+    return sized;
 }
 
 static int connect_socket(const char *path)
@@ -407,7 +439,7 @@ DWORD nsem__request_locked(void *req, uint32_t req_len, const char *name, uint32
     for (int attempt = 0;; attempt++) {
         DWORD e = ensure_connected_locked();
         if (e) return e;
-        if (!write_all(conn_fd, req, req_len) || (name_len && !write_all(conn_fd, name, name_len))) {
+        if (!write_all2(conn_fd, req, req_len, name, name_len)) {
             /* The server was gone before it had the request: send it to its successor. */
             recover_locked();
             if (attempt == 0 && conn_fd >= 0) continue;

@@ -43,9 +43,15 @@ NSEM_EXTERN BOOL CloseHandle(HANDLE hObject)
         if (h.slot && h.type == NSEM_TYPE_SEMAPHORE && nsem__is_last_handle(h.slot) &&
             (atomic_load_explicit(&nsem__slot(h.slot)->flags, memory_order_relaxed) & NSEM_SLOT_EXCLUSIVE))
             nsem__excl_abandon_if_ours(h.slot);
-        /* Forget it first: from now on no thread of ours reaches the object through it. */
+        /* Forget it first: from now on no thread of ours reaches the object through it. Then the
+         * close costs no round trip: it goes to the close ring, which the server empties before it
+         * handles any later request (closering.c), or, when it cannot, as a request. */
         nsem__handle_forget(h.value);
-        e = nsem__request_locked(&req, sizeof req, NULL, 0, &rep, sizeof rep);
+        /* Another user's semaphore may be exclusive, which the server abandons at our last close:
+         * at once, as we do our own, so that close goes as a request. */
+        bool brokered_semaphore = !h.slot && h.type == NSEM_TYPE_SEMAPHORE;
+        if (brokered_semaphore || !nsem__closering_post(h.value, req.flags))
+            e = nsem__request_locked(&req, sizeof req, NULL, 0, &rep, sizeof rep);
         if (!e && drop_pin) {
             struct nsem_req_unpin unpin = {{0, NSEM_OP_UNPIN}, h.slot, 0};
             nsem__request_locked(&unpin, sizeof unpin, NULL, 0, &rep, sizeof rep);

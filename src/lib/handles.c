@@ -184,6 +184,7 @@ void nsem__pins_each(void (*fn)(void *ctx, uint32_t slot), void *ctx)
 
 void nsem__handles_reset(void)
 {
+    nsem__closering_reset(); /* the ring was the connection's whose handles these were */
     for (uint32_t i = 0; i < TOP; i++) {
         _Atomic uint64_t *chunk = atomic_load_explicit(&table[i], memory_order_relaxed);
         if (!chunk) continue;

@@ -276,6 +276,13 @@ bool nsem__arena_full(uint32_t domain)
     return domains[domain].high_water >= slots && domains[domain].free_len == 0;
 }
 
+uint32_t nsem__arena_free_slots(uint32_t domain)
+{
+    if (domain >= domain_count) return 0;
+    const struct domain *d = &domains[domain];
+    return (d->high_water < slots ? slots - d->high_water : 0) + d->free_len;
+}
+
 bool nsem__arena_local_ok(uint32_t domain, uint32_t local)
 {
     return domain < domain_count && local >= NSEM_ARENA_FIRST_SLOT && local < domains[domain].high_water;

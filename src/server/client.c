@@ -234,6 +234,7 @@ static void end_of_threads(struct nsem_client *c)
 
 static void client_destroy(struct nsem_client *c)
 {
+    nsem__closering_drain_client(c); /* the closes its process posted, before anything else */
     /* Undo first: it must see whether the dead client still held a lock (see undo.c). */
     nsem__undo_client_gone(c);
     if (c->recovering) nsem__recover_client_gone(c); /* what it held that the server cannot see */
@@ -252,6 +253,7 @@ static void client_destroy(struct nsem_client *c)
         close(c->fd);
     }
     remove_client(c);
+    nsem__closering_destroy(c);
     free(c->in);
     free(c->out);
     free(c);
@@ -304,14 +306,16 @@ static bool flush_out(struct nsem_client *c)
         ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EAGAIN) {
-            nsem__loop_mod(c->fd, c, EPOLLIN | EPOLLOUT);
+            if (!c->watch_out) nsem__loop_mod(c->fd, c, EPOLLIN | EPOLLOUT);
+            c->watch_out = true;
             return true;
         }
         if (n <= 0) return false;
         c->out_off += (uint32_t)n;
     }
     c->out_len = c->out_off = 0;
-    nsem__loop_mod(c->fd, c, EPOLLIN);
+    if (c->watch_out) nsem__loop_mod(c->fd, c, EPOLLIN); /* a system call only when it changes */
+    c->watch_out = false;
     return true;
 }
 
@@ -400,6 +404,7 @@ static bool process_input(struct nsem_client *c)
         if (c->in_len - off < len) break;
         int pass_fd = -1;
         memcpy(req, c->in + off, len);
+        nsem__closering_drain_all(); /* every close posted before this request is done first */
         uint32_t rlen = nsem__dispatch(c, req, len, rep, &pass_fd);
         if (rlen == 0) return drop_client(c, "malformed frame");
         if (!queue_reply(c, rep, rlen, pass_fd)) return drop_client(c, "replies left unread");
@@ -475,6 +480,10 @@ static bool read_input(struct nsem_client *c)
 static void client_ended(struct nsem_client *c)
 {
     nsem__undo_settle(c); /* first: it must see which locks the ended image still held */
+    /* Then the closes it posted: a handle it closed is not inherited. Its ring stays until the
+     * process exits or connects again: a process whose connection ended without an exec still
+     * writes there. */
+    nsem__closering_drain_client(c);
     int pidfd = c->greeted && !c->dropped ? nsem__exec_pidfd(c->pid) : -1;
     if (pidfd < 0) {
         client_destroy(c);
@@ -572,6 +581,7 @@ bool nsem__client_take_over(struct nsem_client *c, uint32_t id)
     c->id = o->id;
     c->recovering = true;
     nsem__undo_take_over(c, o);
+    nsem__closering_take_over(c, o);
     nsem__loop_del(o->pidfd, o);
     close(o->pidfd);
     free(o);

@@ -306,11 +306,15 @@ int main(int argc, char **argv)
             if (idle >= (uint64_t)grace_ms) break;
             timeout = (int)((uint64_t)grace_ms - idle);
         }
+        timeout = nsem__closering_timeout(timeout, now_ms()); /* closes are taken soon, requests or not */
         struct epoll_event evs[64];
         int n = epoll_wait(epoll_fd, evs, 64, timeout);
         if (n < 0 && errno != EINTR) break;
         turn_events = evs;
         turn_count = n;
+        /* After the turn's events are known: a close taken from a ring may free an item (a process
+         * object's pidfd) with an event in them, which must then be dropped. */
+        nsem__closering_after_wait(n > 0 || nsem__clients_pending(), now_ms());
         for (int i = 0; i < n; i++) {
             if (!evs[i].data.ptr) continue; /* its item was removed by an earlier event of the turn */
             if (evs[i].data.ptr == &listener_tag) nsem__client_accept(listen_fd);

@@ -72,7 +72,12 @@ static void settle(uint32_t id, pid_t pid)
 
 static void finish(void)
 {
-    for (uint32_t i = 0; i < nrecovered; i++) nsem__obj_remove_pin(recovered[i]);
+    for (uint32_t i = 0; i < nrecovered; i++) {
+        /* Nobody came back with a handle to it (its last close was in a ring, or its holders
+         * died): its name goes, as with a last close, before the object itself. */
+        if (!recovered[i]->handle_count && recovered[i]->name) nsem__ns_unlink(recovered[i]);
+        nsem__obj_remove_pin(recovered[i]);
+    }
     free(recovered);
     recovered = NULL;
     nrecovered = 0;
@@ -88,6 +93,7 @@ void nsem__recover_client_gone(struct nsem_client *c)
 
 void nsem__recover_client_done(struct nsem_client *c)
 {
+    nsem__undo_drop_all_idle(c); /* of semaphores it closed (a close in its ring) before it knew */
     c->recovering = false;
     if (--pending == 0) finish();
 }
@@ -112,6 +118,28 @@ static struct nsem_sd_entry *recovered_sd(uint32_t blob, uint8_t *kept)
     static struct nsem_token server_user;
     if (!server_user.groups && nsem__token_init(&server_user, geteuid(), getegid(), NULL, 0) != 0) return NULL;
     return nsem__sd_default_entry(&server_user);
+}
+
+/* The close ring at `slot`, if it is a sound one of a pending client: the process may write to it
+ * until it reconnects (lib/closering.c), so its slots are kept, with the client. */
+static void keep_ring(uint32_t slot, uint32_t high, uint8_t *kept)
+{
+    struct nsem_close_ring *h = (struct nsem_close_ring *)(void *)nsem__arena_slot(slot);
+    struct nsem_client *owner = h->client_id <= NSEM_TOKEN_MAX_CLIENTS ? nsem__client_by_id(h->client_id) : NULL;
+    if (!owner || !owner->recovering || owner->ring) return;
+    uint32_t chunks[NSEM_CLOSE_RING_CHUNKS], k;
+    for (k = 0; k < NSEM_CLOSE_RING_CHUNKS; k++) {
+        chunks[k] = h->chunks[k];
+        if (!in_range(chunks[k], high) || kept[chunks[k]] != FREE ||
+            atomic_load_explicit(&nsem__arena_slot(chunks[k])->type, memory_order_relaxed) != NSEM_TYPE_CLOSE_CHUNK)
+            break;
+        kept[chunks[k]] = KEPT; /* so that a chunk named twice is refused */
+    }
+    if (k == NSEM_CLOSE_RING_CHUNKS && nsem__closering_adopt(owner, slot, chunks)) {
+        kept[slot] = KEPT;
+        return;
+    }
+    while (k-- > 0) kept[chunks[k]] = FREE;
 }
 
 /* Rebuilds the objects: true for each slot kept, in `kept`. */
@@ -207,6 +235,10 @@ void nsem__recover(void)
             }
         }
     }
+    for (uint32_t slot = NSEM_ARENA_FIRST_SLOT; slot < high; slot++)
+        if (atomic_load_explicit(&nsem__arena_slot(slot)->type, memory_order_relaxed) == NSEM_TYPE_CLOSE_RING &&
+            kept[slot] == FREE)
+            keep_ring(slot, high, kept);
     for (uint32_t slot = NSEM_ARENA_FIRST_SLOT; slot < high; slot++) {
         if (kept[slot] == SETTLED) continue;
         if (kept[slot] == KEPT) {

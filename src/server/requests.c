@@ -218,30 +218,7 @@ static struct nsem_pin *find_pin(struct nsem_client *c, struct nsem_obj *obj, st
 static uint32_t do_close(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
 {
     const struct nsem_req_close *r = req;
-    if (r->flags & ~NSEM_CLOSE_PIN) return reply_status(out, ERROR_INVALID_PARAMETER);
-    struct nsem_handle_entry *e = nsem__handle_get(&c->handles, r->handle);
-    if (!e || (e->flags & HANDLE_FLAG_PROTECT_FROM_CLOSE)) return reply_status(out, ERROR_INVALID_HANDLE);
-    /* A brokered handle's process cannot know what it holds: a thread of it that owns the object
-     * keeps it reachable, so that its death abandons it. */
-    bool pinned = (r->flags & NSEM_CLOSE_PIN) || (!client_slot(c, e->obj) && nsem__obj_held_by(e->obj, c->id));
-    if (pinned && !find_pin(c, e->obj, NULL)) {
-        struct nsem_pin *pin = malloc(sizeof *pin);
-        if (!pin) return reply_status(out, ERROR_NOT_ENOUGH_MEMORY);
-        pin->obj = e->obj;
-        pin->next = c->pins;
-        c->pins = pin;
-        nsem__obj_add_pin(e->obj);
-    }
-    struct nsem_obj *obj = e->obj;
-    bool keep_undo = !nsem__is_undo(obj) || pinned; /* a pin: a wait may still take */
-    if (!keep_undo) nsem__obj_add_pin(obj); /* obj lives through the check */
-    nsem__broker_closing(c, obj);
-    nsem__handle_free(&c->handles, r->handle);
-    if (!keep_undo) {
-        nsem__undo_drop_if_idle(c, obj);
-        nsem__obj_remove_pin(obj);
-    }
-    return reply_status(out, 0);
+    return reply_status(out, nsem__client_close(c, r->handle, r->flags)); /* closering.c, with the rings' */
 }
 
 static uint32_t do_unpin(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd)
@@ -550,7 +527,7 @@ static uint32_t do_stats(struct nsem_client *c, const void *req, unsigned char *
     st->server_pid = (uint32_t)getpid();
     st->objects = nsem__obj_count();
     st->tickets = nsem__ticket_count();
-    st->arena_slots = nsem__arena_in_use();
+    st->arena_slots = nsem__arena_in_use() - nsem__closering_slots(); /* the clients' rings are not objects' */
     nsem__clients_stats(st);
     struct mallinfo2 mi = mallinfo2();
     st->heap_bytes = mi.uordblks + mi.hblkhd;
@@ -677,6 +654,8 @@ static const struct request_kind kinds[NSEM_OP_COUNT] = {
                               PAD(struct nsem_req_set_security), do_set_security, NO_ENTRIES},
     [NSEM_OP_SIGNAL] = {sizeof(struct nsem_req_signal), NO_NAME, NO_PAD, nsem__do_signal, NO_ENTRIES},
     [NSEM_OP_TRY_WAIT] = {sizeof(struct nsem_req_try_wait), NO_NAME, NO_PAD, nsem__do_try_wait, NO_ENTRIES},
+    [NSEM_OP_CLOSE_RING] = {sizeof(struct nsem_req_close_ring), NO_NAME, PAD(struct nsem_req_close_ring),
+                            nsem__closering_request, NO_ENTRIES},
 };
 
 /* Every pad field must be zero, so that it can carry meaning in a later version. */

@@ -59,6 +59,7 @@ uint32_t nsem__arena_alloc(uint32_t domain); /* a zeroed slot index, 0 when the 
 void nsem__arena_free(uint32_t index);
 uint32_t nsem__arena_in_use(void);           /* in every domain */
 bool nsem__arena_full(uint32_t domain);      /* the next nsem__arena_alloc would return 0 */
+uint32_t nsem__arena_free_slots(uint32_t domain); /* how many more nsem__arena_alloc(domain) may give */
 /* Whether `local`, read from a client-writable arena, may name a slot the server gave out there. */
 bool nsem__arena_local_ok(uint32_t domain, uint32_t local);
 /* Publishes the server's liveness word in a domain's arena header (liveness.c); 0 or -errno. */
@@ -316,6 +317,7 @@ struct nsem_pin {
 };
 
 struct nsem_undo;
+struct nsem_ring;
 
 struct nsem_client {
     struct nsem_loop_item item; /* first: the loop's data.ptr */
@@ -341,12 +343,14 @@ struct nsem_client {
     struct nsem_handle_table handles;
     struct nsem_pin *pins;
     struct nsem_undo *undos; /* undo.c */
+    struct nsem_ring *ring;  /* its close ring (closering.c), NULL: none */
     /* input: one frame at a time */
     unsigned char *in;
     uint32_t in_len, in_cap;
     /* output not yet taken by the socket */
     unsigned char *out;
     uint32_t out_len, out_off;
+    bool watch_out; /* its socket is watched for EPOLLOUT too (replies wait for room) */
 };
 
 void nsem__client_init(void);
@@ -404,6 +408,36 @@ void nsem__recover_client_done(struct nsem_client *c);
  * into `refused` (at most count); returns how many. */
 uint32_t nsem__recover_entries(struct nsem_client *c, const struct nsem_recover_entry *e, uint32_t count,
                                uint32_t *refused);
+
+/* ---- close rings (closering.c) ------------------------------------------------------------ */
+
+/* CLOSE of c's handle with NSEM_CLOSE_* flags, from a request or from c's close ring: 0 or
+ * ERROR_INVALID_PARAMETER (flags), ERROR_INVALID_HANDLE (no such handle, or protected from close),
+ * ERROR_NOT_ENOUGH_MEMORY (no pin could be made). Nothing is changed when it fails. A brokered
+ * handle to an object c's process holds (owns, or has locked) leaves c a pin, with or without
+ * NSEM_CLOSE_PIN. */
+DWORD nsem__client_close(struct nsem_client *c, uint32_t handle, uint32_t flags);
+/* The CLOSE_RING request's handler (SETUP makes the connection's ring; FLUSH does nothing). */
+uint32_t nsem__closering_request(struct nsem_client *c, const void *req, unsigned char *out, int *pass_fd);
+/* Takes the closes of every ring that may hold some (each arena's close_dirty says which): before
+ * any request is handled. */
+void nsem__closering_drain_all(void);
+/* Takes the closes of c's ring: when its connection ends, before its handles are torn down. */
+void nsem__closering_drain_client(struct nsem_client *c);
+/* Frees c's ring (its process is gone, or has connected again as another client). */
+void nsem__closering_destroy(struct nsem_client *c);
+/* recover.c: the ring at slot with those chunks (checked by the caller; slots of c's domain) was
+ * c's, whose process may still write to it until it reconnects: c keeps it, its entries dropped.
+ * False out of memory. */
+bool nsem__closering_adopt(struct nsem_client *c, uint32_t slot, const uint32_t chunks[NSEM_CLOSE_RING_CHUNKS]);
+/* HELLO of a recovering process: c takes over the ring of its pending record `from`. */
+void nsem__closering_take_over(struct nsem_client *c, struct nsem_client *from);
+uint32_t nsem__closering_slots(void); /* arena slots the rings hold (not counted in STATS) */
+/* main.c: the loop's epoll timeout (ms, -1 none), shortened so that rings are taken soon after
+ * the last event; and, after each epoll_wait, takes the rings and marks the server idle when
+ * nothing has happened for a while (shm.h's close_idle). */
+int nsem__closering_timeout(int timeout, uint64_t now_ms);
+void nsem__closering_after_wait(bool activity, uint64_t now_ms);
 
 /* ---- private namespaces (privns.c) ----------------------------------------------------------- */
 
@@ -470,6 +504,8 @@ bool nsem__undo_attach(struct nsem_client *c, uint32_t slot, struct nsem_obj *ob
 /* The client closed a handle to obj: if it has no other and its undo record holds no permit and no
  * change in flight, the record goes (so that opening and closing undo semaphores leaks nothing). */
 void nsem__undo_drop_if_idle(struct nsem_client *c, struct nsem_obj *obj);
+/* nsem__undo_drop_if_idle for each of its records (a recovered client, once its handles are known). */
+void nsem__undo_drop_all_idle(struct nsem_client *c);
 /* The client died: gives back what each of its undo records holds, and frees them. */
 void nsem__undo_client_gone(struct nsem_client *c);
 /* `to` takes over the undo records of `from` (another record of the same process); where both have

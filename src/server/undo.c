@@ -81,6 +81,14 @@ void nsem__undo_drop_if_idle(struct nsem_client *c, struct nsem_obj *obj)
     free(u);
 }
 
+void nsem__undo_drop_all_idle(struct nsem_client *c)
+{
+    for (struct nsem_undo *u = c->undos, *next; u; u = next) {
+        next = u->next; /* u may go */
+        nsem__undo_drop_if_idle(c, u->obj);
+    }
+}
+
 bool nsem__undo_give_back(struct nsem_obj *obj, uint32_t n)
 {
     struct nsem_slot *s = nsem__obj_slot(obj);
