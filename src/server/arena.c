@@ -34,11 +34,13 @@ static uint32_t in_use;
  * client table, so that a test can fill the arena (ERROR_NO_SYSTEM_RESOURCES) without making four million objects. */
 static uint32_t slots = NSEM_ARENA_SLOTS;
 
-static void read_boot_id(uint8_t id[16])
+/* 0, or -errno when the boot id cannot be read: then no leftover can be judged (one would be taken
+ * for another boot's and thrown away), nor a new arena be marked. */
+static int read_boot_id(uint8_t id[16])
 {
     memset(id, 0, 16);
     FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
-    if (!f) return;
+    if (!f) return -errno;
     unsigned v, n = 0;
     int c;
     while (n < 32 && (c = fgetc(f)) != EOF) {
@@ -48,17 +50,21 @@ static void read_boot_id(uint8_t id[16])
         n++;
     }
     fclose(f);
+    return n == 32 ? 0 : -EIO;
 }
 
-/* An existing file this server may trust and keep: ours, private, whole, and of this boot. */
-static bool usable_leftover(int fd, const uint8_t boot_id[16])
+/* An existing file this server may trust and keep: ours, private, whole, and of this boot. 1 yes,
+ * 0 no, -errno when it cannot be read now (then it is left as it is, for a later server). */
+static int usable_leftover(int fd, const uint8_t boot_id[16])
 {
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) ||
-        st.st_size != (off_t)NSEM_ARENA_BYTES)
-        return false;
+    if (fstat(fd, &st) != 0) return -errno;
+    if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) || st.st_size != (off_t)NSEM_ARENA_BYTES)
+        return 0;
     struct nsem_arena_header h;
-    if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h) return false;
+    ssize_t n = pread(fd, &h, sizeof h, 0);
+    if (n < 0) return -errno;
+    if (n != (ssize_t)sizeof h) return 0;
     return h.magic == NSEM_ARENA_MAGIC && h.layout == NSEM_ARENA_LAYOUT && memcmp(h.boot_id, boot_id, 16) == 0 &&
            h.high_water >= NSEM_ARENA_FIRST_SLOT && h.high_water <= NSEM_ARENA_SLOTS;
 }
@@ -69,10 +75,17 @@ int nsem__arena_init(const char *path)
     if (nsem__limit_parse(getenv("NSEMD_TEST_ARENA_SLOTS"), NSEM_ARENA_SLOTS - NSEM_ARENA_FIRST_SLOT, &n))
         slots = NSEM_ARENA_FIRST_SLOT + n;
     uint8_t boot_id[16];
-    read_boot_id(boot_id);
+    int e = read_boot_id(boot_id);
+    if (e) return e;
     if (path) {
         arena_fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-        if (arena_fd >= 0 && !(recovered = usable_leftover(arena_fd, boot_id))) {
+        int usable = arena_fd >= 0 ? usable_leftover(arena_fd, boot_id) : 0;
+        if (usable < 0) {
+            close(arena_fd);
+            arena_fd = -1;
+            return usable;
+        }
+        if (arena_fd >= 0 && !(recovered = usable == 1)) {
             /* Anything else is replaced, never changed: a process may still map it. */
             close(arena_fd);
             arena_fd = -1;
