@@ -131,11 +131,14 @@ static int make_listener(const char *sock_path)
 static void daemonize(void)
 {
     pid_t pid = fork();
-    if (pid < 0) exit(1);
-    if (pid > 0) _exit(0);
-    setsid();
-    pid = fork();
-    if (pid < 0) exit(1);
+    if (pid == 0) {
+        setsid();
+        pid = fork();
+    }
+    if (pid < 0) { /* said, or the starter would not know why no server came */
+        nsem__log("cannot start in the background (fork): %s", strerror(errno));
+        exit(1);
+    }
     if (pid > 0) _exit(0);
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null >= 0) {
