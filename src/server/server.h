@@ -415,6 +415,8 @@ DWORD nsem__ticket_make(struct nsem_client *c, bool spawn, uint64_t *key);
 DWORD nsem__spawn_bind(struct nsem_client *c, uint64_t key, pid_t pid);
 DWORD nsem__spawn_cancel(struct nsem_client *c, uint64_t key);
 uint32_t nsem__ticket_count(void);
+/* The FORK reply that gave this ticket's key was lost (never queued): no child can adopt it. */
+void nsem__ticket_drop(uint64_t key);
 /* A client is gone: its spawn tickets go too. */
 void nsem__tickets_client_gone(uint32_t client_id);
 /* Moves the ticket's handles into c (a fork child), with any duplicated into it before; false if
