@@ -131,8 +131,8 @@ static bool rebuild_objects(uint32_t high, uint8_t *kept)
         struct nsem_sd_entry *sd = recovered_sd(in_range(s->sd_slot, high) ? s->sd_slot : 0, kept);
         struct nsem_obj *obj = sd ? nsem__obj_adopt(ops, slot, sd) : NULL;
         struct nsem_obj **grown = realloc(recovered, (nrecovered + 1) * sizeof *grown);
+        if (grown) recovered = grown;
         if (!obj || !grown) return false;
-        recovered = grown;
         recovered[nrecovered++] = obj;
         nsem__obj_add_pin(obj);
         kept[slot] = KEPT;
