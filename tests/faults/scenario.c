@@ -389,6 +389,7 @@ static int crash(const char *tag, pid_t server)
     NSEM_SERVER_STATS st = {.cbSize = sizeof st};
     if (!OK(NsemGetServerStats(&st))) {
         printf("server 0\n");
+        LocalFree(dacl);
         return 0;
     }
     printf("server %lu\n", (unsigned long)st.dwServerProcessId);
