@@ -530,6 +530,26 @@ TEST(core_server_says_why_without_lock_file)
     return 0;
 }
 
+/* A client whose server cannot start (the same lock file in the way) learns it when the server
+ * exits, and fails at once with ERROR_SERVICE_NOT_ACTIVE: it used to try again and again for its
+ * whole 10 s deadline. */
+TEST(core_client_fails_fast_when_its_server_cannot_start)
+{
+    use_private_server("nostart");
+    char lock[220];
+    snprintf(lock, sizeof lock, "%s.lock", getenv("NSEM_SERVER"));
+    ASSERT_EQ(mkdir(lock, 0700), 0);
+    uint64_t start = now_ms();
+    SetLastError(POISON);
+    ASSERT_NULL(CreateSemaphoreA(NULL, 1, 1, NULL));
+    ASSERT_GLE(ERROR_SERVICE_NOT_ACTIVE);
+    uint64_t took = now_ms() - start;
+    if (took >= 5000) fprintf(stderr, "the call failed after %llu ms\n", (unsigned long long)took);
+    ASSERT(took < 5000);
+    rmdir(lock);
+    return 0;
+}
+
 /* ---- a thread that ends owning a mutex abandons it ---------------------------------------- */
 
 static void *own_and_exit(void *m)

@@ -426,6 +426,42 @@ TEST(crash_next_request_reaches_a_new_server)
     return 0;
 }
 
+HELPER(crash_only_holder)
+{
+    HANDLE s = CreateSemaphoreA(NULL, 1, 1, argv[0]);
+    if (!s) return 10;
+    say("holding");
+    for (;;) pause();
+}
+
+/* Every holder of a named object dies while no server runs: the server that recovers the arena
+ * finds nobody to give it back to, and destroys it, name and all (it used to abort on an
+ * assertion there, and so did every server started after it). */
+TEST(crash_object_of_dead_holders_goes)
+{
+    use_private_server("crash");
+    char name[64];
+    snprintf(name, sizeof name, "crash-orphan-%d", (int)getpid());
+    int fd;
+    pid_t holder = spawn_helper("crash_only_holder", &fd, name, NULL);
+    expect_line(fd, "holding");
+    pid_t first = server_pid();
+    kill_server(first);
+    ASSERT_EQ(kill(holder, SIGKILL), 0);
+    ASSERT_EQ(wait_child(holder, 10000), 128 + SIGKILL);
+
+    SetLastError(0xdead);
+    ASSERT_NULL(OpenSemaphoreA(SYNCHRONIZE, FALSE, name));
+    ASSERT_GLE(ERROR_FILE_NOT_FOUND);
+    pid_t second = server_pid();
+    ASSERT(second != first);
+    NSEM_SERVER_STATS st = stats();
+    ASSERT_EQ(st.dwObjects, 0);
+    ASSERT_EQ(st.dwArenaSlots, 0);
+    ASSERT_EQ(server_pid(), second);
+    return 0;
+}
+
 HELPER(crash_cli_wait)
 {
     HANDLE s = CreateSemaphoreA(NULL, 0, 1, argv[0]);

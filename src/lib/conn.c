@@ -44,6 +44,7 @@ static bool recovered_hello; /* under the lock: the last HELLO kept recover_id *
 
 static DWORD connect_locked(void);
 static DWORD request_fd(int fd, void *req, uint32_t req_len, void *rep, uint32_t rep_len);
+static void recover_locked(void);
 
 static void before_fork(void)
 {
@@ -52,8 +53,10 @@ static void before_fork(void)
     if (conn_fd >= 0) {
         struct nsem_req_fork req = {{sizeof req, NSEM_OP_FORK}, {0, 0}};
         struct nsem_rep_fork rep;
-        if (request_fd(conn_fd, &req, sizeof req, &rep, sizeof rep) == 0)
-            fork_ticket = (uint64_t)rep.ticket_hi << 32 | rep.ticket_lo;
+        DWORD e = request_fd(conn_fd, &req, sizeof req, &rep, sizeof rep);
+        if (e == 0) fork_ticket = (uint64_t)rep.ticket_hi << 32 | rep.ticket_lo;
+        /* Cut off in the middle: the reply may still come, and be taken for the next request's. */
+        if (e == ERROR_SERVICE_NOT_ACTIVE) recover_locked();
     }
 }
 

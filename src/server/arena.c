@@ -53,11 +53,13 @@ static bool recovered; /* domain 0's file was left by a server that died */
  * million objects. */
 static uint32_t slots = NSEM_ARENA_SLOTS;
 
-static void read_boot_id(uint8_t id[16])
+/* 0, or -errno when the boot id cannot be read: then no leftover can be judged (one would be taken
+ * for another boot's and thrown away), nor a new arena be marked. */
+static int read_boot_id(uint8_t id[16])
 {
     memset(id, 0, 16);
     FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
-    if (!f) return;
+    if (!f) return -errno;
     unsigned v, n = 0;
     int c;
     while (n < 32 && (c = fgetc(f)) != EOF) {
@@ -67,17 +69,21 @@ static void read_boot_id(uint8_t id[16])
         n++;
     }
     fclose(f);
+    return n == 32 ? 0 : -EIO;
 }
 
-/* An existing file this server may trust and keep: ours, private, whole, and of this boot. */
-static bool usable_leftover(int fd, const uint8_t boot_id[16])
+/* An existing file this server may trust and keep: ours, private, whole, and of this boot. 1 yes,
+ * 0 no, -errno when it cannot be read now (then it is left as it is, for a later server). */
+static int usable_leftover(int fd, const uint8_t boot_id[16])
 {
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) ||
-        st.st_size != (off_t)NSEM_ARENA_BYTES)
-        return false;
+    if (fstat(fd, &st) != 0) return -errno;
+    if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) || st.st_size != (off_t)NSEM_ARENA_BYTES)
+        return 0;
     struct nsem_arena_header h;
-    if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h) return false;
+    ssize_t n = pread(fd, &h, sizeof h, 0);
+    if (n < 0) return -errno;
+    if (n != (ssize_t)sizeof h) return 0;
     return h.magic == NSEM_ARENA_MAGIC && h.layout == NSEM_ARENA_LAYOUT && memcmp(h.boot_id, boot_id, 16) == 0 &&
            h.high_water >= NSEM_ARENA_FIRST_SLOT && h.high_water <= NSEM_ARENA_SLOTS;
 }
@@ -89,7 +95,7 @@ static struct nsem_arena_header *header(uint32_t domain)
 
 /* Maps domain k's arena from fd (sized already) into the reservation and writes a new header
  * unless it recovers one. 0 or -errno. */
-static int map_domain(uint32_t k, int fd, uid_t uid, bool keep)
+static int map_domain(uint32_t k, int fd, uid_t uid, bool keep, const uint8_t boot_id[16])
 {
     void *at = &arena[(uint64_t)k << NSEM_ARENA_SLOT_BITS];
     if (mmap(at, NSEM_ARENA_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED)
@@ -103,7 +109,7 @@ static int map_domain(uint32_t k, int fd, uid_t uid, bool keep)
         h->magic = NSEM_ARENA_MAGIC;
         h->layout = NSEM_ARENA_LAYOUT;
         h->high_water = d->high_water;
-        read_boot_id(h->boot_id);
+        memcpy(h->boot_id, boot_id, 16);
     }
     return 0;
 }
@@ -125,9 +131,15 @@ int nsem__arena_init(const char *path, uint32_t max_domains)
     if (!path) return 0; /* domains are made on demand, as memfds */
     /* A per-user server: domain 0 is its user's, in the file a crashed predecessor may have left. */
     uint8_t boot_id[16];
-    read_boot_id(boot_id);
+    int e = read_boot_id(boot_id);
+    if (e) return e;
     int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-    if (fd >= 0 && !(recovered = usable_leftover(fd, boot_id))) {
+    int usable = fd >= 0 ? usable_leftover(fd, boot_id) : 0;
+    if (usable < 0) { /* cannot tell: left alone for a later server */
+        close(fd);
+        return usable;
+    }
+    if (fd >= 0 && !(recovered = usable == 1)) {
         /* Anything else is replaced, never changed: a process may still map it. */
         close(fd);
         fd = -1;
@@ -136,11 +148,11 @@ int nsem__arena_init(const char *path, uint32_t max_domains)
     if (fd < 0) fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) return -errno;
     if (!recovered && ftruncate(fd, (off_t)NSEM_ARENA_BYTES) != 0) {
-        int e = -errno;
+        e = -errno;
         close(fd);
         return e;
     }
-    int e = map_domain(0, fd, geteuid(), recovered);
+    e = map_domain(0, fd, geteuid(), recovered, boot_id);
     if (e) {
         close(fd);
         return e;
@@ -156,9 +168,10 @@ int nsem__arena_domain(uid_t uid)
     if (domain_count == 1 && domain_max == 1) return 0; /* a per-user server: every client is its user */
     if (domain_count == domain_max) return -1;
     uint32_t k = domain_count;
+    static const uint8_t no_boot[16]; /* a memfd is never recovered */
     int fd = memfd_create("nsem-arena", MFD_CLOEXEC);
     if (fd < 0) return -1;
-    if (ftruncate(fd, (off_t)NSEM_ARENA_BYTES) != 0 || map_domain(k, fd, uid, false) != 0 ||
+    if (ftruncate(fd, (off_t)NSEM_ARENA_BYTES) != 0 || map_domain(k, fd, uid, false, no_boot) != 0 ||
         nsem__liveness_publish(k, domain_max) != 0) {
         close(fd);
         domains[k].fd = -1;

@@ -5,6 +5,7 @@
  * slot; a descriptor, which the objects that have it share, owns itself (its first chunk's slot).
  * A name that fits one chunk (most) is not copied again: the server's table points at the chunk.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,12 +74,15 @@ void *nsem__blob_read(uint32_t type, uint32_t first, uint32_t owner, uint32_t ma
         if (s < NSEM_ARENA_FIRST_SLOT || s >= high || ++hops > max / NSEM_BLOB_CHUNK_BYTES + 1 ||
             atomic_load_explicit(&c->type, memory_order_relaxed) != type || c->owner != owner ||
             c->len > NSEM_BLOB_CHUNK_BYTES)
-            return NULL;
+            goto unsound;
         total += c->len;
     }
-    if (total > max) return NULL;
+    if (total > max) goto unsound;
     char *blob = malloc(total ? total : 1);
-    if (!blob) return NULL;
+    if (!blob) {
+        errno = ENOMEM;
+        return NULL;
+    }
     uint32_t at = 0;
     for (uint32_t s = first; s; s = chunk(s)->next) {
         memcpy(blob + at, chunk(s)->bytes, chunk(s)->len);
@@ -86,6 +90,9 @@ void *nsem__blob_read(uint32_t type, uint32_t first, uint32_t owner, uint32_t ma
     }
     *len = total;
     return blob;
+unsound:
+    errno = EINVAL;
+    return NULL;
 }
 
 uint32_t nsem__blob_next(uint32_t slot)

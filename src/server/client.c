@@ -381,6 +381,19 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* A reply that cannot be queued never reaches its client: a FORK's ticket would wait TICKET_MS for
+ * a child that cannot have its key (its parent is told the request failed), holding a copy of every
+ * handle of the parent meanwhile. */
+static void reply_lost(const unsigned char *req, const unsigned char *rep)
+{
+    struct nsem_req_hdr q;
+    struct nsem_rep_fork r;
+    memcpy(&q, req, sizeof q);
+    if (q.op != NSEM_OP_FORK) return;
+    memcpy(&r, rep, sizeof r);
+    if (r.hdr.error == 0) nsem__ticket_drop((uint64_t)r.ticket_hi << 32 | r.ticket_lo);
+}
+
 /* Handles whole frames of the input buffer, up to FRAMES_PER_TURN or TURN_NS (at least one); false
  * when the client must go. */
 static bool process_input(struct nsem_client *c)
@@ -407,7 +420,10 @@ static bool process_input(struct nsem_client *c)
         nsem__closering_drain_all(); /* every close posted before this request is done first */
         uint32_t rlen = nsem__dispatch(c, req, len, rep, &pass_fd);
         if (rlen == 0) return drop_client(c, "malformed frame");
-        if (!queue_reply(c, rep, rlen, pass_fd)) return drop_client(c, "replies left unread");
+        if (!queue_reply(c, rep, rlen, pass_fd)) {
+            reply_lost(req, rep);
+            return drop_client(c, "replies left unread");
+        }
         off += len;
     }
     memmove(c->in, c->in + off, c->in_len - off);

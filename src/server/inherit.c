@@ -138,6 +138,12 @@ DWORD nsem__spawn_cancel(struct nsem_client *c, uint64_t key)
     return 0;
 }
 
+void nsem__ticket_drop(uint64_t key)
+{
+    struct ticket *t = take_ticket(key, 0); /* owner 0: a fork ticket */
+    if (t) drop_ticket(t);
+}
+
 void nsem__tickets_client_gone(uint32_t client_id)
 {
     for (struct ticket **p = &tickets; *p;) {

@@ -2,11 +2,15 @@
  * main.c — nsemd, the per-user object server: options, the single-instance lock, the listening
  * socket, and the epoll loop. It exits a grace period after its last client leaves.
  *
- *   nsemd [--system] [--socket PATH] [--foreground] [--grace MS]
+ *   nsemd [--system] [--socket PATH] [--foreground] [--grace MS] [--notify-fd FD]
  *         [--max-objects N] [--max-handles-per-process N] [--max-handles N]
  *
  * --system: the server of every user (root only; docs/security.md), at NSEM_SYSTEM_SOCKET unless
  * --socket says otherwise; it keeps running when idle unless --grace is given.
+ * --notify-fd: the write end of a pipe of the process that starts the server (libnsem's spawn.c).
+ * The server writes 'r' to it once it listens, or 'h' when another server holds the socket, and
+ * closes it; a server that exits without serving says nothing, and the end of the pipe tells its
+ * starter at once, rather than after its wait for a socket that will not come.
  *
  * The limits (limits.c) may also come from NSEMD_MAX_OBJECTS, NSEMD_MAX_HANDLES_PER_PROCESS and
  * NSEMD_MAX_HANDLES, which a server started by libnsem inherits from the process that started it;
@@ -154,11 +158,14 @@ static int make_listener(const char *sock_path)
 static void daemonize(void)
 {
     pid_t pid = fork();
-    if (pid < 0) exit(1);
-    if (pid > 0) _exit(0);
-    setsid();
-    pid = fork();
-    if (pid < 0) exit(1);
+    if (pid == 0) {
+        setsid();
+        pid = fork();
+    }
+    if (pid < 0) { /* said, or the starter would not know why no server came */
+        nsem__log("cannot start in the background (fork): %s", strerror(errno));
+        exit(1);
+    }
     if (pid > 0) _exit(0);
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null >= 0) {
@@ -170,9 +177,19 @@ static void daemonize(void)
     if (chdir("/") != 0) exit(1);
 }
 
+/* Tells the starter (--notify-fd) how the start went: 'r' serving, 'h' another server holds the
+ * socket. Once: the descriptor is closed. */
+static void notify(int *fd, char word)
+{
+    if (*fd < 0) return;
+    (void)!write(*fd, &word, 1);
+    close(*fd);
+    *fd = -1;
+}
+
 static void usage(void)
 {
-    fprintf(stderr, "usage: nsemd [--system] [--socket PATH] [--foreground] [--grace MS]\n"
+    fprintf(stderr, "usage: nsemd [--system] [--socket PATH] [--foreground] [--grace MS] [--notify-fd FD]\n"
                     "             [--max-objects N] [--max-handles-per-process N] [--max-handles N]\n");
     exit(2);
 }
@@ -225,7 +242,7 @@ static bool limit_from_option(int argc, char **argv, int *i)
 int main(int argc, char **argv)
 {
     char sock_path[NSEM_PATH_MAX] = "";
-    int foreground = 0;
+    int foreground = 0, notify_fd = -1;
     long grace_ms = getenv("NSEMD_GRACE_MS") ? atol(getenv("NSEMD_GRACE_MS")) : 5000;
     bool grace_given = false;
     limits_from_environment();
@@ -240,6 +257,9 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--grace") == 0 && i + 1 < argc) {
             grace_ms = atol(argv[++i]);
             grace_given = true;
+        } else if (strcmp(argv[i], "--notify-fd") == 0 && i + 1 < argc) {
+            notify_fd = atoi(argv[++i]);
+            if (notify_fd <= 2) usage(); /* daemonize() makes 0, 1 and 2 /dev/null */
         } else if (limit_from_option(argc, argv, &i)) {
             continue;
         } else {
@@ -272,7 +292,10 @@ int main(int argc, char **argv)
 
     int lock_fd = take_lock(sock_path);
     if (lock_fd == -2) return 1;
-    if (lock_fd < 0) return 0; /* another server serves this socket */
+    if (lock_fd < 0) {
+        notify(&notify_fd, 'h'); /* another server serves this socket */
+        return 0;
+    }
     char arena_path[NSEM_PATH_MAX + 16];
     snprintf(arena_path, sizeof arena_path, "%s.arena", sock_path);
     /* A system server keeps each user's arena in a memfd only that user's processes get. */
@@ -289,6 +312,7 @@ int main(int argc, char **argv)
         nsem__log("cannot listen on %s: %s", sock_path, strerror(errno));
         return 1;
     }
+    notify(&notify_fd, 'r');
     struct stat bound;
     if (stat(sock_path, &bound) != 0) memset(&bound, 0, sizeof bound);
     signal(SIGPIPE, SIG_IGN);

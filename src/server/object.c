@@ -186,7 +186,10 @@ void nsem__obj_add_pin(struct nsem_obj *obj)
 void nsem__obj_remove_pin(struct nsem_obj *obj)
 {
     assert(obj->pin_count > 0);
-    if (--obj->pin_count == 0 && obj->handle_count == 0) obj_destroy(obj);
+    if (--obj->pin_count > 0 || obj->handle_count > 0) return;
+    /* A recovered object nobody came back for never had a handle here: its name goes now. */
+    if (obj->name) nsem__ns_unlink(obj);
+    obj_destroy(obj);
 }
 
 uint32_t nsem__map_access(const struct nsem_obj_ops *ops, uint32_t access)

@@ -16,7 +16,13 @@
  *     the wait-all locks it held released, what it owned abandoned, its queue places dropped.
  * A pending record whose process then dies is settled the same way. When no record is pending,
  * the recovery pins go, and objects nobody holds go with them.
+ *
+ * Only what the arena shows is decided: a name, a descriptor or a process is given up only when the
+ * arena says it is gone (or unsound), never because this server lacks the memory or descriptors to
+ * read it. Then the recovery fails before it has changed anything that a later server would decide
+ * otherwise, and the server exits (logged): the next one started tries again.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -115,6 +121,7 @@ static struct nsem_sd_entry *recovered_sd(uint32_t blob, uint8_t *kept)
         if (adopted) keep_chain(blob, kept);
         return e;
     }
+    if (errno == ENOMEM) return NULL; /* not a reason to change the object's descriptor */
     static struct nsem_token server_user;
     if (!server_user.groups && nsem__token_init(&server_user, geteuid(), getegid(), NULL, 0) != 0) return NULL;
     return nsem__sd_default_entry(&server_user);
@@ -152,8 +159,8 @@ static bool rebuild_objects(uint32_t high, uint8_t *kept)
         struct nsem_sd_entry *sd = recovered_sd(in_range(s->sd_slot, high) ? s->sd_slot : 0, kept);
         struct nsem_obj *obj = sd ? nsem__obj_adopt(ops, slot, sd) : NULL;
         struct nsem_obj **grown = realloc(recovered, (nrecovered + 1) * sizeof *grown);
+        if (grown) recovered = grown;
         if (!obj || !grown) return false;
-        recovered = grown;
         recovered[nrecovered++] = obj;
         nsem__obj_add_pin(obj);
         kept[slot] = KEPT;
@@ -166,12 +173,18 @@ static bool rebuild_objects(uint32_t high, uint8_t *kept)
         if (!s->name_slot) continue;
         uint32_t len;
         char *name = nsem__blob_read(NSEM_TYPE_NAME_CHUNK, s->name_slot, slot, NSEM_NAME_MAX_BYTES, &len);
+        if (!name && errno == ENOMEM) return false; /* not a reason to lose the name */
         char *in_arena = name ? nsem__blob_inline(NSEM_TYPE_NAME_CHUNK, s->name_slot, slot, len) : NULL;
         if (in_arena) { /* as ns_link keeps it */
             free(name);
             name = in_arena;
         }
-        if (name && !nsem__ns_lookup(s->session, name, len) && nsem__ns_adopt(obj, name, len, s->session) == 0) {
+        bool taken = name && nsem__ns_lookup(s->session, name, len); /* a scribbled arena's twin */
+        if (name && !taken && nsem__ns_adopt(obj, name, len, s->session) != 0) {
+            if (!in_arena) free(name);
+            return false; /* out of memory */
+        }
+        if (name && !taken) {
             keep_chain(s->name_slot, kept);
         } else {
             if (!in_arena) free(name);
@@ -181,14 +194,34 @@ static bool rebuild_objects(uint32_t high, uint8_t *kept)
     return true;
 }
 
-static bool process_is(pid_t pid, uint32_t start_time, int *pidfd)
+/* Out of descriptors or memory: nothing can be told of the process then. */
+static bool resource_error(int e)
+{
+    return e == EMFILE || e == ENFILE || e == ENOMEM || e == EAGAIN || e == EINTR || e == EIO;
+}
+
+/* Whether the process of a client entry lives: 1 (watched by *pidfd), 0 (gone: its pid may be
+ * another process's now), -1 (cannot tell now). A start time of 0 was not known when it connected:
+ * its pid is trusted then. */
+static int process_is(pid_t pid, uint32_t start_time, int *pidfd)
 {
     *pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (*pidfd < 0) return false;
-    if (nsem__process_start_time(pid) == start_time) return true;
+    if (*pidfd < 0) return resource_error(errno) ? -1 : 0;
+    errno = 0;
+    uint32_t now = nsem__process_start_time(pid);
+    if (now == start_time || !start_time) return 1;
+    int e = errno;
     close(*pidfd);
     *pidfd = -1;
-    return false;
+    return !now && resource_error(e) ? -1 : 0;
+}
+
+/* Out of memory or descriptors before anything was decided: a later server tries again (the
+ * arena file stays, as this server found it). */
+static void cannot_recover(void)
+{
+    nsem__log("cannot recover the arena now (out of memory or descriptors): exiting; the next server tries again");
+    exit(1);
 }
 
 void nsem__recover(void)
@@ -197,23 +230,21 @@ void nsem__recover(void)
     uint32_t high = nsem__arena_high_water();
     uint8_t *kept = calloc(high, 1);
     pid_t *dead = calloc(NSEM_TOKEN_MAX_CLIENTS + 1, sizeof *dead);
-    if (!kept || !dead || !rebuild_objects(high, kept)) {
-        nsem__log("out of memory while recovering: what was left is lost");
-        exit(1);
-    }
-    /* The clients: live ones wait as pending records, dead ones are settled below. */
+    if (!kept || !dead || !rebuild_objects(high, kept)) cannot_recover();
+    /* The clients: live ones wait as pending records, dead ones are settled below (their entries
+     * are cleared there, after the last way out). */
     uid_t uid = geteuid();
     for (uint32_t id = 1; id <= NSEM_TOKEN_MAX_CLIENTS; id++) {
         struct nsem_client_entry *e = nsem__arena_client_entry(0, id);
         if (!e->pid) continue;
         pid_t pid = (pid_t)e->pid;
         int pidfd;
-        if (process_is(pid, e->start_time, &pidfd) && nsem__client_pending(id, pid, uid, pidfd)) {
+        int alive = process_is(pid, e->start_time, &pidfd);
+        if (alive < 0 || (alive && !nsem__client_pending(id, pid, uid, pidfd))) cannot_recover();
+        if (alive) {
             pending++;
         } else {
-            if (pidfd >= 0) close(pidfd);
             dead[id] = pid;
-            *e = (struct nsem_client_entry){0, 0};
         }
     }
     /* Undo records go to their pending owners, or give back what their dead owners took. */
@@ -224,15 +255,16 @@ void nsem__recover(void)
         uint32_t id = r->client_id;
         if (!obj || !nsem__is_undo(obj) || id == 0 || id > NSEM_TOKEN_MAX_CLIENTS) continue;
         struct nsem_client *owner = nsem__client_by_id(id);
-        if (owner && nsem__undo_attach(owner, slot, obj)) {
+        if (owner) {
+            if (!nsem__undo_attach(owner, slot, obj)) cannot_recover(); /* out of memory */
             kept[slot] = KEPT;
         } else if (dead[id]) {
+            /* Given back at once: a later server, should this one not finish, finds it freed. */
             struct nsem_client gone = {.id = id, .pid = dead[id]};
-            if (nsem__undo_attach(&gone, slot, obj)) {
-                nsem__arena_mark_used(slot);
-                nsem__undo_client_gone(&gone); /* gives back, and frees the record's slot */
-                kept[slot] = SETTLED;
-            }
+            if (!nsem__undo_attach(&gone, slot, obj)) cannot_recover();
+            nsem__arena_mark_used(slot);
+            nsem__undo_client_gone(&gone); /* gives back, and frees the record's slot */
+            kept[slot] = SETTLED;
         }
     }
     for (uint32_t slot = NSEM_ARENA_FIRST_SLOT; slot < high; slot++)
@@ -249,7 +281,10 @@ void nsem__recover(void)
         }
     }
     for (uint32_t id = 1; id <= NSEM_TOKEN_MAX_CLIENTS; id++)
-        if (dead[id]) settle(id, dead[id]);
+        if (dead[id]) {
+            *nsem__arena_client_entry(0, id) = (struct nsem_client_entry){0, 0};
+            settle(id, dead[id]);
+        }
     nsem__log("recovered %u objects with %u security descriptors; %u processes to come back", nrecovered,
               nsem__sd_count(), pending);
     free(kept);

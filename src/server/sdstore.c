@@ -6,6 +6,7 @@
  * object's slot points at it (sd_slot), so that a server restarted after a crash gives each object
  * its descriptor again (recover.c).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,23 +107,27 @@ struct nsem_sd_entry *nsem__sd_recover(uint32_t blob, bool *adopted)
 {
     *adopted = false;
     uint32_t len;
+    errno = EINVAL;
     unsigned char *sd = blob ? nsem__blob_read(NSEM_TYPE_SD_CHUNK, blob, blob, NSEM_SD_MAX_BYTES, &len) : NULL;
     if (!sd) return NULL;
     /* A client may have scribbled over the arena: only a descriptor an object could have is taken. */
     struct nsem_sd parts;
     unsigned char *canonical = NULL;
     size_t canonical_len;
+    DWORD built = ERROR_INVALID_SECURITY_DESCR;
     if (nsem__sd_check(sd, len, &parts) != 0 || !parts.owner || !parts.group ||
-        nsem__sd_build(&parts, &canonical, &canonical_len) != 0 || canonical_len != len ||
+        (built = nsem__sd_build(&parts, &canonical, &canonical_len)) != 0 || canonical_len != len ||
         memcmp(canonical, sd, len) != 0) {
         free(canonical);
         free(sd);
+        errno = built == ERROR_NOT_ENOUGH_MEMORY ? ENOMEM : EINVAL;
         return NULL;
     }
     free(canonical);
     bool created;
     struct nsem_sd_entry *e = intern(sd, len, blob, &created);
     free(sd);
+    if (!e) errno = ENOMEM;
     if (e && !created && !e->blob) e->blob = blob; /* the same descriptor, not in the arena yet */
     *adopted = e && e->blob == blob;
     return e;

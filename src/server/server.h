@@ -200,8 +200,9 @@ bool nsem__session_exists(uint32_t session);
 uint32_t nsem__blob_write(uint32_t type, uint32_t owner, const void *bytes, uint32_t len);
 /* Frees the chunks of the chain from `first` that are of that type and owner. */
 void nsem__blob_free(uint32_t type, uint32_t first, uint32_t owner);
-/* A malloc'd copy of the blob (*len bytes), or NULL when the chain is not a sound one of that type
- * and owner, or holds more than max bytes (recover.c). */
+/* A malloc'd copy of the blob (*len bytes), or NULL with errno EINVAL when the chain is not a
+ * sound one of that type and owner, or holds more than max bytes, ENOMEM when out of memory
+ * (recover.c: only the first is a reason to forget the blob). */
 void *nsem__blob_read(uint32_t type, uint32_t first, uint32_t owner, uint32_t max, uint32_t *len);
 /* The blob's bytes in its one chunk, when one chunk holds it all; else NULL. */
 char *nsem__blob_inline(uint32_t type, uint32_t first, uint32_t owner, uint32_t len);
@@ -228,8 +229,9 @@ struct nsem_sd_entry *nsem__sd_intern(const unsigned char *sd, uint32_t len);
 struct nsem_sd_entry *nsem__sd_default_entry(const struct nsem_token *t);
 void nsem__sd_release(struct nsem_sd_entry *e);
 /* recover.c: the descriptor at `blob` in the arena, with a reference, adopting that copy if no
- * entry has one yet; *adopted says whether it did (its chunks are then kept). NULL when the chain
- * or the descriptor in it is not sound. */
+ * entry has one yet; *adopted says whether it did (its chunks are then kept). NULL with errno
+ * EINVAL when the chain or the descriptor in it is not sound (or blob is 0), ENOMEM when out of
+ * memory. */
 struct nsem_sd_entry *nsem__sd_recover(uint32_t blob, bool *adopted);
 uint32_t nsem__sd_count(void); /* distinct descriptors held */
 
@@ -471,6 +473,8 @@ DWORD nsem__ticket_make(struct nsem_client *c, bool spawn, uint64_t *key);
 DWORD nsem__spawn_bind(struct nsem_client *c, uint64_t key, pid_t pid);
 DWORD nsem__spawn_cancel(struct nsem_client *c, uint64_t key);
 uint32_t nsem__ticket_count(void);
+/* The FORK reply that gave this ticket's key was lost (never queued): no child can adopt it. */
+void nsem__ticket_drop(uint64_t key);
 /* A client is gone: its spawn tickets go too. */
 void nsem__tickets_client_gone(uint32_t client_id);
 /* Moves the ticket's handles into c (a fork child), with any duplicated into it before; false if
