@@ -167,3 +167,38 @@ void raw_hello(int fd, uint32_t session)
     memcpy(&memfd, CMSG_DATA(cm), sizeof memfd);
     close(memfd);
 }
+
+/* Polls (up to 5 s) until the server holds nothing but this process's connection. */
+void wait_server_clean_at(const char *file, int line)
+{
+    uint64_t end = now_ms() + 5000;
+    NSEM_SERVER_STATS st;
+    do {
+        st = stats_at(file, line);
+        if (!st.dwObjects && !st.dwHandles && !st.dwPins && st.dwClients == 1 && !st.dwRecords &&
+            !st.dwUndoRecords && !st.dwTickets && !st.dwCleanups && !st.dwArenaSlots)
+            return;
+        sleep_ms(10);
+    } while (now_ms() < end);
+    CHECK_EQ_AT(line, "objects", st.dwObjects, 0);
+    CHECK_EQ_AT(line, "handles", st.dwHandles, 0);
+    CHECK_EQ_AT(line, "pins", st.dwPins, 0);
+    CHECK_EQ_AT(line, "clients", st.dwClients, 1);
+    CHECK_EQ_AT(line, "records", st.dwRecords, 0);
+    CHECK_EQ_AT(line, "undo records", st.dwUndoRecords, 0);
+    CHECK_EQ_AT(line, "tickets", st.dwTickets, 0);
+    CHECK_EQ_AT(line, "cleanups", st.dwCleanups, 0);
+    CHECK_EQ_AT(line, "arena slots", st.dwArenaSlots, 0);
+    (void)file;
+}
+
+bool process_exited(pid_t pid)
+{
+    char path[64], state = 0;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return true;
+    if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1) state = 0;
+    fclose(f);
+    return state == 'Z' || state == 'X';
+}

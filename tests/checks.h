@@ -12,7 +12,9 @@
 #include "harness.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <wchar.h>
 
 /* Fails at file:line unless a == b (both as long long), naming `what` and the text of b. */
@@ -73,5 +75,13 @@ void raw_hello(int fd, uint32_t session);
 
 /* Runs the printf-formatted command with system(); returns its exit status, or 128 + signal. */
 int shell(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Polls (up to 5 s) until the server holds nothing but this process's connection: no object,
+ * handle, pin, record, undo record, ticket, cleanup or arena slot. */
+void wait_server_clean_at(const char *file, int line);
+#define wait_server_clean() wait_server_clean_at(__FILE__, __LINE__)
+
+/* Whether pid has exited (a zombie counts: a process that is not our child is reaped late). */
+bool process_exited(pid_t pid);
 
 #endif

@@ -32,17 +32,6 @@ static bool close_pending(void)
     return (atomic_load(&arena_header()->close_dirty) >> (nsem__client_id() % 64)) & 1;
 }
 
-/* Whether pid has exited (a zombie counts: the server is not our child). */
-static bool exited(pid_t pid)
-{
-    char path[64], state = 0;
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return true;
-    if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1) state = 0;
-    fclose(f);
-    return state == 'Z' || state == 'X';
-}
 
 static uint32_t slot_of(HANDLE h)
 {
@@ -51,27 +40,6 @@ static uint32_t slot_of(HANDLE h)
     return nh.slot;
 }
 
-/* Polls (up to 5 s) until the server holds nothing but this process's connection. */
-static void wait_clean_at(int line)
-{
-    uint64_t end = now_ms() + 5000;
-    NSEM_SERVER_STATS st;
-    do {
-        st = stats();
-        if (!st.dwObjects && !st.dwHandles && !st.dwPins && st.dwClients == 1 && !st.dwRecords &&
-            !st.dwUndoRecords && !st.dwArenaSlots)
-            return;
-        sleep_ms(10);
-    } while (now_ms() < end);
-    CHECK_EQ_AT(line, "objects", st.dwObjects, 0);
-    CHECK_EQ_AT(line, "handles", st.dwHandles, 0);
-    CHECK_EQ_AT(line, "pins", st.dwPins, 0);
-    CHECK_EQ_AT(line, "clients", st.dwClients, 1);
-    CHECK_EQ_AT(line, "records", st.dwRecords, 0);
-    CHECK_EQ_AT(line, "undo records", st.dwUndoRecords, 0);
-    CHECK_EQ_AT(line, "arena slots", st.dwArenaSlots, 0);
-}
-#define wait_clean() wait_clean_at(__LINE__)
 
 /* ---- causality ----------------------------------------------------------------------------- */
 
@@ -123,7 +91,7 @@ TEST(closering_close_then_open_elsewhere_fails)
     close(to_child[1]);
     ASSERT_EQ(wait_child(pid, 10000), 0);
     close(to_parent[0]);
-    wait_clean();
+    wait_server_clean();
     return 0;
 }
 
@@ -148,7 +116,7 @@ TEST(closering_values_reused_after_the_close)
     }
     check_handles(keep, 1);
     ASSERT(CloseHandle(keep));
-    wait_clean();
+    wait_server_clean();
     return 0;
 }
 
@@ -180,7 +148,7 @@ TEST(closering_overflow_falls_back)
     SetLastError(POISON);
     ASSERT_NULL(OpenSemaphoreA(SYNCHRONIZE, FALSE, name));
     ASSERT_GLE(ERROR_FILE_NOT_FOUND);
-    wait_clean();
+    wait_server_clean();
     return 0;
 }
 
@@ -201,7 +169,7 @@ TEST(closering_idle_server_takes_closes)
     h = CreateSemaphoreA(NULL, 0, 1, uniq("ring-idle"));
     ASSERT_NOT_NULL(h);
     ASSERT(CloseHandle(h));
-    wait_clean();
+    wait_server_clean();
     return 0;
 }
 
@@ -249,7 +217,7 @@ TEST(closering_killed_with_closes_leaks_nothing)
         expect_line(fd, "ready");
         ASSERT_EQ(wait_child(pid, 10000), 128 + SIGKILL);
         close(fd);
-        wait_clean();
+        wait_server_clean();
         SetLastError(POISON);
         ASSERT_NULL(OpenSemaphoreA(SYNCHRONIZE, FALSE, name));
         ASSERT_GLE(ERROR_FILE_NOT_FOUND);
@@ -285,7 +253,7 @@ TEST(closering_fork)
     ASSERT(ReleaseSemaphore(keep, 1, NULL));
     ASSERT_EQ(WaitForSingleObject(keep, 0), WAIT_OBJECT_0);
     ASSERT(CloseHandle(keep));
-    wait_clean();
+    wait_server_clean();
     return 0;
 }
 
@@ -311,8 +279,8 @@ TEST(closering_server_crash_with_closes_in_ring)
     ASSERT(close_pending());
     ASSERT_EQ(kill(server, SIGKILL), 0);
     uint64_t end = now_ms() + 5000;
-    while (!exited(server) && now_ms() < end) sleep_ms(2);
-    ASSERT(exited(server));
+    while (!process_exited(server) && now_ms() < end) sleep_ms(2);
+    ASSERT(process_exited(server));
     /* the next call reaches a new server, which recovered our handles but the closed one */
     check_sem(keep, 1, 3);
     ASSERT((pid_t)stats().dwServerProcessId != server);
@@ -327,7 +295,7 @@ TEST(closering_server_crash_with_closes_in_ring)
         ASSERT(CloseHandle(h));
     }
     ASSERT(CloseHandle(keep));
-    wait_clean();
+    wait_server_clean();
     return 0;
 }
 
@@ -470,6 +438,6 @@ TEST(closering_garbage_ring_is_harmless)
     }
     close(fd);
     for (int i = 0; i < 8; i++) ASSERT(CloseHandle(v[i]));
-    wait_clean();
+    wait_server_clean();
     return 0;
 }

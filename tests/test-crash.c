@@ -24,25 +24,14 @@ static pid_t server_pid(void)
     return (pid_t)st.dwServerProcessId;
 }
 
-/* Whether pid has exited (a zombie counts: the server is not our child, and its reaper is slow). */
-static bool exited(pid_t pid)
-{
-    char path[64], state = 0;
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return true;
-    if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1) state = 0;
-    fclose(f);
-    return state == 'Z' || state == 'X';
-}
 
 /* Kills the server and waits until it is gone. */
 static void kill_server(pid_t pid)
 {
     ASSERT_EQ(kill(pid, SIGKILL), 0);
     uint64_t end = now_ms() + 5000;
-    while (!exited(pid) && now_ms() < end) sleep_ms(2);
-    ASSERT(exited(pid));
+    while (!process_exited(pid) && now_ms() < end) sleep_ms(2);
+    ASSERT(process_exited(pid));
 }
 
 struct blocked {

@@ -12,30 +12,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Polls (up to 5 s) until the server holds nothing but this process's connection. */
-static void wait_clean_at(const char *file, int line)
-{
-    uint64_t end = now_ms() + 5000;
-    NSEM_SERVER_STATS st;
-    do {
-        st = stats_at(file, line);
-        if (!st.dwObjects && !st.dwHandles && !st.dwPins && st.dwClients == 1 && !st.dwRecords &&
-            !st.dwUndoRecords && !st.dwTickets && !st.dwCleanups && !st.dwArenaSlots)
-            return;
-        sleep_ms(10);
-    } while (now_ms() < end);
-    CHECK_EQ_AT(line, "objects", st.dwObjects, 0);
-    CHECK_EQ_AT(line, "handles", st.dwHandles, 0);
-    CHECK_EQ_AT(line, "pins", st.dwPins, 0);
-    CHECK_EQ_AT(line, "clients", st.dwClients, 1);
-    CHECK_EQ_AT(line, "records", st.dwRecords, 0);
-    CHECK_EQ_AT(line, "undo records", st.dwUndoRecords, 0);
-    CHECK_EQ_AT(line, "tickets", st.dwTickets, 0);
-    CHECK_EQ_AT(line, "cleanups", st.dwCleanups, 0);
-    CHECK_EQ_AT(line, "arena slots", st.dwArenaSlots, 0);
-    (void)file;
-}
-#define wait_clean() wait_clean_at(__FILE__, __LINE__)
 
 TEST(stats_bad_parameters)
 {
@@ -78,7 +54,7 @@ TEST(stats_count_what_this_process_holds)
 
     HANDLE hs[] = {a, m, e, u, dup};
     for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++) ASSERT(CloseHandle(hs[i]));
-    wait_clean();
+    wait_server_clean();
     return 0;
 }
 
@@ -118,7 +94,7 @@ TEST(stats_dead_processes_leave_nothing)
     ASSERT_EQ(kill(-pid, SIGKILL), 0);
     ASSERT_EQ(wait_child(pid, 10000), 128 + SIGKILL);
     close(fd);
-    wait_clean();
+    wait_server_clean();
     return 0;
 }
 

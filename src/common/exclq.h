@@ -65,6 +65,15 @@ static inline void nsem_q_remove_if(struct nsem_excl_queue *q, bool (*drop)(uint
     atomic_store_explicit(&q->len, kept, memory_order_relaxed);
 }
 
+/* Whether `me` may take an exclusive semaphore of value v now (a hint unless its state word is
+ * locked by the caller): free with no one queued ahead, handed to me, or mine already. */
+static inline bool nsem_excl_takeable(struct nsem_excl_queue *q, uint32_t v, uint32_t me)
+{
+    uint32_t owner = v & NSEM_TOKEN_MASK;
+    if (owner) return owner == me;
+    return !q || nsem_q_len(q) == 0 || nsem_q_at(q, 0) == me;
+}
+
 static inline bool nsem_q_is_token(uint32_t t, uint32_t token)
 {
     return t == token;

@@ -35,14 +35,6 @@ void nsem__excl_acquired_locked(uint32_t slot, struct nsem_slot *s)
     nsem__owned_add(slot); /* abandoned at this thread's exit */
 }
 
-/* Whether `me` may take it now, the state word locked or not (then only a hint): free with no one
- * queued ahead, handed to me, or mine already. */
-static bool takeable(struct nsem_excl_queue *q, uint32_t v, uint32_t me)
-{
-    uint32_t owner = v & NSEM_TOKEN_MASK;
-    if (owner) return owner == me;
-    return !q || nsem_q_len(q) == 0 || nsem_q_at(q, 0) == me;
-}
 
 enum nsem_take nsem__excl_take(uint32_t slot, struct nsem_slot *s, uint32_t me, DWORD *error, bool may_queue,
                                bool *queued, struct nsem_lock_limit *limit)
@@ -57,9 +49,9 @@ enum nsem_take nsem__excl_take(uint32_t slot, struct nsem_slot *s, uint32_t me, 
      * lock) waits out the lock's holder however long it stalls. */
     struct nsem_lock_limit *until = (v & NSEM_TOKEN_MASK) == me ? NULL : limit;
     if (until && nsem_word_locker(word)) return NSEM_TAKE_BUSY;
-    if (!takeable(q, v, me) && (!may_queue || *queued || !q)) return NSEM_TAKE_BUSY;
+    if (!nsem_excl_takeable(q, v, me) && (!may_queue || *queued || !q)) return NSEM_TAKE_BUSY;
     if (!nsem__lock_word_until(s, me, until, &v)) return NSEM_TAKE_BUSY;
-    if (!takeable(q, v, me)) {
+    if (!nsem_excl_takeable(q, v, me)) {
         if (may_queue && q && !*queued && nsem_q_push(q, me)) *queued = true; /* first come, first served */
         nsem__unlock_word(s, v);
         return NSEM_TAKE_BUSY;

@@ -308,13 +308,6 @@ static void set_owner(struct nsem_slot *s, uint32_t recursion, pid_t pid, uint32
     atomic_store_explicit(&s->owner_tid, recursion ? tid : 0, memory_order_relaxed);
 }
 
-/* As lib/exclusive.c's: free with no one queued ahead, handed to me, or mine already. */
-static bool takeable(struct nsem_excl_queue *q, uint32_t v, uint32_t me)
-{
-    uint32_t owner = v & NSEM_TOKEN_MASK;
-    if (owner) return owner == me;
-    return !q || nsem_q_len(q) == 0 || nsem_q_at(q, 0) == me;
-}
 
 /* The value after the last release (state locked): handed to the oldest waiter, else free. */
 static uint32_t hand_on(struct nsem_obj *obj, struct nsem_slot *s)
@@ -515,9 +508,9 @@ static enum nsem_take excl_take(struct attempt *a, uint32_t i, DWORD *error)
     uint32_t me = a->me, v = nsem_word_value(atomic_load(&s->state)); /* seq_cst */
     /* Busy and nothing to do about it: say so without locking, since the unlock would wake the very
      * words the caller and the watcher have armed. */
-    if (!takeable(q, v, me) && (!a->armed || !q || nsem_q_contains(q, me))) return NSEM_TAKE_BUSY;
+    if (!nsem_excl_takeable(q, v, me) && (!a->armed || !q || nsem_q_contains(q, me))) return NSEM_TAKE_BUSY;
     if (!lock_word(s, me, &v)) return NSEM_TAKE_BUSY;
-    if (!takeable(q, v, me)) {
+    if (!nsem_excl_takeable(q, v, me)) {
         if (a->armed && q && !nsem_q_contains(q, me)) nsem_q_push(q, me); /* first come, first served */
         unlock_word(s, v);
         return NSEM_TAKE_BUSY;
