@@ -35,7 +35,6 @@ void nsem__excl_acquired_locked(uint32_t slot, struct nsem_slot *s)
     nsem__owned_add(slot); /* abandoned at this thread's exit */
 }
 
-
 enum nsem_take nsem__excl_take(uint32_t slot, struct nsem_slot *s, uint32_t me, DWORD *error, bool may_queue,
                                bool *queued, struct nsem_lock_limit *limit)
 {

@@ -308,7 +308,6 @@ static void set_owner(struct nsem_slot *s, uint32_t recursion, pid_t pid, uint32
     atomic_store_explicit(&s->owner_tid, recursion ? tid : 0, memory_order_relaxed);
 }
 
-
 /* The value after the last release (state locked): handed to the oldest waiter, else free. */
 static uint32_t hand_on(struct nsem_obj *obj, struct nsem_slot *s)
 {
