@@ -85,7 +85,7 @@ DWORD nsem__broker_wait(DWORD n, const struct nsem_handle *hs, bool all, DWORD m
     }
     /* our own objects' words, the proxy word, the server's liveness word */
     _Atomic uint32_t *words[MAXIMUM_WAIT_OBJECTS + 2];
-    uint32_t expected[MAXIMUM_WAIT_OBJECTS + 2];
+    uint32_t expected[MAXIMUM_WAIT_OBJECTS + 2], server_id = 0; /* the server it first slept on */
     for (bool last = false;;) {
         unsigned k = 0;
         if (ms != 0 && !last) /* armed before the attempt: a change after it wakes us */
@@ -123,7 +123,7 @@ DWORD nsem__broker_wait(DWORD n, const struct nsem_handle *hs, bool all, DWORD m
         expected[k++] = rep.proxy_seq;
         _Atomic uint32_t *server = nsem__server_word();
         words[k] = server;
-        if (!nsem__server_arm(server, &expected[k])) {
+        if (!nsem__server_arm(server, &expected[k], &server_id)) {
             nsem__server_died(server);
             return ERROR_PROCESS_ABORTED;
         }

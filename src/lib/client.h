@@ -59,8 +59,9 @@ void nsem__conn_server_died(_Atomic uint32_t *word);
 _Atomic uint32_t *nsem__server_word(void);
 /* Whether the server of the mapped arena lives (an arena is mapped). */
 bool nsem__server_alive(void);
-/* Prepares to sleep on the word: false when the server is dead, else its value to sleep on. */
-bool nsem__server_arm(_Atomic uint32_t *word, uint32_t *expected);
+/* Prepares to sleep on the word: false when the server is dead, or is not the one *server names
+ * (0: the first call of a wait, which records it), else its value to sleep on. */
+bool nsem__server_arm(_Atomic uint32_t *word, uint32_t *expected, uint32_t *server);
 /* A blocked thread found the server dead: wakes the others and drops the connection. */
 void nsem__server_died(_Atomic uint32_t *word);
 

@@ -20,12 +20,16 @@ bool nsem__server_alive(void)
     return !(v & FUTEX_OWNER_DIED) && (v & FUTEX_TID_MASK);
 }
 
-bool nsem__server_arm(_Atomic uint32_t *word, uint32_t *expected)
+bool nsem__server_arm(_Atomic uint32_t *word, uint32_t *expected, uint32_t *server)
 {
     /* relaxed: the kernel itself compares the word before sleeping and changes it at the death */
     uint32_t v = atomic_load_explicit(word, memory_order_relaxed);
+    if (!*server) *server = v & FUTEX_TID_MASK;
     for (;;) {
         if ((v & FUTEX_OWNER_DIED) || !(v & FUTEX_TID_MASK)) return false;
+        /* Another server's: ours died and another thread has already started and recovered its
+         * successor, which wrote its own id over the death mark. */
+        if ((v & FUTEX_TID_MASK) != *server) return false;
         if (v & FUTEX_WAITERS) break; /* the kernel will wake one of us: it wakes the rest */
         if (atomic_compare_exchange_weak_explicit(word, &v, v | FUTEX_WAITERS, memory_order_relaxed,
                                                   memory_order_relaxed)) {

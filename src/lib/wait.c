@@ -38,6 +38,7 @@ struct wait {
     DWORD n;
     bool all, armed;
     uint32_t me;
+    uint32_t server; /* the server's thread id when the wait first slept (liveness.c) */
     /* Another wait-all's lock on an object is held for a few instructions, but its thread may be
      * stalled there: waited out only until this limit; then the object counts as not signalled. */
     struct nsem_lock_limit lock;
@@ -241,7 +242,7 @@ static enum attempt block(struct wait *w, const struct timespec *deadline)
             if (r != NOT_YET) break;
             if (w->all) continue; /* lost a race; our attempt changed the words: arm again */
         }
-        if (!nsem__server_arm(server, &expected[w->n])) {
+        if (!nsem__server_arm(server, &expected[w->n], &w->server)) {
             nsem__server_died(server);
             w->error = ERROR_PROCESS_ABORTED;
             r = FAILED;
@@ -311,6 +312,7 @@ DWORD nsem__wait(DWORD n, const HANDLE *handles, bool wait_all, DWORD ms)
     w.n = n;
     w.all = wait_all && n > 1;
     w.armed = false;
+    w.server = 0;
     w.error = 0;
     w.lock = (struct nsem_lock_limit){ms, false, {0, 0}};
     w.me = nsem__thread_token();
