@@ -9,7 +9,9 @@
  *   POSIX  sem_open(name, O_CREAT | O_EXCL) + sem_close + sem_unlink (glibc: a file in /dev/shm,
  *          mmap, link, then munmap and unlink);
  *   floor  two round trips of a 64-byte message over a Unix socket to an echo process: what a
- *          design with a server pays for a request per call (half of it: one request).
+ *          design with a server pays for a request per call (half of it: one request);
+ *   floor, polling  the same, but each end polls for 50 us (MSG_DONTWAIT) before it sleeps, as
+ *          nsemd and libnsem do (common/spin.h): the floor of nsem's own requests.
  * Open + close, of a name that exists and stays:
  *   nsem   OpenSemaphoreA(SEMAPHORE_ALL_ACCESS, FALSE, name) + CloseHandle (the object is held by
  *          another handle of this process): one request to the server, the close in the ring;
@@ -58,15 +60,43 @@ static void round_trip(int fd)
         bench_die(false, "echo: %s", strerror(errno));
 }
 
+#define POLL_NS 50000u /* NSEM_SPIN_DEFAULT_US */
+
+/* One whole message; polls until POLL_NS after `since` before it sleeps. */
+static ssize_t recv_polling(int fd, char *buf, uint64_t since)
+{
+    ssize_t n;
+    while ((n = recv(fd, buf, MSG, MSG_WAITALL | MSG_DONTWAIT)) < 0 && (errno == EAGAIN || errno == EINTR))
+        if (bench_now_ns() - since >= POLL_NS) return recv(fd, buf, MSG, MSG_WAITALL);
+    return n;
+}
+
+static void echo_server_polling(int fd)
+{
+    char buf[MSG];
+    for (uint64_t last = bench_now_ns();; last = bench_now_ns()) {
+        ssize_t n = recv_polling(fd, buf, last);
+        if (n <= 0) _exit(0);
+        if (send(fd, buf, (size_t)n, 0) != n) _exit(1);
+    }
+}
+
+static void round_trip_polling(int fd)
+{
+    char buf[MSG] = {1};
+    if (send(fd, buf, sizeof buf, 0) != MSG || recv_polling(fd, buf, bench_now_ns()) != MSG)
+        bench_die(false, "echo: %s", strerror(errno));
+}
+
 /* ---- the methods: each runs n operations and returns the elapsed ns ---------------------------- */
 
-enum method { NSEM_CREATE, POSIX_CREATE, NSEM_OPEN, POSIX_OPEN, POSIX_OPEN_MAPPED, FLOOR, METHODS };
+enum method { NSEM_CREATE, POSIX_CREATE, NSEM_OPEN, POSIX_OPEN, POSIX_OPEN_MAPPED, FLOOR, FLOOR_POLLING, METHODS };
 
 struct names {
     const char *nsem_create, *posix_create; /* names that do not exist between operations */
     const char *nsem_open, *posix_open;     /* names that exist throughout */
     const char *posix_mapped;               /* exists and is mapped by this process */
-    int echo_fd;
+    int echo_fd, echo_polling_fd;
 };
 
 static uint64_t run(enum method m, const struct names *nm, long n)
@@ -98,9 +128,13 @@ static uint64_t run(enum method m, const struct names *nm, long n)
             if (s == SEM_FAILED) bench_die(false, "sem_open: %s", strerror(errno));
             if (sem_close(s) != 0) bench_die(false, "sem_close: %s", strerror(errno));
             break;
+        case FLOOR:
+            round_trip(nm->echo_fd);
+            round_trip(nm->echo_fd);
+            break;
         default:
-            round_trip(nm->echo_fd);
-            round_trip(nm->echo_fd);
+            round_trip_polling(nm->echo_polling_fd);
+            round_trip_polling(nm->echo_polling_fd);
             break;
         }
     }
@@ -121,6 +155,7 @@ int main(int argc, char **argv)
         NULL,
         NULL,
         -1,
+        -1,
     };
     snprintf(pc, sizeof pc, "/%s", nc);
     snprintf(po, sizeof po, "/%s", no);
@@ -137,16 +172,20 @@ int main(int argc, char **argv)
     sem_t *mapped = sem_open(pm, O_CREAT | O_EXCL, 0600, 0);
     if (mapped == SEM_FAILED) bench_die(false, "sem_open %s: %s", pm, strerror(errno));
 
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-        bench_die(false, "socketpair: %s", strerror(errno));
-    pid_t echo = bench_fork();
-    if (echo == 0) {
-        close(sv[0]);
-        echo_server(sv[1]);
+    pid_t echo[2];
+    for (int k = 0; k < 2; k++) {
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+            bench_die(false, "socketpair: %s", strerror(errno));
+        echo[k] = bench_fork();
+        if (echo[k] == 0) {
+            close(sv[0]);
+            if (k == 0) echo_server(sv[1]);
+            echo_server_polling(sv[1]);
+        }
+        close(sv[1]);
+        *(k == 0 ? &nm.echo_fd : &nm.echo_polling_fd) = sv[0];
     }
-    close(sv[1]);
-    nm.echo_fd = sv[0];
 
     struct bench_series t[METHODS] = {
         [NSEM_CREATE] = bench_series("nsem CreateSemaphoreA + CloseHandle", ROUNDS),
@@ -155,6 +194,7 @@ int main(int argc, char **argv)
         [POSIX_OPEN] = bench_series("POSIX sem_open + sem_close", ROUNDS),
         [POSIX_OPEN_MAPPED] = bench_series("POSIX sem_open + sem_close, already mapped here", ROUNDS),
         [FLOOR] = bench_series("floor: 2 Unix-socket round trips to an echo process", ROUNDS),
+        [FLOOR_POLLING] = bench_series("floor, both ends polling 50 us first, as nsem", ROUNDS),
     };
     for (int m = 0; m < METHODS; m++) run((enum method)m, &nm, ops / 10); /* warm-up */
     for (int r = 0; r < ROUNDS; r++)
@@ -164,18 +204,19 @@ int main(int argc, char **argv)
     snprintf(title, sizeof title, "create + close of a named semaphore (%ld a round)", ops);
     t[NSEM_CREATE].wine = bench_wine("create_close");
     t[NSEM_OPEN].wine = bench_wine("open_close");
-    struct bench_series create[] = {t[NSEM_CREATE], t[POSIX_CREATE], t[FLOOR]};
-    bench_table(title, create, 3, ROUNDS, 0, "ops/s");
+    struct bench_series create[] = {t[NSEM_CREATE], t[POSIX_CREATE], t[FLOOR], t[FLOOR_POLLING]};
+    bench_table(title, create, 4, ROUNDS, 0, "ops/s");
     snprintf(title, sizeof title, "open + close of an existing named semaphore (%ld a round)", ops);
-    struct bench_series open[] = {t[NSEM_OPEN], t[POSIX_OPEN], t[POSIX_OPEN_MAPPED], t[FLOOR]};
-    bench_table(title, open, 4, ROUNDS, 0, "ops/s");
+    struct bench_series open[] = {t[NSEM_OPEN], t[POSIX_OPEN], t[POSIX_OPEN_MAPPED], t[FLOOR], t[FLOOR_POLLING]};
+    bench_table(title, open, 5, ROUNDS, 0, "ops/s");
     bench_target("create+close, nsem <= 1.0x sem_open+sem_close+sem_unlink",
                  bench_median(t[NSEM_CREATE].ns, ROUNDS) / bench_median(t[POSIX_CREATE].ns, ROUNDS), 1.0, "x");
     bench_target_wine("create+close, nsem <= 0.5x Wine CreateSemaphoreA+CloseHandle (2x faster)",
                       bench_median(t[NSEM_CREATE].ns, ROUNDS), t[NSEM_CREATE].wine, 0.5);
 
     close(nm.echo_fd);
-    bench_reap(echo, false);
+    close(nm.echo_polling_fd);
+    for (int k = 0; k < 2; k++) bench_reap(echo[k], false);
     sem_close(mapped);
     sem_unlink(pm);
     sem_unlink(po);

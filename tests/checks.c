@@ -1,6 +1,7 @@
 /* checks.c — state checks and helpers shared by the test files (see checks.h). */
 #include "checks.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -201,4 +202,24 @@ bool process_exited(pid_t pid)
     if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1) state = 0;
     fclose(f);
     return state == 'Z' || state == 'X';
+}
+
+int run_nsemd(const char *variable, const char *value, const char *const *args)
+{
+    const char *argv[16] = {harness_server_path(), "--foreground", "--socket", "/nonexistent/dir/s.sock"};
+    int n = 4;
+    while (*args && n < 15) argv[n++] = *args++;
+    argv[n] = NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (value)
+            setenv(variable, value, 1);
+        else
+            unsetenv(variable);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 2);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    return wait_child(pid, 10000);
 }

@@ -81,6 +81,11 @@ int shell(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void wait_server_clean_at(const char *file, int line);
 #define wait_server_clean() wait_server_clean_at(__FILE__, __LINE__)
 
+/* Runs nsemd --foreground on a socket whose directory does not exist, with `args` after it and
+ * `variable` set to `value` (unset when NULL); its exit status: 2 for a refused option or variable,
+ * 1 once they passed (it cannot then take its lock file). */
+int run_nsemd(const char *variable, const char *value, const char *const *args);
+
 /* Whether pid has exited (a zombie counts: a process that is not our child is reaped late). */
 bool process_exited(pid_t pid);
 

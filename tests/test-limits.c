@@ -377,48 +377,27 @@ TEST(limits_arena_full)
 
 /* ---- configuration ------------------------------------------------------------------------- */
 
-/* nsemd with these arguments and NSEMD_MAX_OBJECTS=env_objects (NULL: unset); its exit status. */
-static int run_nsemd(const char *env_objects, const char *const *args)
-{
-    const char *argv[16] = {harness_server_path(), "--foreground", "--socket", "/nonexistent/dir/s.sock"};
-    int n = 4;
-    while (*args && n < 15) argv[n++] = *args++;
-    argv[n] = NULL;
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (env_objects)
-            setenv("NSEMD_MAX_OBJECTS", env_objects, 1);
-        else
-            unsetenv("NSEMD_MAX_OBJECTS");
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 2);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    return wait_child(pid, 10000);
-}
-
 TEST(limits_bad_values_refused)
 {
     /* Exit 2 before anything else (the socket's directory does not even exist). */
     const char *none[] = {NULL};
-    ASSERT_EQ(run_nsemd("0", none), 2);
-    ASSERT_EQ(run_nsemd("12x", none), 2);
-    ASSERT_EQ(run_nsemd("", none), 2);
-    ASSERT_EQ(run_nsemd("-5", none), 2);
-    ASSERT_EQ(run_nsemd("4194304", none), 2); /* more than the arena has slots */
+    ASSERT_EQ(run_nsemd("NSEMD_MAX_OBJECTS", "0", none), 2);
+    ASSERT_EQ(run_nsemd("NSEMD_MAX_OBJECTS", "12x", none), 2);
+    ASSERT_EQ(run_nsemd("NSEMD_MAX_OBJECTS", "", none), 2);
+    ASSERT_EQ(run_nsemd("NSEMD_MAX_OBJECTS", "-5", none), 2);
+    ASSERT_EQ(run_nsemd("NSEMD_MAX_OBJECTS", "4194304", none), 2); /* more than the arena has slots */
     const char *zero[] = {"--max-handles", "0", NULL};
-    ASSERT_EQ(run_nsemd(NULL, zero), 2);
+    ASSERT_EQ(run_nsemd("NSEMD_MAX_OBJECTS", NULL, zero), 2);
     const char *huge[] = {"--max-handles-per-process", "1048577", NULL}; /* the table's bound */
-    ASSERT_EQ(run_nsemd(NULL, huge), 2);
+    ASSERT_EQ(run_nsemd("NSEMD_MAX_OBJECTS", NULL, huge), 2);
     const char *big[] = {"--max-handles", "4294967296", NULL};
-    ASSERT_EQ(run_nsemd(NULL, big), 2);
+    ASSERT_EQ(run_nsemd("NSEMD_MAX_OBJECTS", NULL, big), 2);
     const char *missing[] = {"--max-objects", NULL};
-    ASSERT_EQ(run_nsemd(NULL, missing), 2);
+    ASSERT_EQ(run_nsemd("NSEMD_MAX_OBJECTS", NULL, missing), 2);
     /* good values pass the check (then, with no lock file to be had, it leaves with 1) */
     const char *good[] = {"--max-objects", "4194303", "--max-handles-per-process", "1048576", "--max-handles",
                           "4294967295", NULL};
-    ASSERT_EQ(run_nsemd("7", good), 1);
+    ASSERT_EQ(run_nsemd("NSEMD_MAX_OBJECTS", "7", good), 1);
     return 0;
 }
 

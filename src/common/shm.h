@@ -136,7 +136,10 @@ struct nsem_arena_header {
      * A system server has these words in every arena, each for its own user's rings. */
     _Atomic uint64_t close_dirty; /* seq_cst: Dekker pair with each ring's head (closering.c) */
     _Atomic uint32_t close_idle;  /* seq_cst: Dekker pair with close_dirty */
-    uint32_t reserved[5];
+    /* 1 while the server is awake (working or polling), 0 while it sleeps: a client polls for its
+     * reply only when the server was awake as it sent (common/spin.h). */
+    _Atomic uint32_t server_awake; /* relaxed: a hint, nothing is published by it */
+    uint32_t reserved[4];
 };
 _Static_assert(sizeof(struct nsem_arena_header) == NSEM_SLOT_SIZE, "the header is slot 0");
 

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "common/paths.h"
+#include "common/spin.h"
 #include "lib/client.h"
 
 static pthread_mutex_t conn_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -35,6 +36,7 @@ _Atomic(struct nsem_slot *) nsem__arena_base; /* acquire/release: published afte
 #define arena nsem__arena_base
 static _Atomic uint32_t client_id;        /* relaxed: read by token computation after connecting */
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static struct nsem_spin spin; /* the polling for a reply (common/spin.h); under the lock */
 static uint64_t fork_ticket;                              /* under the connection lock */
 static dev_t arena_dev;                                   /* the mapped arena's memfd: under the lock */
 static ino_t arena_ino;
@@ -87,6 +89,8 @@ static void after_fork_child(void)
 static void init_process(void)
 {
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+    spin.window_ns = nsem__spin_window_ns(getenv("NSEM_SPIN_US"));
+    if (spin.window_ns == UINT64_MAX) spin.window_ns = nsem__spin_window_ns(NULL); /* a bad value: as if unset */
 }
 
 void nsem__conn_lock(void)
@@ -172,20 +176,36 @@ static bool write_all2(int fd, const void *a, size_t na, const void *b, size_t n
     return true;
 }
 
+/* Whether the server said it was awake, working or polling (common/shm.h): a request sent then is
+ * answered without a wake-up of the server, soon enough to poll for. */
+static bool server_awake(void)
+{
+    struct nsem_slot *base = atomic_load_explicit(&arena, memory_order_acquire); /* none before HELLO */
+    return base && atomic_load_explicit(&((struct nsem_arena_header *)(void *)base)->server_awake,
+                                        memory_order_relaxed); /* a hint */
+}
+
 /* Reads one reply of at most rep_len bytes; a reply of another size than expected is an error.
  * The first read asks for rep_len bytes, so that a whole reply takes one system call: nothing can
- * follow the reply, the client having one request at a time. */
+ * follow the reply, the client having one request at a time. When the server was awake as the
+ * request went, the read polls for a while before it sleeps: the reply then needs no wake-up. */
 static bool read_reply(int fd, void *rep, uint32_t rep_len, int *passed_fd)
 {
     char *p = rep;
     uint32_t got = 0, want = rep_len;
     bool sized = false; /* want is the header's len */
+    uint64_t start = nsem__now_ns(), turn = start;
+    bool polling = nsem__spin_may_poll(&spin, start) && server_awake();
     while (got < want) {
         char cbuf[CMSG_SPACE(sizeof(int))];
         struct iovec iov = {p + got, want - got};
         struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
-        ssize_t k = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+        ssize_t k = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | (polling ? MSG_DONTWAIT : 0));
         if (k < 0 && errno == EINTR) continue;
+        if (k < 0 && polling && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            polling = nsem__spin_again(&spin, start, &turn);
+            continue;
+        }
         if (k <= 0) return false;
         for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
             if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS && passed_fd)

@@ -186,6 +186,14 @@ uint32_t nsem__arena_domains(void)
     return domain_count;
 }
 
+void nsem__arena_set_awake(bool awake)
+{
+    for (uint32_t d = 0; d < domain_count; d++) {
+        struct nsem_arena_header *h = (void *)nsem__arena_slot(nsem_slot_index(d, 0));
+        atomic_store_explicit(&h->server_awake, awake, memory_order_relaxed); /* a hint */
+    }
+}
+
 bool nsem__arena_contains(const void *p)
 {
     uintptr_t a = (uintptr_t)arena, q = (uintptr_t)p;

@@ -2,7 +2,7 @@
  * main.c — nsemd, the per-user object server: options, the single-instance lock, the listening
  * socket, and the epoll loop. It exits a grace period after its last client leaves.
  *
- *   nsemd [--system] [--socket PATH] [--foreground] [--grace MS] [--notify-fd FD]
+ *   nsemd [--system] [--socket PATH] [--foreground] [--grace MS] [--notify-fd FD] [--spin-us US]
  *         [--max-objects N] [--max-handles-per-process N] [--max-handles N]
  *
  * --system: the server of every user (root only; docs/security.md), at NSEM_SYSTEM_SOCKET unless
@@ -11,6 +11,9 @@
  * The server writes 'r' to it once it listens, or 'h' when another server holds the socket, and
  * closes it; a server that exits without serving says nothing, and the end of the pipe tells its
  * starter at once, rather than after its wait for a socket that will not come.
+ *
+ * --spin-us (or NSEMD_SPIN_US): how long the loop keeps polling after its last event before it
+ * sleeps (common/spin.h; 0: never).
  *
  * The limits (limits.c) may also come from NSEMD_MAX_OBJECTS, NSEMD_MAX_HANDLES_PER_PROCESS and
  * NSEMD_MAX_HANDLES, which a server started by libnsem inherits from the process that started it;
@@ -38,6 +41,7 @@
 #include <unistd.h>
 
 #include "common/paths.h"
+#include "common/spin.h"
 #include "server/server.h"
 
 static int epoll_fd = -1;
@@ -49,6 +53,11 @@ static struct epoll_event *turn_events;
 static int turn_count;
 static volatile sig_atomic_t stop_requested;
 static char listener_tag; /* the epoll data of the listening socket */
+static struct nsem_spin spin; /* the polling after the last event */
+static uint64_t last_event_ns;
+/* SIGTERM and SIGINT are blocked but while the loop sleeps, so that one that comes while it polls
+ * or works ends its sleep instead of being taken before it (and slept through). */
+static sigset_t sleep_mask;
 /* Arenas of a system server: users with clients at once (each costs address space only). */
 #define SYSTEM_DOMAINS 256u
 
@@ -86,6 +95,27 @@ static uint64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* epoll_wait, but within spin_ns of the last event it polls rather than sleeps: the next request of
+ * a client that is making several comes without a wake-up of the server (common/spin.h). A timer
+ * that falls due meanwhile is late by at most the window. The arenas' server_awake hint says 0
+ * while it sleeps. */
+static int wait_events(struct epoll_event *evs, int max, int timeout)
+{
+    int n = 0;
+    uint64_t turn = nsem__now_ns();
+    if (timeout != 0 && nsem__spin_may_poll(&spin, turn))
+        while (n == 0 && nsem__spin_again(&spin, last_event_ns, &turn)) n = epoll_wait(epoll_fd, evs, max, 0);
+    if (n == 0 && timeout != 0) {
+        nsem__arena_set_awake(false);
+        n = epoll_pwait(epoll_fd, evs, max, timeout, &sleep_mask);
+        nsem__arena_set_awake(true);
+    } else if (n == 0) {
+        n = epoll_pwait(epoll_fd, evs, max, 0, &sleep_mask);
+    }
+    if (n > 0) last_event_ns = nsem__now_ns();
+    return n;
 }
 
 static void on_signal(int sig)
@@ -190,7 +220,7 @@ static void notify(int *fd, char word)
 static void usage(void)
 {
     fprintf(stderr, "usage: nsemd [--system] [--socket PATH] [--foreground] [--grace MS] [--notify-fd FD]\n"
-                    "             [--max-objects N] [--max-handles-per-process N] [--max-handles N]\n");
+                    "             [--spin-us US] [--max-objects N] [--max-handles-per-process N] [--max-handles N]\n");
     exit(2);
 }
 
@@ -245,6 +275,7 @@ int main(int argc, char **argv)
     int foreground = 0, notify_fd = -1;
     long grace_ms = getenv("NSEMD_GRACE_MS") ? atol(getenv("NSEMD_GRACE_MS")) : 5000;
     bool grace_given = false;
+    const char *spin_text = getenv("NSEMD_SPIN_US");
     limits_from_environment();
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--system") == 0) {
@@ -257,6 +288,8 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--grace") == 0 && i + 1 < argc) {
             grace_ms = atol(argv[++i]);
             grace_given = true;
+        } else if (strcmp(argv[i], "--spin-us") == 0 && i + 1 < argc) {
+            spin_text = argv[++i];
         } else if (strcmp(argv[i], "--notify-fd") == 0 && i + 1 < argc) {
             notify_fd = atoi(argv[++i]);
             if (notify_fd <= 2) usage(); /* daemonize() makes 0, 1 and 2 /dev/null */
@@ -265,6 +298,12 @@ int main(int argc, char **argv)
         } else {
             usage();
         }
+    }
+    spin.window_ns = nsem__spin_window_ns(spin_text);
+    if (spin.window_ns == UINT64_MAX) {
+        fprintf(stderr, "nsemd: spin: \"%s\" is not a number of microseconds from 0 to %u\n", spin_text,
+                NSEM_SPIN_MAX_US);
+        return 2;
     }
     if (nsem__system && geteuid() != 0) {
         fprintf(stderr, "nsemd: --system needs root: it tells users apart by their credentials\n");
@@ -282,6 +321,13 @@ int main(int argc, char **argv)
     if (grace_ms < 0 && !nsem__system) grace_ms = 0;
     if (nsem__system && !make_system_dir(sock_path)) return 1;
     if (!foreground) daemonize();
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, &sleep_mask); /* before any thread: they inherit it */
+    sigdelset(&sleep_mask, SIGTERM);
+    sigdelset(&sleep_mask, SIGINT);
     /* A descriptor per client: take all the kernel allows, not the limit of whoever started us. */
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -332,7 +378,7 @@ int main(int argc, char **argv)
         }
         timeout = nsem__closering_timeout(timeout, now_ms()); /* closes are taken soon, requests or not */
         struct epoll_event evs[64];
-        int n = epoll_wait(epoll_fd, evs, 64, timeout);
+        int n = wait_events(evs, 64, timeout);
         if (n < 0 && errno != EINTR) break;
         turn_events = evs;
         turn_count = n;

@@ -45,6 +45,7 @@ int nsem__arena_init(const char *path, uint32_t max_domains);
 /* The domain (arena) of a user's objects, made on first use; -1 when no more can be made. */
 int nsem__arena_domain(uid_t uid);
 uint32_t nsem__arena_domains(void);     /* made so far */
+void nsem__arena_set_awake(bool awake); /* the server_awake hint of every arena's header */
 bool nsem__arena_recovered(void);        /* domain 0's file was left by a server that died */
 uint32_t nsem__arena_high_water(void);   /* domain 0's: slots at or above it were never used */
 /* For recover.c: a slot found in use, or found free (it joins the free list). */

@@ -73,6 +73,7 @@
     X(fstat, EIO) \
     X(epoll_create1, EMFILE) \
     X(epoll_wait, EINTR) \
+    X(epoll_pwait, EINTR) \
     X(flock, EINTR) \
     X(read, EINTR) \
     X(write, EINTR) \
@@ -151,6 +152,7 @@ WRAP(int, epoll_ctl, (int epfd, int op, int fd, struct epoll_event *ev))
 WRAP(int, fstat, (int fd, struct stat *st))
 WRAP(int, epoll_create1, (int flags))
 WRAP(int, epoll_wait, (int epfd, struct epoll_event *evs, int max, int timeout))
+WRAP(int, epoll_pwait, (int epfd, struct epoll_event *evs, int max, int timeout, const sigset_t *mask))
 WRAP(int, flock, (int fd, int op))
 WRAP(ssize_t, read, (int fd, void *buf, size_t n))
 WRAP(ssize_t, write, (int fd, const void *buf, size_t n))
@@ -331,6 +333,10 @@ int __wrap_epoll_create1(int flags) { return fault_hit(F_epoll_create1) ? -1 : _
 int __wrap_epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout)
 {
     return fault_hit(F_epoll_wait) ? -1 : __real_epoll_wait(epfd, evs, max, timeout);
+}
+int __wrap_epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout, const sigset_t *mask)
+{
+    return fault_hit(F_epoll_pwait) ? -1 : __real_epoll_pwait(epfd, evs, max, timeout, mask);
 }
 int __wrap_flock(int fd, int op) { return fault_hit(F_flock) ? -1 : __real_flock(fd, op); }
 ssize_t __wrap_read(int fd, void *buf, size_t n) { return fault_hit(F_read) ? -1 : __real_read(fd, buf, n); }

@@ -7,7 +7,7 @@
 
 # The wrapped functions (tests/faults/faultinj.c; syscall carries its pidfd_open and futex_wait).
 FAULT_FUNCS := malloc calloc realloc open socket connect accept4 recv recvmsg send sendmsg mmap ftruncate \
-               memfd_create epoll_ctl fstat epoll_create1 epoll_wait flock read write pread pwrite fopen poll \
+               memfd_create epoll_ctl fstat epoll_create1 epoll_wait epoll_pwait flock read write pread pwrite fopen poll \
                getrandom fork bind syscall
 FAULT_WRAP  := $(foreach f,$(FAULT_FUNCS),-Wl,--wrap=$(f))
 FAULT_DIR   := $(O)/faults

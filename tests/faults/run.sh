@@ -3,7 +3,9 @@
 # Runs the scenario once to count the calls of each wrapped function in the server and in the
 # library, then once per call index (at most $FAULTS_MAX per function and errno, evenly spaced)
 # with that call failing, each run against its own fresh server; and, for the resource errors,
-# once with $FAULTS_BURST calls in a row failing from the middle index on. After each run:
+# once with $FAULTS_BURST calls in a row failing from the middle index on. Polling is off at both
+# ends (NSEMD_SPIN_US=0, NSEM_SPIN_US=0): a poll's calls depend on timing, and call N must be the
+# same call in every run. After each run:
 #   the scenario exited 0 (a failure gave a Windows error; no signal, no timeout);
 #   the server that served it last is still the one alive (no crash, no exit): the scenario kills
 #   its first server itself and prints the pid of the one that takes over — unless a server never
@@ -24,7 +26,7 @@ BURST=${FAULTS_BURST:-8}
 if [ "${2:-}" = --one ]; then
     side=$3 spec=$4
     d=$(mktemp -d /tmp/nsem-fi.XXXXXX)
-    export NSEM_SERVER=$d/s.sock NSEMD_GRACE_MS=5000 NSEMD_LOG=1
+    export NSEM_SERVER=$d/s.sock NSEMD_GRACE_MS=5000 NSEMD_LOG=1 NSEMD_SPIN_US=0 NSEM_SPIN_US=0
     export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:log_path=$d/asan} UBSAN_OPTIONS=print_stacktrace=1:log_path=$d/ubsan
     unset NSEM_FAULT NSEMD_FAULT NSEM_FAULT_COUNTS NSEMD_FAULT_COUNTS
     if [ "$side" = server ]; then var=NSEMD_FAULT; else var=NSEM_FAULT; fi
@@ -80,7 +82,8 @@ fi
 # Counting run: nothing fails (every call must succeed); each side keeps, per function, the
 # highest call index any of its processes reached (the killed server's and the helpers' too).
 d=$(mktemp -d /tmp/nsem-fi-count.XXXXXX)
-NSEM_SERVER=$d/s.sock NSEMD_GRACE_MS=5000 NSEMD_FAULT_COUNTS=$d/server.bin NSEM_FAULT_COUNTS=$d/lib.bin \
+NSEM_SERVER=$d/s.sock NSEMD_GRACE_MS=5000 NSEMD_SPIN_US=0 NSEM_SPIN_US=0 \
+    NSEMD_FAULT_COUNTS=$d/server.bin NSEM_FAULT_COUNTS=$d/lib.bin \
     timeout -s KILL "$TIMEOUT" "$B/bin/scenario" count > "$d/out" 2>&1 || { echo "the scenario fails without faults:"; cat "$d/out"; exit 1; }
 pid=$(sed -n 's/^server //p' "$d/out" | tail -n 1)
 NSEM_SERVER=$d/s.sock "$B/bin/clean" 5000 > "$d/clean" || { echo "leaks without faults:"; cat "$d/clean"; exit 1; }
@@ -94,7 +97,7 @@ done
 plan_server="malloc:ENOMEM calloc:ENOMEM realloc:ENOMEM open:EMFILE socket:EMFILE accept4:EMFILE accept4:EINTR
 recv:EINTR recv:EAGAIN send:EINTR send:EAGAIN sendmsg:EINTR sendmsg:EAGAIN mmap:ENOMEM ftruncate:ENOSPC
 memfd_create:EMFILE epoll_ctl:ENOMEM fstat:EIO epoll_create1:EMFILE epoll_create1:ENOMEM epoll_wait:EINTR
-flock:EWOULDBLOCK flock:ENOLCK read:EINTR read:EIO pread:EIO pwrite:ENOSPC pwrite:EIO fopen:EMFILE fopen:ENOMEM
+epoll_pwait:EINTR flock:EWOULDBLOCK flock:ENOLCK read:EINTR read:EIO pread:EIO pwrite:ENOSPC pwrite:EIO fopen:EMFILE fopen:ENOMEM
 poll:ENOMEM getrandom:EINTR fork:EAGAIN fork:ENOMEM bind:ENOMEM pidfd_open:EMFILE pidfd_open:ENOMEM"
 plan_lib="malloc:ENOMEM calloc:ENOMEM realloc:ENOMEM open:EMFILE socket:EMFILE connect:EAGAIN send:EINTR send:EAGAIN
 recvmsg:EINTR recvmsg:EAGAIN mmap:ENOMEM fstat:EIO flock:EINTR flock:ENOLCK fopen:EMFILE read:EINTR poll:EINTR
