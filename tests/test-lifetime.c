@@ -9,6 +9,7 @@
  */
 #include "checks.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -604,6 +605,112 @@ TEST(lifetime_fork_child_last_holder)
     wait_gone('s', name);
     close(up[0]);
     close(down[1]);
+    return 0;
+}
+
+/* ---- a blocked wait keeps its objects (SPEC 80), recorded per thread (lib/blocked.c) -------- */
+
+struct blocked_waiter {
+    HANDLE objs[2];
+    pthread_t thread;
+    DWORD result;
+};
+
+static void *blocked_waiter_main(void *arg)
+{
+    struct blocked_waiter *w = arg;
+    w->result = WaitForMultipleObjects(2, w->objs, FALSE, 10000);
+    return NULL;
+}
+
+/* Two threads block on {a, b}; the last handle of a is closed under them: a is pinned, not
+ * destroyed, until the later of the two waits ends, whichever ends first. */
+TEST(lifetime_blocked_waits_keep_object_after_last_close)
+{
+    use_private_server("blocked");
+    HANDLE a = CreateSemaphoreA(NULL, 0, 1, uniq("blocked-a"));
+    HANDLE b = CreateSemaphoreA(NULL, 0, 2, uniq("blocked-b"));
+    ASSERT(a && b);
+    struct blocked_waiter w[2] = {{.objs = {a, b}}, {.objs = {a, b}}};
+    for (int i = 0; i < 2; i++) ASSERT_EQ(pthread_create(&w[i].thread, NULL, blocked_waiter_main, &w[i]), 0);
+    wait_waiters(b, 2);
+    ASSERT(CloseHandle(a));
+    NSEM_SERVER_STATS st = stats();
+    ASSERT_EQ_U(st.dwObjects, 2);
+    ASSERT_EQ_U(st.dwPins, 1);
+    ASSERT(ReleaseSemaphore(b, 1, NULL)); /* one waiter ends: the other still keeps a */
+    for (uint64_t end = now_ms() + 5000; w[0].result == 0 && w[1].result == 0 && now_ms() < end;) sleep_ms(2);
+    sleep_ms(20);
+    st = stats();
+    ASSERT_EQ_U(st.dwObjects, 2);
+    ASSERT_EQ_U(st.dwPins, 1);
+    ASSERT(ReleaseSemaphore(b, 1, NULL));
+    for (int i = 0; i < 2; i++) {
+        ASSERT_EQ(pthread_join(w[i].thread, NULL), 0);
+        ASSERT_EQ_U(w[i].result, WAIT_OBJECT_0 + 1);
+    }
+    st = stats(); /* the pin went with the second wait, before its WaitForMultipleObjects returned */
+    ASSERT_EQ_U(st.dwObjects, 1);
+    ASSERT_EQ_U(st.dwPins, 0);
+    ASSERT(CloseHandle(b));
+    wait_server_clean();
+    return 0;
+}
+
+/* A forked child has none of its parent's blocked waits: closing its last handle of an object a
+ * parent's thread is blocked on destroys nothing of the parent's and pins nothing. */
+TEST(lifetime_fork_child_has_no_blocked_waits)
+{
+    use_private_server("blockfork");
+    HANDLE a = CreateSemaphoreA(NULL, 0, 1, uniq("blockfork-a"));
+    HANDLE b = CreateSemaphoreA(NULL, 0, 1, uniq("blockfork-b"));
+    ASSERT(a && b);
+    struct blocked_waiter w = {.objs = {a, b}};
+    ASSERT_EQ(pthread_create(&w.thread, NULL, blocked_waiter_main, &w), 0);
+    wait_waiters(b, 1);
+    fflush(NULL);
+    pid_t pid = fork();
+    ASSERT(pid >= 0);
+    if (pid == 0) {
+        if (!CloseHandle(a)) _exit(2);
+        NSEM_SERVER_STATS cs = {.cbSize = sizeof cs};
+        if (!NsemGetServerStats(&cs)) _exit(3);
+        _exit(cs.dwPins == 0 ? 0 : 4);
+    }
+    ASSERT_EQ(wait_child(pid, 10000), 0);
+    ASSERT(ReleaseSemaphore(a, 1, NULL)); /* the parent's a is whole */
+    ASSERT_EQ(pthread_join(w.thread, NULL), 0);
+    ASSERT_EQ_U(w.result, WAIT_OBJECT_0);
+    ASSERT(CloseHandle(a));
+    ASSERT(CloseHandle(b));
+    wait_server_clean();
+    return 0;
+}
+
+/* Threads that blocked and ended leave no record behind that a close could take for a wait. */
+TEST(lifetime_ended_waits_pin_nothing)
+{
+    use_private_server("blockend");
+    HANDLE b = CreateSemaphoreA(NULL, 0, 64, NULL);
+    ASSERT_NOT_NULL(b);
+    for (int round = 0; round < 20; round++) {
+        HANDLE a = CreateSemaphoreA(NULL, 0, 1, NULL);
+        ASSERT_NOT_NULL(a);
+        struct blocked_waiter w[3] = {{.objs = {a, b}}, {.objs = {a, b}}, {.objs = {a, b}}};
+        for (int i = 0; i < 3; i++) ASSERT_EQ(pthread_create(&w[i].thread, NULL, blocked_waiter_main, &w[i]), 0);
+        wait_waiters(b, 3);
+        ASSERT(ReleaseSemaphore(b, 3, NULL));
+        for (int i = 0; i < 3; i++) {
+            ASSERT_EQ(pthread_join(w[i].thread, NULL), 0);
+            ASSERT_EQ_U(w[i].result, WAIT_OBJECT_0 + 1);
+        }
+        ASSERT(CloseHandle(a)); /* no wait is blocked: a goes at once */
+        NSEM_SERVER_STATS st = stats();
+        ASSERT_EQ_U(st.dwPins, 0);
+        ASSERT_EQ_U(st.dwObjects, 1);
+    }
+    ASSERT(CloseHandle(b));
+    wait_server_clean();
     return 0;
 }
 

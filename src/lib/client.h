@@ -98,11 +98,23 @@ uint32_t nsem__handle_floor(void); /* the index above every handle this process 
  * waits, owned mutexes) that must keep the object alive after its last handle is closed. */
 void nsem__busy_inc(uint32_t slot);
 void nsem__busy_dec(uint32_t slot);
+/* Gives back this process's pin of the object if nothing of the process uses it any more. */
+void nsem__unpin_if_unused(uint32_t slot);
 /* Whether this is the process's last handle to the object (connection lock held). */
 bool nsem__is_last_handle(uint32_t slot);
 /* Called by CloseHandle (connection lock held): whether to ask the server for a pin; and whether
  * a pin left from before is no longer needed (CloseHandle then sends UNPIN). */
 bool nsem__close_needs_pin(uint32_t slot, bool *drop_stale_pin);
+
+/* ---- the objects blocked waits are on (blocked.c) ---- */
+/* A wait about to block on `slots` records them (false: no memory for a record; the caller then
+ * counts itself busy on each object instead). *since is for nsem__blocked_leave. */
+bool nsem__blocked_enter(const uint32_t *slots, uint32_t n, uint32_t *since);
+void nsem__blocked_leave(const uint32_t *slots, uint32_t n, uint32_t since);
+/* Whether a thread of this process is blocked on the object; for_close: the caller is a close
+ * that pins the object if so (every close of a last handle asks, whatever else it finds). */
+bool nsem__blocked_on(uint32_t slot, bool for_close);
+void nsem__blocked_after_fork(void);
 
 /* ---- the close ring (closering.c) ---- */
 /* Posts the close of handle `value` (NSEM_CLOSE_* flags) to the connection's close ring, with the

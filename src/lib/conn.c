@@ -78,6 +78,7 @@ static void after_fork_child(void)
     atomic_store_explicit(&client_id, 0, memory_order_relaxed);
     nsem__handles_reset();
     nsem__thread_after_fork();
+    nsem__blocked_after_fork();
     if (fork_ticket) {
         nsem__conn_lock();
         connect_locked(); /* adopts the ticket: no window in which the handles are not counted */

@@ -219,10 +219,17 @@ void nsem__busy_dec(uint32_t slot)
         atomic_fetch_add(&o->busy, 1);
         return;
     }
-    if (b != 1 || !atomic_load(&o->pinned)) return;
+    if (b == 1) nsem__unpin_if_unused(slot);
+}
+
+void nsem__unpin_if_unused(uint32_t slot)
+{
+    struct lobj *o = lobj_of(slot, false);
+    if (!o || !atomic_load(&o->pinned)) return; /* seq_cst: after the caller's end of its use */
     nsem__conn_lock();
-    /* The pin goes with the last use, whatever the handles: handles keep the object alive anyway. */
-    if (atomic_load(&o->busy) == 0 && atomic_load(&o->pinned)) {
+    /* The pin goes with the last use, whatever the handles: handles keep the object alive anyway.
+     * Under the lock, so that of two last uses ending at once the later sees the other's end. */
+    if (atomic_load(&o->busy) == 0 && atomic_load(&o->pinned) && !nsem__blocked_on(slot, false)) {
         atomic_store(&o->pinned, 0);
         struct nsem_req_unpin req = {{0, NSEM_OP_UNPIN}, slot, 0};
         struct nsem_rep_status rep;
@@ -251,7 +258,8 @@ bool nsem__close_needs_pin(uint32_t slot, bool *drop_stale_pin)
     /* seq_cst: then read busy (Dekker with busy_dec). The server keeps one pin per process and
      * object; one left from an earlier close is kept if still needed, else dropped. */
     bool was_pinned = atomic_exchange(&o->pinned, 1);
-    if (atomic_load(&o->busy) > 0) return true;
+    bool blocked = nsem__blocked_on(slot, true); /* first: a blocked wait then gives the pin back */
+    if (blocked || atomic_load(&o->busy) > 0) return true;
     atomic_store(&o->pinned, 0);
     *drop_stale_pin = was_pinned;
     return false;

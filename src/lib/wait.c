@@ -224,9 +224,13 @@ static enum attempt block(struct wait *w, const struct timespec *deadline)
     uint32_t expected[MAXIMUM_WAIT_OBJECTS + 1];
     _Atomic uint32_t *server = nsem__server_word();
     words[w->n] = server;
+    /* a close by another thread must not free them meanwhile */
+    uint32_t slots[MAXIMUM_WAIT_OBJECTS], since;
+    for (DWORD i = 0; i < w->n; i++) slots[i] = w->objs[i].slot_index;
+    bool recorded = nsem__blocked_enter(slots, w->n, &since);
     for (DWORD i = 0; i < w->n; i++) {
         struct wait_obj *o = &w->objs[i];
-        nsem__busy_inc(o->slot_index); /* a close by another thread must not free it meanwhile */
+        if (!recorded) nsem__busy_inc(o->slot_index);
         o->epoch = nsem__slot_waiting_join(o->slot);
         o->pulses = nsem_state_event_pulses(nsem_word_value(atomic_load(&o->slot->state)));
         words[i] = &o->slot->seq;
@@ -254,12 +258,20 @@ static enum attempt block(struct wait *w, const struct timespec *deadline)
             r = attempt(w);
             break;
         }
+        /* Woken, most likely by the change it waits for: a wait-any tries before it arms again,
+         * which a success then never needs (arming is a pass over every object). A failure arms
+         * and looks again above, so no change is missed. */
+        if (!w->all) {
+            r = try_any(w);
+            if (r != NOT_YET) break;
+        }
     }
     for (DWORD i = 0; i < w->n; i++) {
         if (w->objs[i].queued) nsem__excl_leave(w->objs[i].slot_index, w->me, &w->objs[i].queued);
         nsem__slot_waiting_leave(w->objs[i].slot, w->objs[i].epoch);
-        nsem__busy_dec(w->objs[i].slot_index);
+        if (!recorded) nsem__busy_dec(w->objs[i].slot_index);
     }
+    if (recorded) nsem__blocked_leave(slots, w->n, since);
     return r;
 }
 
