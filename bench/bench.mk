@@ -13,7 +13,7 @@
 #
 # Benchmarks are never part of `make check`: timings live here, not in tests.
 
-BENCH_PROGS    := uncontended pingpong waitany names abandon scale flood
+BENCH_PROGS    := uncontended pingpong waitany names abandon scale flood polling
 BENCH_BINS     := $(BENCH_PROGS:%=$(O)/bench/%)
 BENCH_UTIL_OBJ := $(O)/obj/bench/bench_util.o $(O)/obj/bench/bench_wine.o
 BENCH_ARGS     ?=
