@@ -100,7 +100,7 @@ memfd_create:EMFILE epoll_ctl:ENOMEM fstat:EIO epoll_create1:EMFILE epoll_create
 epoll_pwait:EINTR flock:EWOULDBLOCK flock:ENOLCK read:EINTR read:EIO pread:EIO pwrite:ENOSPC pwrite:EIO fopen:EMFILE fopen:ENOMEM
 poll:ENOMEM getrandom:EINTR fork:EAGAIN fork:ENOMEM bind:ENOMEM pidfd_open:EMFILE pidfd_open:ENOMEM"
 plan_lib="malloc:ENOMEM calloc:ENOMEM realloc:ENOMEM open:EMFILE socket:EMFILE connect:EAGAIN send:EINTR send:EAGAIN
-recvmsg:EINTR recvmsg:EAGAIN mmap:ENOMEM fstat:EIO flock:EINTR flock:ENOLCK fopen:EMFILE read:EINTR poll:EINTR
+sendmsg:EINTR sendmsg:EAGAIN recvmsg:EINTR recvmsg:EAGAIN mmap:ENOMEM fstat:EIO flock:EINTR flock:ENOLCK fopen:EMFILE read:EINTR poll:EINTR
 poll:ENOMEM futex_wait:EINTR futex_wait:EAGAIN"
 
 list=$d/runs
