@@ -714,6 +714,67 @@ TEST(lifetime_ended_waits_pin_nothing)
     return 0;
 }
 
+/* A thread's own later thread-specific destructor may block after the library's has freed the
+ * thread's record: that wait has a record of its own, so another thread that takes the freed one
+ * does not hide it from a close (which would then destroy the object under the wait). */
+struct dtor_waiter {
+    HANDLE objs[2]; /* e, stop */
+    HANDLE first;
+    pthread_key_t key;
+    DWORD result;
+};
+
+static void dtor_waiter_dtor(void *arg)
+{
+    struct dtor_waiter *d = arg;
+    d->result = WaitForMultipleObjects(2, d->objs, FALSE, 10000);
+}
+
+static void *dtor_waiter_main(void *arg)
+{
+    struct dtor_waiter *d = arg;
+    WaitForSingleObject(d->first, 1); /* blocks once: the thread has a record, and the library its key */
+    /* a key created later: its destructor runs after the library's */
+    if (pthread_key_create(&d->key, dtor_waiter_dtor) == 0) pthread_setspecific(d->key, d);
+    return NULL;
+}
+
+static void *short_waiter_main(void *arg)
+{
+    WaitForSingleObject((HANDLE)arg, 10000);
+    return NULL;
+}
+
+TEST(lifetime_wait_in_thread_destructor_keeps_object)
+{
+    use_private_server("blockdtor");
+    HANDLE first = new_sem(0, 1), stop = new_sem(0, 1), g = new_sem(0, 8);
+    struct dtor_waiter d = {.objs = {CreateEventA(NULL, TRUE, FALSE, NULL), stop}, .first = first};
+    ASSERT_NOT_NULL(d.objs[0]);
+    pthread_t a;
+    ASSERT_EQ(pthread_create(&a, NULL, dtor_waiter_main, &d), 0);
+    wait_waiters(stop, 1); /* blocked in its destructor */
+    pthread_t b[8];        /* take every free record, the one a's thread had among them */
+    for (int i = 0; i < 8; i++) ASSERT_EQ(pthread_create(&b[i], NULL, short_waiter_main, g), 0);
+    wait_waiters(g, 8);
+    ASSERT(ReleaseSemaphore(g, 8, NULL));
+    for (int i = 0; i < 8; i++) join(b[i]);
+    ASSERT(CloseHandle(d.objs[0])); /* the last handle of e, under a's wait */
+    NSEM_SERVER_STATS st = stats();
+    ASSERT_EQ_U(st.dwPins, 1);
+    ASSERT(ReleaseSemaphore(stop, 1, NULL));
+    join(a);
+    ASSERT_EQ_U(d.result, WAIT_OBJECT_0 + 1);
+    st = stats();
+    ASSERT_EQ_U(st.dwPins, 0);
+    pthread_key_delete(d.key);
+    ASSERT(CloseHandle(first));
+    ASSERT(CloseHandle(stop));
+    ASSERT(CloseHandle(g));
+    wait_server_clean();
+    return 0;
+}
+
 /* SPEC 84: the handle count covers the handles of every process. */
 TEST(lifetime_handle_count_across_processes)
 {

@@ -40,9 +40,12 @@ static pthread_key_t key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static __thread struct blocked *mine __attribute__((tls_model("initial-exec")));
 
+/* Runs on the exiting thread. A wait in a later destructor of the same thread takes a record again
+ * (and this runs again for it): it must not keep using this one, which another thread may take. */
 static void thread_gone(void *record)
 {
     struct blocked *b = record;
+    mine = NULL;
     atomic_store(&b->n, 0);
     atomic_store_explicit(&b->used, false, memory_order_release);
 }
