@@ -10,7 +10,10 @@
 #include "checks.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -771,6 +774,73 @@ TEST(lifetime_wait_in_thread_destructor_keeps_object)
     ASSERT(CloseHandle(first));
     ASSERT(CloseHandle(stop));
     ASSERT(CloseHandle(g));
+    wait_server_clean();
+    return 0;
+}
+
+/* A close that starts while another thread is blocked (so that it looks through the records) and
+ * finds a wait recorded during its look, on the object it closes, pins it for that wait: the wait
+ * gives the pin back as it ends, however the two interleave. Many free records ahead of the
+ * waiter's make the look long; the close comes at a different moment in each round. */
+struct race_waiter {
+    HANDLE first, b;
+    _Atomic(HANDLE) x;
+    _Atomic int go, done;
+    DWORD result;
+};
+
+static void *race_waiter_main(void *arg)
+{
+    struct race_waiter *r = arg;
+    WaitForSingleObject(r->first, 1); /* blocks once: its record is the first, the last looked at */
+    atomic_store(&r->done, 0);
+    for (int round = 1;; round++) {
+        int go;
+        while ((go = atomic_load(&r->go)) >= 0 && go < round) sched_yield();
+        if (go < 0) return NULL;
+        HANDLE objs[2] = {atomic_load(&r->x), r->b};
+        r->result = WaitForMultipleObjects(2, objs, FALSE, 10000);
+        atomic_store(&r->done, round);
+    }
+}
+
+TEST(lifetime_close_racing_a_new_wait_leaves_no_pin)
+{
+    use_private_server("blockrace");
+    struct race_waiter r = {.first = new_sem(0, 1), .b = new_sem(0, 1), .done = -1};
+    HANDLE g = new_sem(0, 256), u = new_sem(0, 1);
+    pthread_t t, many[256], other;
+    ASSERT_EQ(pthread_create(&t, NULL, race_waiter_main, &r), 0);
+    while (atomic_load(&r.done) < 0) sleep_ms(1);
+    for (int i = 0; i < 256; i++) ASSERT_EQ(pthread_create(&many[i], NULL, short_waiter_main, g), 0);
+    wait_waiters(g, 256);
+    ASSERT(ReleaseSemaphore(g, 256, NULL));
+    for (int i = 0; i < 256; i++) join(many[i]);
+    ASSERT_EQ(pthread_create(&other, NULL, short_waiter_main, u), 0); /* a close looks at the records */
+    wait_waiters(u, 1);
+    int rounds = getenv("NSEM_TEST_VALGRIND") ? 100 : 3000;
+    for (int round = 1; round <= rounds; round++) {
+        HANDLE x = new_sem(0, 1);
+        atomic_store(&r.x, x);
+        atomic_store(&r.go, round);
+        for (volatile int spin = 0; spin < (round * 7) % 400; spin++) {
+        }
+        ASSERT(CloseHandle(x));
+        ASSERT(ReleaseSemaphore(r.b, 1, NULL));
+        while (atomic_load(&r.done) < round) sched_yield();
+        if (r.result != WAIT_OBJECT_0 + 1) ASSERT_EQ_U(WaitForSingleObject(r.b, 0), WAIT_OBJECT_0);
+        NSEM_SERVER_STATS st = stats();
+        if (st.dwPins != 0) printf("round %d: a pin is left\n", round);
+        ASSERT_EQ_U(st.dwPins, 0);
+    }
+    atomic_store(&r.go, -1);
+    join(t);
+    ASSERT(ReleaseSemaphore(u, 1, NULL));
+    join(other);
+    ASSERT(CloseHandle(r.first));
+    ASSERT(CloseHandle(r.b));
+    ASSERT(CloseHandle(g));
+    ASSERT(CloseHandle(u));
     wait_server_clean();
     return 0;
 }
