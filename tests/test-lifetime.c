@@ -845,6 +845,76 @@ TEST(lifetime_close_racing_a_new_wait_leaves_no_pin)
     return 0;
 }
 
+/* As above, with a first wait blocked on the object, for which the close pins it, and a second
+ * wait recorded after the close has looked: the first, ending first, leaves the pin to the second,
+ * which must then give it back. The two start in either order, at a different distance each round. */
+struct race_pair {
+    HANDLE b[2];
+    _Atomic(HANDLE) x;
+    _Atomic int go[2], done[2], spin;
+    DWORD result[2];
+};
+
+struct race_pair_waiter {
+    struct race_pair *p;
+    int i;
+};
+
+static void *race_pair_main(void *arg)
+{
+    struct race_pair_waiter *w = arg;
+    struct race_pair *p = w->p;
+    for (int round = 1;; round++) {
+        int go;
+        while ((go = atomic_load(&p->go[w->i])) >= 0 && go < round) sched_yield();
+        if (go < 0) return NULL;
+        if (w->i == 1)
+            for (volatile int spin = atomic_load(&p->spin); spin > 0; spin--) {
+            }
+        HANDLE objs[2] = {atomic_load(&p->x), p->b[w->i]};
+        p->result[w->i] = WaitForMultipleObjects(2, objs, FALSE, 10000);
+        atomic_store(&p->done[w->i], round);
+    }
+}
+
+TEST(lifetime_close_racing_a_second_wait_leaves_no_pin)
+{
+    use_private_server("blockpair");
+    struct race_pair p = {.b = {new_sem(0, 1), new_sem(0, 1)}};
+    struct race_pair_waiter w[2] = {{&p, 0}, {&p, 1}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) ASSERT_EQ(pthread_create(&t[i], NULL, race_pair_main, &w[i]), 0);
+    int rounds = getenv("NSEM_TEST_VALGRIND") ? 100 : 3000;
+    for (int round = 1; round <= rounds; round++) {
+        HANDLE x = new_sem(0, 1);
+        atomic_store(&p.x, x);
+        atomic_store(&p.go[0], round);
+        while (query(p.b[0]).dwWaiterCount != 1) sched_yield();
+        int d = (round * 13) % 600;
+        atomic_store(&p.spin, round % 2 ? d : 0);
+        atomic_store(&p.go[1], round);
+        for (volatile int spin = round % 2 ? 0 : d; spin > 0; spin--) {
+        }
+        ASSERT(CloseHandle(x));
+        for (int i = 0; i < 2; i++) { /* the first wait ends first */
+            ASSERT(ReleaseSemaphore(p.b[i], 1, NULL));
+            while (atomic_load(&p.done[i]) < round) sched_yield();
+            if (p.result[i] != WAIT_OBJECT_0 + 1) ASSERT_EQ_U(WaitForSingleObject(p.b[i], 0), WAIT_OBJECT_0);
+        }
+        ASSERT_EQ_U(p.result[0], WAIT_OBJECT_0 + 1);
+        NSEM_SERVER_STATS st = stats();
+        if (st.dwPins != 0) printf("round %d: a pin is left\n", round);
+        ASSERT_EQ_U(st.dwPins, 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        atomic_store(&p.go[i], -1);
+        join(t[i]);
+        ASSERT(CloseHandle(p.b[i]));
+    }
+    wait_server_clean();
+    return 0;
+}
+
 /* SPEC 84: the handle count covers the handles of every process. */
 TEST(lifetime_handle_count_across_processes)
 {

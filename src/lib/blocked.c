@@ -22,6 +22,9 @@
  *     cannot have found this wait, and none began since: no close pinned anything for the wait and
  *     it is done. Otherwise it gives back the pins no one uses any more. (Comparing pins with pins
  *     would miss a close that began before the wait read it and found the wait in its look.)
+ *   - the end of a last use that finds its object pinned (handles.c) looks as a close does, and
+ *     leaves the pin to a wait it finds: one recorded after the look of the close that pinned,
+ *     which counted it in `looked`, learns so only from this look.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -97,17 +100,17 @@ void nsem__blocked_leave(const uint32_t *slots, uint32_t n, uint32_t since)
     for (uint32_t i = 0; i < n; i++) nsem__unpin_if_unused(slots[i]);
 }
 
-bool nsem__blocked_on(uint32_t slot, bool for_close)
+bool nsem__blocked_on(uint32_t slot, bool keeps_pin)
 {
     if (atomic_load(&count) == 0) return false;
-    if (for_close) atomic_fetch_add(&pins, 1); /* before the records are read: see the top */
+    if (keeps_pin) atomic_fetch_add(&pins, 1); /* before the records are read: see the top */
     bool found = false;
     for (struct blocked *b = atomic_load_explicit(&records, memory_order_acquire); b && !found; b = b->next) {
         uint32_t n = atomic_load(&b->n);
         for (uint32_t i = 0; i < n && i < MAXIMUM_WAIT_OBJECTS && !found; i++)
             found = atomic_load_explicit(&b->slots[i], memory_order_relaxed) == slot;
     }
-    if (for_close) atomic_fetch_add(&looked, 1); /* after: see the top */
+    if (keeps_pin) atomic_fetch_add(&looked, 1); /* after: see the top */
     return found;
 }
 
