@@ -10,7 +10,10 @@
 #include "checks.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -710,6 +713,204 @@ TEST(lifetime_ended_waits_pin_nothing)
         ASSERT_EQ_U(st.dwObjects, 1);
     }
     ASSERT(CloseHandle(b));
+    wait_server_clean();
+    return 0;
+}
+
+/* A thread's own later thread-specific destructor may block after the library's has freed the
+ * thread's record: that wait has a record of its own, so another thread that takes the freed one
+ * does not hide it from a close (which would then destroy the object under the wait). */
+struct dtor_waiter {
+    HANDLE objs[2]; /* e, stop */
+    HANDLE first;
+    pthread_key_t key;
+    DWORD result;
+};
+
+static void dtor_waiter_dtor(void *arg)
+{
+    struct dtor_waiter *d = arg;
+    d->result = WaitForMultipleObjects(2, d->objs, FALSE, 10000);
+}
+
+static void *dtor_waiter_main(void *arg)
+{
+    struct dtor_waiter *d = arg;
+    WaitForSingleObject(d->first, 1); /* blocks once: the thread has a record, and the library its key */
+    /* a key created later: its destructor runs after the library's */
+    if (pthread_key_create(&d->key, dtor_waiter_dtor) == 0) pthread_setspecific(d->key, d);
+    return NULL;
+}
+
+static void *short_waiter_main(void *arg)
+{
+    WaitForSingleObject((HANDLE)arg, 10000);
+    return NULL;
+}
+
+TEST(lifetime_wait_in_thread_destructor_keeps_object)
+{
+    use_private_server("blockdtor");
+    HANDLE first = new_sem(0, 1), stop = new_sem(0, 1), g = new_sem(0, 8);
+    struct dtor_waiter d = {.objs = {CreateEventA(NULL, TRUE, FALSE, NULL), stop}, .first = first};
+    ASSERT_NOT_NULL(d.objs[0]);
+    pthread_t a;
+    ASSERT_EQ(pthread_create(&a, NULL, dtor_waiter_main, &d), 0);
+    wait_waiters(stop, 1); /* blocked in its destructor */
+    pthread_t b[8];        /* take every free record, the one a's thread had among them */
+    for (int i = 0; i < 8; i++) ASSERT_EQ(pthread_create(&b[i], NULL, short_waiter_main, g), 0);
+    wait_waiters(g, 8);
+    ASSERT(ReleaseSemaphore(g, 8, NULL));
+    for (int i = 0; i < 8; i++) join(b[i]);
+    ASSERT(CloseHandle(d.objs[0])); /* the last handle of e, under a's wait */
+    NSEM_SERVER_STATS st = stats();
+    ASSERT_EQ_U(st.dwPins, 1);
+    ASSERT(ReleaseSemaphore(stop, 1, NULL));
+    join(a);
+    ASSERT_EQ_U(d.result, WAIT_OBJECT_0 + 1);
+    st = stats();
+    ASSERT_EQ_U(st.dwPins, 0);
+    pthread_key_delete(d.key);
+    ASSERT(CloseHandle(first));
+    ASSERT(CloseHandle(stop));
+    ASSERT(CloseHandle(g));
+    wait_server_clean();
+    return 0;
+}
+
+/* A close that starts while another thread is blocked (so that it looks through the records) and
+ * finds a wait recorded during its look, on the object it closes, pins it for that wait: the wait
+ * gives the pin back as it ends, however the two interleave. Many free records ahead of the
+ * waiter's make the look long; the close comes at a different moment in each round. */
+struct race_waiter {
+    HANDLE first, b;
+    _Atomic(HANDLE) x;
+    _Atomic int go, done;
+    DWORD result;
+};
+
+static void *race_waiter_main(void *arg)
+{
+    struct race_waiter *r = arg;
+    WaitForSingleObject(r->first, 1); /* blocks once: its record is the first, the last looked at */
+    atomic_store(&r->done, 0);
+    for (int round = 1;; round++) {
+        int go;
+        while ((go = atomic_load(&r->go)) >= 0 && go < round) sched_yield();
+        if (go < 0) return NULL;
+        HANDLE objs[2] = {atomic_load(&r->x), r->b};
+        r->result = WaitForMultipleObjects(2, objs, FALSE, 10000);
+        atomic_store(&r->done, round);
+    }
+}
+
+TEST(lifetime_close_racing_a_new_wait_leaves_no_pin)
+{
+    use_private_server("blockrace");
+    struct race_waiter r = {.first = new_sem(0, 1), .b = new_sem(0, 1), .done = -1};
+    HANDLE g = new_sem(0, 256), u = new_sem(0, 1);
+    pthread_t t, many[256], other;
+    ASSERT_EQ(pthread_create(&t, NULL, race_waiter_main, &r), 0);
+    while (atomic_load(&r.done) < 0) sleep_ms(1);
+    for (int i = 0; i < 256; i++) ASSERT_EQ(pthread_create(&many[i], NULL, short_waiter_main, g), 0);
+    wait_waiters(g, 256);
+    ASSERT(ReleaseSemaphore(g, 256, NULL));
+    for (int i = 0; i < 256; i++) join(many[i]);
+    ASSERT_EQ(pthread_create(&other, NULL, short_waiter_main, u), 0); /* a close looks at the records */
+    wait_waiters(u, 1);
+    int rounds = getenv("NSEM_TEST_VALGRIND") ? 100 : 3000;
+    for (int round = 1; round <= rounds; round++) {
+        HANDLE x = new_sem(0, 1);
+        atomic_store(&r.x, x);
+        atomic_store(&r.go, round);
+        for (volatile int spin = 0; spin < (round * 7) % 400; spin++) {
+        }
+        ASSERT(CloseHandle(x));
+        ASSERT(ReleaseSemaphore(r.b, 1, NULL));
+        while (atomic_load(&r.done) < round) sched_yield();
+        if (r.result != WAIT_OBJECT_0 + 1) ASSERT_EQ_U(WaitForSingleObject(r.b, 0), WAIT_OBJECT_0);
+        NSEM_SERVER_STATS st = stats();
+        if (st.dwPins != 0) printf("round %d: a pin is left\n", round);
+        ASSERT_EQ_U(st.dwPins, 0);
+    }
+    atomic_store(&r.go, -1);
+    join(t);
+    ASSERT(ReleaseSemaphore(u, 1, NULL));
+    join(other);
+    ASSERT(CloseHandle(r.first));
+    ASSERT(CloseHandle(r.b));
+    ASSERT(CloseHandle(g));
+    ASSERT(CloseHandle(u));
+    wait_server_clean();
+    return 0;
+}
+
+/* As above, with a first wait blocked on the object, for which the close pins it, and a second
+ * wait recorded after the close has looked: the first, ending first, leaves the pin to the second,
+ * which must then give it back. The two start in either order, at a different distance each round. */
+struct race_pair {
+    HANDLE b[2];
+    _Atomic(HANDLE) x;
+    _Atomic int go[2], done[2], spin;
+    DWORD result[2];
+};
+
+struct race_pair_waiter {
+    struct race_pair *p;
+    int i;
+};
+
+static void *race_pair_main(void *arg)
+{
+    struct race_pair_waiter *w = arg;
+    struct race_pair *p = w->p;
+    for (int round = 1;; round++) {
+        int go;
+        while ((go = atomic_load(&p->go[w->i])) >= 0 && go < round) sched_yield();
+        if (go < 0) return NULL;
+        if (w->i == 1)
+            for (volatile int spin = atomic_load(&p->spin); spin > 0; spin--) {
+            }
+        HANDLE objs[2] = {atomic_load(&p->x), p->b[w->i]};
+        p->result[w->i] = WaitForMultipleObjects(2, objs, FALSE, 10000);
+        atomic_store(&p->done[w->i], round);
+    }
+}
+
+TEST(lifetime_close_racing_a_second_wait_leaves_no_pin)
+{
+    use_private_server("blockpair");
+    struct race_pair p = {.b = {new_sem(0, 1), new_sem(0, 1)}};
+    struct race_pair_waiter w[2] = {{&p, 0}, {&p, 1}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) ASSERT_EQ(pthread_create(&t[i], NULL, race_pair_main, &w[i]), 0);
+    int rounds = getenv("NSEM_TEST_VALGRIND") ? 100 : 3000;
+    for (int round = 1; round <= rounds; round++) {
+        HANDLE x = new_sem(0, 1);
+        atomic_store(&p.x, x);
+        atomic_store(&p.go[0], round);
+        while (query(p.b[0]).dwWaiterCount != 1) sched_yield();
+        int d = (round * 13) % 600;
+        atomic_store(&p.spin, round % 2 ? d : 0);
+        atomic_store(&p.go[1], round);
+        for (volatile int spin = round % 2 ? 0 : d; spin > 0; spin--) {
+        }
+        ASSERT(CloseHandle(x));
+        for (int i = 0; i < 2; i++) { /* the first wait ends first */
+            ASSERT(ReleaseSemaphore(p.b[i], 1, NULL));
+            while (atomic_load(&p.done[i]) < round) sched_yield();
+            if (p.result[i] != WAIT_OBJECT_0 + 1) ASSERT_EQ_U(WaitForSingleObject(p.b[i], 0), WAIT_OBJECT_0);
+        }
+        ASSERT_EQ_U(p.result[0], WAIT_OBJECT_0 + 1);
+        NSEM_SERVER_STATS st = stats();
+        if (st.dwPins != 0) printf("round %d: a pin is left\n", round);
+        ASSERT_EQ_U(st.dwPins, 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        atomic_store(&p.go[i], -1);
+        join(t[i]);
+        ASSERT(CloseHandle(p.b[i]));
+    }
     wait_server_clean();
     return 0;
 }

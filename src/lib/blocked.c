@@ -11,14 +11,20 @@
  * The records form a list that only grows; a thread takes a free one at its first blocking wait
  * and frees it when it exits, so there are as many as threads that block at once.
  *
- * Ordering (every access to `count`, `pins` and a record's `n` is seq_cst):
- *   - a wait stores its slots, then n, then increments count; a close exchanges `pinned`, then
- *     reads count and, if a wait is blocked, increments pins and reads the records: a close that
- *     finds count at 0 comes before the wait was recorded, as when a close comes before the wait
- *     starts, and a close that pinned for a record it read is seen by that wait when it leaves
- *     (Dekker pairs on n and on pins);
- *   - a wait that leaves stores n = 0, then reads pins: unchanged since it was recorded, no close
- *     pinned anything for it and it is done; changed, it gives back the pins no one uses any more.
+ * Ordering (every access to `count`, `pins`, `looked` and a record's `n` is seq_cst):
+ *   - a wait reads `looked`, stores its slots, then n, then increments count; a close exchanges
+ *     `pinned`, then reads count and, if a wait is blocked, increments pins, reads the records, then
+ *     increments looked: a close that finds count at 0 comes before the wait was recorded, as when
+ *     a close comes before the wait starts, and a close that pinned for a record it read is seen by
+ *     that wait when it leaves (Dekker pairs on n and on pins);
+ *   - a wait that leaves stores n = 0, then reads pins: equal to `looked` as the wait read it
+ *     before it was recorded, every close that had begun by then had also ended its look, which
+ *     cannot have found this wait, and none began since: no close pinned anything for the wait and
+ *     it is done. Otherwise it gives back the pins no one uses any more. (Comparing pins with pins
+ *     would miss a close that began before the wait read it and found the wait in its look.)
+ *   - the end of a last use that finds its object pinned (handles.c) looks as a close does, and
+ *     leaves the pin to a wait it finds: one recorded after the look of the close that pinned,
+ *     which counted it in `looked`, learns so only from this look.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -35,14 +41,18 @@ struct blocked {
 
 static _Atomic(struct blocked *) records; /* acquire/release: the list only grows */
 static _Atomic uint32_t count;            /* seq_cst: records with n > 0, as their owners counted */
-static _Atomic uint32_t pins;             /* seq_cst: closes that found a blocked wait */
+static _Atomic uint32_t pins;             /* seq_cst: closes that began to look at the records */
+static _Atomic uint32_t looked;           /* seq_cst: closes that ended their look */
 static pthread_key_t key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 static __thread struct blocked *mine __attribute__((tls_model("initial-exec")));
 
+/* Runs on the exiting thread. A wait in a later destructor of the same thread takes a record again
+ * (and this runs again for it): it must not keep using this one, which another thread may take. */
 static void thread_gone(void *record)
 {
     struct blocked *b = record;
+    mine = NULL;
     atomic_store(&b->n, 0);
     atomic_store_explicit(&b->used, false, memory_order_release);
 }
@@ -75,7 +85,7 @@ bool nsem__blocked_enter(const uint32_t *slots, uint32_t n, uint32_t *since)
         if (!mine) return false;
         pthread_setspecific(key, mine);
     }
-    *since = atomic_load(&pins); /* before the record shows: a close after it counts */
+    *since = atomic_load(&looked); /* before the record shows: a close not done with its look counts */
     for (uint32_t i = 0; i < n; i++) atomic_store_explicit(&mine->slots[i], slots[i], memory_order_relaxed);
     atomic_store(&mine->n, n);
     atomic_fetch_add(&count, 1);
@@ -90,16 +100,18 @@ void nsem__blocked_leave(const uint32_t *slots, uint32_t n, uint32_t since)
     for (uint32_t i = 0; i < n; i++) nsem__unpin_if_unused(slots[i]);
 }
 
-bool nsem__blocked_on(uint32_t slot, bool for_close)
+bool nsem__blocked_on(uint32_t slot, bool keeps_pin)
 {
     if (atomic_load(&count) == 0) return false;
-    if (for_close) atomic_fetch_add(&pins, 1); /* before the records are read: see the top */
-    for (struct blocked *b = atomic_load_explicit(&records, memory_order_acquire); b; b = b->next) {
+    if (keeps_pin) atomic_fetch_add(&pins, 1); /* before the records are read: see the top */
+    bool found = false;
+    for (struct blocked *b = atomic_load_explicit(&records, memory_order_acquire); b && !found; b = b->next) {
         uint32_t n = atomic_load(&b->n);
-        for (uint32_t i = 0; i < n && i < MAXIMUM_WAIT_OBJECTS; i++)
-            if (atomic_load_explicit(&b->slots[i], memory_order_relaxed) == slot) return true;
+        for (uint32_t i = 0; i < n && i < MAXIMUM_WAIT_OBJECTS && !found; i++)
+            found = atomic_load_explicit(&b->slots[i], memory_order_relaxed) == slot;
     }
-    return false;
+    if (keeps_pin) atomic_fetch_add(&looked, 1); /* after: see the top */
+    return found;
 }
 
 void nsem__blocked_after_fork(void)

@@ -111,9 +111,10 @@ bool nsem__close_needs_pin(uint32_t slot, bool *drop_stale_pin);
  * counts itself busy on each object instead). *since is for nsem__blocked_leave. */
 bool nsem__blocked_enter(const uint32_t *slots, uint32_t n, uint32_t *since);
 void nsem__blocked_leave(const uint32_t *slots, uint32_t n, uint32_t since);
-/* Whether a thread of this process is blocked on the object; for_close: the caller is a close
- * that pins the object if so (every close of a last handle asks, whatever else it finds). */
-bool nsem__blocked_on(uint32_t slot, bool for_close);
+/* Whether a thread of this process is blocked on the object; keeps_pin: the caller pins the
+ * object, or leaves it pinned, if so (every close of a last handle asks, whatever else it finds,
+ * and so does a use that ends with the object pinned): the wait it finds gives the pin back. */
+bool nsem__blocked_on(uint32_t slot, bool keeps_pin);
 void nsem__blocked_after_fork(void);
 
 /* ---- the close ring (closering.c) ---- */

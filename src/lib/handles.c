@@ -228,8 +228,10 @@ void nsem__unpin_if_unused(uint32_t slot)
     if (!o || !atomic_load(&o->pinned)) return; /* seq_cst: after the caller's end of its use */
     nsem__conn_lock();
     /* The pin goes with the last use, whatever the handles: handles keep the object alive anyway.
-     * Under the lock, so that of two last uses ending at once the later sees the other's end. */
-    if (atomic_load(&o->busy) == 0 && atomic_load(&o->pinned) && !nsem__blocked_on(slot, false)) {
+     * Under the lock, so that of two last uses ending at once the later sees the other's end. A
+     * blocked wait that keeps the pin gives it back as it ends: also one the close that pinned did
+     * not find (recorded after its look), which only this look tells to. */
+    if (atomic_load(&o->busy) == 0 && atomic_load(&o->pinned) && !nsem__blocked_on(slot, true)) {
         atomic_store(&o->pinned, 0);
         struct nsem_req_unpin req = {{0, NSEM_OP_UNPIN}, slot, 0};
         struct nsem_rep_status rep;
