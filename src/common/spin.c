@@ -3,12 +3,9 @@
  */
 #include "common/spin.h"
 
-#include <fcntl.h>
 #include <sched.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-#include <unistd.h>
 
 uint64_t nsem__now_ns(void)
 {
@@ -30,36 +27,9 @@ uint64_t nsem__spin_window_ns(const char *text)
     return (uint64_t)us * 1000u;
 }
 
-/* Threads runnable now, the system over (the 4th field of /proc/loadavg, "running/total"); 0 if
- * unknown. */
-static unsigned runnable(void)
+bool nsem__spin_may_poll(const struct nsem_spin *s, uint64_t now)
 {
-    char buf[128];
-    int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0) return 0;
-    buf[n] = '\0';
-    unsigned running = 0;
-    return sscanf(buf, "%*s %*s %*s %u/", &running) == 1 ? running : 0;
-}
-
-bool nsem__spin_may_poll(struct nsem_spin *s, uint64_t now)
-{
-    if (!s->window_ns || now < s->quiet_until) return false;
-    if (now >= s->next_look) {
-        if (!s->cpus) {
-            cpu_set_t set;
-            s->cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? (unsigned)CPU_COUNT(&set) : 2;
-        }
-        s->next_look = now + NSEM_SPIN_BACKOFF_NS;
-        if (runnable() > s->cpus) { /* the caller is one of them */
-            s->quiet_until = s->next_look;
-            return false;
-        }
-    }
-    return true;
+    return s->window_ns && now >= s->quiet_until;
 }
 
 bool nsem__spin_again(struct nsem_spin *s, uint64_t start, uint64_t *turn)

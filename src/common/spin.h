@@ -11,11 +11,8 @@
  *
  * Polling pays only while CPUs are free. On busy ones a poller is preempted, and being runnable
  * rather than asleep, it gets the CPU back only at its next turn, where a sleeper would have been
- * run as soon as it was woken; and what it burns counts against it when it next wakes. So a process
- * polls only while no more threads are runnable than it has CPUs (the kernel's count in
- * /proc/loadavg, read at most every NSEM_SPIN_BACKOFF_NS), and a poll that finds it was preempted
- * (a gap between two of its turns far longer than a turn) stops, and nothing polls again for
- * NSEM_SPIN_BACKOFF_NS.
+ * run as soon as it was woken. So a poll that finds it was preempted (a gap between two of its
+ * turns far longer than a turn) stops, and nothing polls again for NSEM_SPIN_BACKOFF_NS.
  */
 #ifndef NSEM_COMMON_SPIN_H
 #define NSEM_COMMON_SPIN_H
@@ -34,17 +31,15 @@ uint64_t nsem__now_ns(void); /* CLOCK_MONOTONIC */
 /* One poller's state: its window, and when it may poll again after a preempted poll. */
 struct nsem_spin {
     uint64_t window_ns;
-    uint64_t quiet_until; /* no polling before it */
-    uint64_t next_look;   /* at /proc/loadavg */
-    unsigned cpus;        /* this process may use */
+    uint64_t quiet_until;
 };
 
 /* Whether a poll that began at `start` goes on, at a turn that began at *turn (both
  * nsem__now_ns()); moves *turn to now. False once the window has passed, or when the turn shows
  * that the poller was preempted (the backoff then starts). */
 bool nsem__spin_again(struct nsem_spin *s, uint64_t start, uint64_t *turn);
-/* Whether a poll may start now: polling is on, not backing off, and CPUs were free when last seen. */
-bool nsem__spin_may_poll(struct nsem_spin *s, uint64_t now);
+/* Whether a poll may start now (polling is on, and not backing off). */
+bool nsem__spin_may_poll(const struct nsem_spin *s, uint64_t now);
 
 /* The polling window in ns: `text` microseconds (0: never poll; NULL: the default), or 0 when this
  * process may use a single CPU. Returns UINT64_MAX when text is not a number up to

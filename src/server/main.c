@@ -55,6 +55,10 @@ static volatile sig_atomic_t stop_requested;
 static char listener_tag; /* the epoll data of the listening socket */
 static struct nsem_spin spin; /* the polling after the last event */
 static uint64_t last_event_ns;
+static uint64_t event_gap_ns = UINT64_MAX; /* between the last two turns with events */
+/* Events closer than this are a burst: a client's next request after its reply woke it comes
+ * within a wake-up or two (~20-30 us here). */
+#define BURST_GAP_NS 100000u
 /* SIGTERM and SIGINT are blocked but while the loop sleeps, so that one that comes while it polls
  * or works ends its sleep instead of being taken before it (and slept through). */
 static sigset_t sleep_mask;
@@ -97,15 +101,17 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* epoll_wait, but within spin_ns of the last event it polls rather than sleeps: the next request of
- * a client that is making several comes without a wake-up of the server (common/spin.h). A timer
- * that falls due meanwhile is late by at most the window. The arenas' server_awake hint says 0
- * while it sleeps. */
+/* epoll_wait, but after an event that came soon after the one before it (a client making requests
+ * one after the other) it polls for a window before it sleeps: the next request comes without a
+ * wake-up of the server (common/spin.h). After a lone event it sleeps at once: polling would only
+ * burn the window, and a client its reply woke on this CPU would wait for the window's end. A
+ * timer that falls due meanwhile is late by at most the window. The arenas' server_awake hint says
+ * 0 while it sleeps. */
 static int wait_events(struct epoll_event *evs, int max, int timeout)
 {
     int n = 0;
     uint64_t turn = nsem__now_ns();
-    if (timeout != 0 && nsem__spin_may_poll(&spin, turn))
+    if (timeout != 0 && event_gap_ns < BURST_GAP_NS && nsem__spin_may_poll(&spin, turn))
         while (n == 0 && nsem__spin_again(&spin, last_event_ns, &turn)) n = epoll_wait(epoll_fd, evs, max, 0);
     if (n == 0 && timeout != 0) {
         nsem__arena_set_awake(false);
@@ -114,7 +120,11 @@ static int wait_events(struct epoll_event *evs, int max, int timeout)
     } else if (n == 0) {
         n = epoll_pwait(epoll_fd, evs, max, 0, &sleep_mask);
     }
-    if (n > 0) last_event_ns = nsem__now_ns();
+    if (n > 0) {
+        uint64_t now = nsem__now_ns();
+        event_gap_ns = now - last_event_ns;
+        last_event_ns = now;
+    }
     return n;
 }
 
