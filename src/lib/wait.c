@@ -258,10 +258,11 @@ static enum attempt block(struct wait *w, const struct timespec *deadline)
             r = attempt(w);
             break;
         }
-        /* Woken, most likely by the change it waits for: a wait-any tries before it arms again,
-         * which a success then never needs (arming is a pass over every object). A failure arms
-         * and looks again above, so no change is missed. */
-        if (!w->all) {
+        /* Woken, most likely by the change it waits for: a wait-any on several objects tries
+         * before it arms again, which a success then never needs (arming is a pass over every
+         * object; for one object it is one step, kept as before). A failure arms and looks again
+         * above, so no change is missed. */
+        if (!w->all && w->n > 1) {
             r = try_any(w);
             if (r != NOT_YET) break;
         }
