@@ -20,6 +20,17 @@ enum nsem_take {
     NSEM_TAKE_BUSY,      /* not signalled for this caller */
 };
 
+/* NSEM_TAKE_RECURSE, applied: one more level of the owner's recursion, or false, changing nothing,
+ * at `limit`. Only the owner takes it again (or the server for the owner, who waits for it, or
+ * whoever holds the state word's lock, for an exclusive semaphore): relaxed. */
+static inline bool nsem_recurse(_Atomic uint32_t *recursion, uint32_t limit)
+{
+    uint32_t rec = atomic_load_explicit(recursion, memory_order_relaxed);
+    if (rec >= limit) return false;
+    atomic_store_explicit(recursion, rec + 1, memory_order_relaxed);
+    return true;
+}
+
 /* Whether `me` could acquire an object of `type` whose value is `v`, and the value after. */
 static inline enum nsem_take nsem_state_take(uint32_t type, uint32_t slot_flags, uint32_t v, uint32_t me,
                                              uint32_t *nv)

@@ -67,12 +67,9 @@ enum nsem_take nsem__excl_take(uint32_t slot, struct nsem_slot *s, uint32_t me, 
     }
     enum nsem_take r = nsem_state_take(NSEM_TYPE_SEMAPHORE, NSEM_SLOT_EXCLUSIVE, v, me, &nv);
     if (r == NSEM_TAKE_RECURSE) {
-        uint32_t rec = atomic_load_explicit(&s->recursion, memory_order_relaxed);
-        if (rec >= NSEM_EXCL_MAX_RECURSION) {
+        if (!nsem_recurse(&s->recursion, NSEM_EXCL_MAX_RECURSION)) {
             *error = ERROR_TOO_MANY_SEM_REQUESTS; /* nothing changes */
             r = NSEM_TAKE_BUSY;
-        } else {
-            atomic_store_explicit(&s->recursion, rec + 1, memory_order_relaxed);
         }
     } else if (r != NSEM_TAKE_BUSY) {
         nsem__excl_acquired_locked(slot, s);

@@ -70,13 +70,9 @@ static enum nsem_take take_one(struct wait *w, struct wait_obj *o, DWORD *error)
             return NSEM_TAKE_OK; /* released by a PulseEvent while we slept */
         enum nsem_take r = nsem_state_take(o->type, o->flags, v, w->me, &nv);
         if (r == NSEM_TAKE_RECURSE) {
-            uint32_t rec = atomic_load_explicit(&s->recursion, memory_order_relaxed);
-            if (rec >= NSEM_MUTEX_MAX_RECURSION) {
-                *error = ERROR_MUTANT_LIMIT_EXCEEDED;
-                return NSEM_TAKE_BUSY;
-            }
-            atomic_store_explicit(&s->recursion, rec + 1, memory_order_relaxed); /* owner only */
-            return r;
+            if (nsem_recurse(&s->recursion, NSEM_MUTEX_MAX_RECURSION)) return r;
+            *error = ERROR_MUTANT_LIMIT_EXCEEDED;
+            return NSEM_TAKE_BUSY;
         }
         if (nsem_word_locker(word)) {
             /* A wait-all is looking at it for a few instructions: its state is not known until

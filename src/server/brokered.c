@@ -524,12 +524,9 @@ static enum nsem_take excl_take(struct attempt *a, uint32_t i, DWORD *error)
     uint32_t nv;
     enum nsem_take r = nsem_state_take(NSEM_TYPE_SEMAPHORE, NSEM_SLOT_EXCLUSIVE, v, me, &nv);
     if (r == NSEM_TAKE_RECURSE) {
-        uint32_t rec = atomic_load_explicit(&s->recursion, memory_order_relaxed);
-        if (rec >= NSEM_EXCL_MAX_RECURSION) {
+        if (!nsem_recurse(&s->recursion, NSEM_EXCL_MAX_RECURSION)) {
             *error = ERROR_TOO_MANY_SEM_REQUESTS;
             r = NSEM_TAKE_BUSY;
-        } else {
-            atomic_store_explicit(&s->recursion, rec + 1, memory_order_relaxed);
         }
     } else if (r != NSEM_TAKE_BUSY) {
         set_owner(s, 1, a->pid, a->tid);
@@ -552,13 +549,9 @@ static enum nsem_take take_one(struct attempt *a, uint32_t i, DWORD *error)
         if (a->armed && is_manual_event(obj, s) && nsem_state_event_pulses(v) != a->pulses[i]) return NSEM_TAKE_OK;
         enum nsem_take r = nsem_state_take(obj->ops->type, flags, v, a->me, &nv);
         if (r == NSEM_TAKE_RECURSE) {
-            uint32_t rec = atomic_load_explicit(&s->recursion, memory_order_relaxed);
-            if (rec >= NSEM_MUTEX_MAX_RECURSION) {
-                *error = ERROR_MUTANT_LIMIT_EXCEEDED;
-                return NSEM_TAKE_BUSY;
-            }
-            atomic_store_explicit(&s->recursion, rec + 1, memory_order_relaxed); /* the owner's, who waits for us */
-            return r;
+            if (nsem_recurse(&s->recursion, NSEM_MUTEX_MAX_RECURSION)) return r; /* the owner waits for us */
+            *error = ERROR_MUTANT_LIMIT_EXCEEDED;
+            return NSEM_TAKE_BUSY;
         }
         if (r == NSEM_TAKE_BUSY || nsem_word_locker(w)) return NSEM_TAKE_BUSY;
         if (atomic_compare_exchange_weak(&s->state, &w, nsem_word(nv, 0))) {
